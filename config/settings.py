@@ -1,0 +1,156 @@
+"""Tongzhou settings: one file, driven by the environment (and `var/local.env` if present)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# `make run` writes per-install random keys here; real deployments set the environment.
+environ.Env.read_env(VAR_DIR / "local.env", overwrite=False)
+
+PLACEHOLDER = "insecure-placeholder-change-me"
+
+DEBUG = env.bool("TONGZHOU_DEBUG", default=False)
+SECRET_KEY = env.str("TONGZHOU_SECRET_KEY", default=PLACEHOLDER)
+# Fernet keys for personal data at rest: the first encrypts, all decrypt (rotation).
+FIELD_ENCRYPTION_KEYS = env.list("TONGZHOU_FIELD_KEYS", default=[])
+# HMAC key for exact lookup of ID numbers and phones without decrypting.
+LOOKUP_HASH_KEY = env.str("TONGZHOU_LOOKUP_KEY", default=PLACEHOLDER)
+
+if not DEBUG:
+    for name, value in (
+        ("TONGZHOU_SECRET_KEY", SECRET_KEY),
+        ("TONGZHOU_LOOKUP_KEY", LOOKUP_HASH_KEY),
+    ):
+        if value == PLACEHOLDER:
+            raise ImproperlyConfigured(f"{name} is the placeholder; set a real secret.")
+    if not FIELD_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("TONGZHOU_FIELD_KEYS is empty; set at least one Fernet key.")
+
+ALLOWED_HOSTS = env.list("TONGZHOU_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("TONGZHOU_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "tongzhou.core",
+    "tongzhou.audit",
+    "tongzhou.geo",
+    "tongzhou.canteens",
+    "tongzhou.accounts",
+    "tongzhou.elders",
+    "tongzhou.dashboard",
+    "tongzhou.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tongzhou.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tongzhou" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tongzhou.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("TONGZHOU_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env.str("TONGZHOU_TEST_DB_NAME", default=None)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "tongzhou" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("TONGZHOU_SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("TONGZHOU_LOG_LEVEL", default="WARNING")},
+}
+
+# The platform's own options.
+TONGZHOU = {
+    "CITY_CODE": "330900",
+    # Largest upload accepted by the elder register import.
+    "IMPORT_MAX_ROWS": env.int("TONGZHOU_IMPORT_MAX_ROWS", default=50_000),
+}
+SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -1,0 +1,107 @@
+"""Roles and what each may do. A role is bound to a place: a region or a canteen."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    NONE = "", _("no role")
+    CITY_BUREAU = "city_bureau", _("city civil-affairs bureau")
+    DISTRICT_OFFICER = "district_officer", _("district / county officer")
+    TOWN_OFFICER = "town_officer", _("town / subdistrict officer")
+    VILLAGE_WORKER = "village_worker", _("village / community worker")
+    CANTEEN_MANAGER = "canteen_manager", _("canteen manager")
+    CASHIER = "cashier", _("cashier")
+    DELIVERY_VOLUNTEER = "delivery_volunteer", _("delivery volunteer")
+    AUDITOR = "auditor", _("auditor (read only)")
+
+
+class Cap(StrEnum):
+    ELDER_VIEW = "elder.view"
+    ELDER_EDIT = "elder.edit"
+    ELDER_REVEAL = "elder.reveal"  # see the full ID number / phone (audited)
+    CANTEEN_VIEW = "canteen.view"
+    CANTEEN_EDIT = "canteen.edit"
+    TERMINAL_MANAGE = "terminal.manage"
+    USER_VIEW = "user.view"
+    USER_MANAGE = "user.manage"
+    AUDIT_VIEW = "audit.view"
+    REFERENCE_EDIT = "reference.edit"  # categories, tags, operators
+
+
+REGION_ROLES = {
+    Role.CITY_BUREAU,
+    Role.DISTRICT_OFFICER,
+    Role.TOWN_OFFICER,
+    Role.VILLAGE_WORKER,
+    Role.AUDITOR,
+}
+CANTEEN_ROLES = {Role.CANTEEN_MANAGER, Role.CASHIER, Role.DELIVERY_VOLUNTEER}
+
+# The region level each region-bound role sits at (auditors may sit at any level).
+ROLE_LEVEL = {
+    Role.CITY_BUREAU: "city",
+    Role.DISTRICT_OFFICER: "district",
+    Role.TOWN_OFFICER: "town",
+    Role.VILLAGE_WORKER: "village",
+}
+
+_STAFF = {Cap.ELDER_VIEW, Cap.ELDER_EDIT, Cap.ELDER_REVEAL, Cap.CANTEEN_VIEW, Cap.USER_VIEW}
+CAPABILITIES: dict[Role, frozenset[Cap]] = {
+    Role.NONE: frozenset(),
+    Role.CITY_BUREAU: frozenset(
+        _STAFF
+        | {
+            Cap.CANTEEN_EDIT,
+            Cap.TERMINAL_MANAGE,
+            Cap.USER_MANAGE,
+            Cap.AUDIT_VIEW,
+            Cap.REFERENCE_EDIT,
+        }
+    ),
+    Role.DISTRICT_OFFICER: frozenset(
+        _STAFF | {Cap.CANTEEN_EDIT, Cap.TERMINAL_MANAGE, Cap.USER_MANAGE, Cap.AUDIT_VIEW}
+    ),
+    Role.TOWN_OFFICER: frozenset(
+        _STAFF | {Cap.CANTEEN_EDIT, Cap.TERMINAL_MANAGE, Cap.USER_MANAGE, Cap.AUDIT_VIEW}
+    ),
+    Role.VILLAGE_WORKER: frozenset(
+        {Cap.ELDER_VIEW, Cap.ELDER_EDIT, Cap.ELDER_REVEAL, Cap.CANTEEN_VIEW}
+    ),
+    Role.CANTEEN_MANAGER: frozenset(
+        {Cap.CANTEEN_VIEW, Cap.TERMINAL_MANAGE, Cap.USER_VIEW, Cap.USER_MANAGE}
+    ),
+    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW}),
+    Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW}),
+    Role.AUDITOR: frozenset({Cap.ELDER_VIEW, Cap.CANTEEN_VIEW, Cap.USER_VIEW, Cap.AUDIT_VIEW}),
+}
+
+# Who may create accounts of which role (always inside the creator's own scope).
+GRANTABLE: dict[Role, frozenset[Role]] = {
+    Role.CITY_BUREAU: frozenset(set(Role) - {Role.NONE}),
+    Role.DISTRICT_OFFICER: frozenset(
+        {
+            Role.DISTRICT_OFFICER,
+            Role.TOWN_OFFICER,
+            Role.VILLAGE_WORKER,
+            Role.CANTEEN_MANAGER,
+            Role.CASHIER,
+            Role.DELIVERY_VOLUNTEER,
+            Role.AUDITOR,
+        }
+    ),
+    Role.TOWN_OFFICER: frozenset(
+        {
+            Role.TOWN_OFFICER,
+            Role.VILLAGE_WORKER,
+            Role.CANTEEN_MANAGER,
+            Role.CASHIER,
+            Role.DELIVERY_VOLUNTEER,
+        }
+    ),
+    Role.CANTEEN_MANAGER: frozenset({Role.CASHIER, Role.DELIVERY_VOLUNTEER}),
+}

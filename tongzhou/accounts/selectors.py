@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from tongzhou.accounts.models import User
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import has_cap, scope_for
+
+
+def users_visible_to(actor: Any) -> QuerySet[User]:
+    if not has_cap(actor, Cap.USER_VIEW):
+        return User.objects.none()
+    scope = scope_for(actor)
+    queryset = User.objects.select_related("region", "canteen")
+    if scope.everything:
+        return queryset
+    queryset = queryset.filter(is_superuser=False)
+    if scope.region_path is not None:
+        return queryset.filter(
+            Q(region__path__startswith=scope.region_path)
+            | Q(canteen__village__path__startswith=scope.region_path)
+        )
+    if scope.canteen_id is not None:
+        return queryset.filter(canteen_id=scope.canteen_id)
+    return queryset.none()

@@ -1,0 +1,289 @@
+"""Writes for canteens and terminals: actor, transaction, audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record, snapshot
+from tongzhou.canteens.models import (
+    Canteen,
+    CanteenKind,
+    CanteenStatus,
+    MealSession,
+    ServiceTag,
+    Terminal,
+    TerminalStatus,
+)
+from tongzhou.core import clock
+from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.geo.models import Region, RegionLevel
+
+CANTEEN_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "operator",
+    "village",
+    "island",
+    "address",
+    "lon",
+    "lat",
+    "seats",
+    "status",
+    "opened_on",
+)
+TERMINAL_FIELDS = ("canteen", "name", "key_id", "status", "rotated_at", "revoked_at")
+CREDENTIAL_PREFIX = "tzt"
+
+
+def _check_canteen(actor: Any, canteen: Canteen) -> None:
+    village: Region = canteen.village
+    if village.level != RegionLevel.VILLAGE:
+        raise ValidationFailed(
+            "canteen_village_invalid",
+            "食堂所在地必须是村或社区。",
+            "A canteen must sit in a village or community.",
+        )
+    if not scope_for(actor).contains_path(village.path):
+        raise ValidationFailed(
+            "canteen_out_of_scope",
+            "该村（社区）不在您的管辖范围内。",
+            "That village or community is outside your area.",
+        )
+    if canteen.kind == CanteenKind.CENTRAL_KITCHEN and canteen.seats:
+        raise ValidationFailed(
+            "central_kitchen_seats",
+            "中央厨房只配送，不设座位。",
+            "A central kitchen only delivers and has no seats.",
+        )
+    if canteen.status == CanteenStatus.OPEN and canteen.opened_on is None:
+        raise ValidationFailed(
+            "opening_date_required",
+            "开业的食堂需要填写开业日期。",
+            "An open canteen needs its opening date.",
+        )
+    if not (121.0 <= canteen.lon <= 123.5 and 29.3 <= canteen.lat <= 31.2):
+        raise ValidationFailed(
+            "canteen_point_outside_city",
+            "坐标不在舟山市范围内。",
+            "The coordinates are outside Zhoushan.",
+        )
+    # The island always follows the village, so island queries need no join.
+    assert village.island_id is not None
+    canteen.island_id = village.island_id
+
+
+@transaction.atomic
+def canteen_save(
+    *,
+    actor: Any,
+    canteen: Canteen,
+    tags: list[ServiceTag] | None = None,
+) -> Canteen:
+    """Create or update a canteen (admin forms and the demo go through here)."""
+    require_cap(actor, Cap.CANTEEN_EDIT, "登记或修改食堂", "register or change canteens")
+    before = None
+    if canteen.pk:
+        current = (
+            Canteen.objects.select_for_update()
+            .filter(scope_for(actor).canteen_q(), pk=canteen.pk)
+            .first()
+        )
+        if current is None:
+            raise NotFound("食堂", "canteen")
+        before = snapshot(current, CANTEEN_FIELDS)
+    _check_canteen(actor, canteen)
+    canteen.save()
+    if tags is not None:
+        canteen.tags.set(tags)
+    after = snapshot(canteen, CANTEEN_FIELDS) | {
+        "tags": sorted(tag.code for tag in canteen.tags.all())
+    }
+    audit_record(
+        actor=actor,
+        action="canteen.update" if before else "canteen.create",
+        target=canteen,
+        before=before,
+        after=after,
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    return canteen
+
+
+@transaction.atomic
+def meal_session_set(
+    *, actor: Any, canteen: Canteen, kind: str, starts_at: dt.time, ends_at: dt.time
+) -> MealSession:
+    require_cap(actor, Cap.CANTEEN_EDIT, "修改供餐时段", "change meal sessions")
+    canteen = _canteen_in_scope(actor, canteen.pk)
+    if ends_at <= starts_at:
+        raise ValidationFailed(
+            "session_window_invalid",
+            "供餐结束时间必须晚于开始时间。",
+            "A meal session must end after it starts.",
+        )
+    session = MealSession.objects.filter(canteen=canteen, kind=kind).first()
+    before = snapshot(session, ("kind", "starts_at", "ends_at")) if session else None
+    session, _created = MealSession.objects.update_or_create(
+        canteen=canteen, kind=kind, defaults={"starts_at": starts_at, "ends_at": ends_at}
+    )
+    audit_record(
+        actor=actor,
+        action="canteen.session_set",
+        target=canteen,
+        before=before,
+        after=snapshot(session, ("kind", "starts_at", "ends_at")),
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    return session
+
+
+def _canteen_in_scope(actor: Any, canteen_id: int) -> Canteen:
+    canteen = (
+        Canteen.objects.select_related("village")
+        .filter(scope_for(actor).canteen_q(), pk=canteen_id)
+        .first()
+    )
+    if canteen is None:
+        raise NotFound("食堂", "canteen")
+    return canteen
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    terminal: Terminal
+    credential: str  # shown once; only its hash is kept
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret(terminal: Terminal) -> str:
+    secret = secrets.token_urlsafe(32)
+    terminal.secret_hash = _secret_hash(secret)
+    terminal.rotated_at = clock.now()
+    return f"{CREDENTIAL_PREFIX}_{terminal.key_id}_{secret}"
+
+
+@transaction.atomic
+def terminal_create(*, actor: Any, canteen: Canteen, name: str) -> IssuedCredential:
+    require_cap(actor, Cap.TERMINAL_MANAGE, "管理收银终端", "manage terminals")
+    canteen = _canteen_in_scope(actor, canteen.pk)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("terminal_name_required", "请填写终端名称。", "Name the terminal.")
+    if canteen.terminals.filter(name=name).exists():
+        raise ValidationFailed(
+            "terminal_name_taken",
+            "本食堂已有同名终端。",
+            "This canteen already has a terminal with that name.",
+        )
+    terminal = Terminal(canteen=canteen, name=name, key_id=secrets.token_hex(6))
+    credential = _new_secret(terminal)
+    terminal.save()
+    audit_record(
+        actor=actor,
+        action="terminal.create",
+        target=terminal,
+        after=snapshot(terminal, TERMINAL_FIELDS),
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    return IssuedCredential(terminal, credential)
+
+
+def _terminal_locked(actor: Any, terminal_id: int) -> Terminal:
+    terminal = (
+        Terminal.objects.select_for_update()
+        .select_related("canteen__village")
+        .filter(scope_for(actor).canteen_q("canteen__"), pk=terminal_id)
+        .first()
+    )
+    if terminal is None:
+        raise NotFound("终端", "terminal")
+    return terminal
+
+
+@transaction.atomic
+def terminal_rotate(*, actor: Any, terminal: Terminal) -> IssuedCredential:
+    """Issue a new credential; the old one stops working at once."""
+    require_cap(actor, Cap.TERMINAL_MANAGE, "管理收银终端", "manage terminals")
+    terminal = _terminal_locked(actor, terminal.pk)
+    if terminal.status == TerminalStatus.REVOKED:
+        raise ValidationFailed(
+            "terminal_revoked",
+            "该终端已停用，不能更换密钥。",
+            "This terminal is revoked; its credential cannot be renewed.",
+        )
+    before = snapshot(terminal, TERMINAL_FIELDS)
+    credential = _new_secret(terminal)
+    terminal.save(update_fields=["secret_hash", "rotated_at"])
+    audit_record(
+        actor=actor,
+        action="terminal.rotate",
+        target=terminal,
+        before=before,
+        after=snapshot(terminal, TERMINAL_FIELDS),
+        scope_path=terminal.canteen.village.path,
+        canteen_id=terminal.canteen_id,
+    )
+    return IssuedCredential(terminal, credential)
+
+
+@transaction.atomic
+def terminal_revoke(*, actor: Any, terminal: Terminal, reason: str) -> Terminal:
+    require_cap(actor, Cap.TERMINAL_MANAGE, "管理收银终端", "manage terminals")
+    terminal = _terminal_locked(actor, terminal.pk)
+    if terminal.status == TerminalStatus.REVOKED:
+        return terminal
+    before = snapshot(terminal, TERMINAL_FIELDS)
+    terminal.status = TerminalStatus.REVOKED
+    terminal.revoked_at = clock.now()
+    terminal.revoked_reason = reason.strip()[:120]
+    terminal.save(update_fields=["status", "revoked_at", "revoked_reason"])
+    audit_record(
+        actor=actor,
+        action="terminal.revoke",
+        target=terminal,
+        before=before,
+        after=snapshot(terminal, TERMINAL_FIELDS) | {"reason": terminal.revoked_reason},
+        scope_path=terminal.canteen.village.path,
+        canteen_id=terminal.canteen_id,
+    )
+    return terminal
+
+
+class TerminalAuthError(DomainError):
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(code=code, message_zh=zh, message_en=en, status=401)
+
+
+def terminal_authenticate(credential: str) -> Terminal:
+    """Resolve a presented credential to its active terminal, or refuse."""
+    parts = credential.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != CREDENTIAL_PREFIX:
+        raise TerminalAuthError(
+            "terminal_credential_malformed", "终端凭证格式不正确。", "Malformed terminal credential."
+        )
+    terminal = Terminal.objects.select_related("canteen").filter(key_id=parts[1]).first()
+    if terminal is None or not hmac.compare_digest(terminal.secret_hash, _secret_hash(parts[2])):
+        raise TerminalAuthError(
+            "terminal_credential_invalid", "终端凭证无效。", "Invalid terminal credential."
+        )
+    if terminal.status != TerminalStatus.ACTIVE:
+        raise TerminalAuthError(
+            "terminal_revoked", "该终端已停用。", "This terminal has been revoked."
+        )
+    return terminal

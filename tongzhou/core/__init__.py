@@ -1,0 +1,1 @@
+"""Shared building blocks with no models: errors, clock, crypto, request context."""

@@ -1,0 +1,100 @@
+"""Reads of the elder register, always narrowed to the actor's area."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import has_cap, require_cap, scope_for
+from tongzhou.core import crypto
+from tongzhou.core.errors import NotFound
+from tongzhou.elders.ages import AGE_BANDS
+from tongzhou.elders.models import Category, CategoryMembership, Elder, ElderStatus, valid_on_q
+from tongzhou.elders.idnumber import parse_id_number
+from tongzhou.geo.models import Region
+
+
+def elders_visible_to(actor: Any) -> QuerySet[Elder]:
+    """Every elder the actor may read; empty for roles that read no elders."""
+    if not has_cap(actor, Cap.ELDER_VIEW):
+        return Elder.objects.none()
+    return Elder.objects.filter(scope_for(actor).region_q("residence__path"))
+
+
+def elder_list(
+    *, actor: Any, search: str = "", status: str | None = None, residence_code: str | None = None
+) -> QuerySet[Elder]:
+    require_cap(actor, Cap.ELDER_VIEW, "查看老年人信息", "view elders")
+    queryset = elders_visible_to(actor).select_related("residence")
+    if status:
+        queryset = queryset.filter(status=status)
+    if residence_code:
+        region = Region.objects.filter(code=residence_code).first()
+        queryset = (
+            queryset.filter(residence__path__startswith=region.path) if region else queryset.none()
+        )
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(_search_q(search))
+    return queryset.order_by("id")
+
+
+def _search_q(search: str) -> Q:
+    """A full ID number matches exactly through its keyed hash; anything else by name."""
+    if len(search) == 18:
+        try:
+            number = parse_id_number(search)
+        except Exception:  # noqa: BLE001 - not an ID number, so search by name
+            return Q(name__contains=search)
+        return Q(id_number_hash=crypto.lookup_hash(number.value, purpose="id_number"))
+    return Q(name__contains=search)
+
+
+def elder_get(*, actor: Any, elder_id: int) -> Elder:
+    require_cap(actor, Cap.ELDER_VIEW, "查看老年人信息", "view elders")
+    elder = (
+        elders_visible_to(actor)
+        .select_related("residence__parent__parent", "hukou_region")
+        .filter(pk=elder_id)
+        .first()
+    )
+    if elder is None:
+        raise NotFound("老年人", "elder")
+    return elder
+
+
+def memberships_valid_on(*, elder: Elder, day: dt.date) -> list[CategoryMembership]:
+    return list(
+        elder.memberships.filter(valid_on_q(day)).select_related("category").order_by(
+            "category__sort_order"
+        )
+    )
+
+
+def elder_counts(*, actor: Any, day: dt.date) -> dict[str, Any]:
+    """Counts for the home page: active elders by age band and by category on `day`."""
+    elders = elders_visible_to(actor).filter(status=ElderStatus.ACTIVE)
+    band_aggregates = {
+        band.code: Count("id", filter=band.birth_q(day)) for band in AGE_BANDS
+    }
+    totals = elders.aggregate(total=Count("id"), **band_aggregates)
+    by_category = (
+        CategoryMembership.objects.filter(valid_on_q(day), elder__in=elders)
+        .values("category_id")
+        .annotate(n=Count("elder_id", distinct=True))
+    )
+    per_category = {row["category_id"]: row["n"] for row in by_category}
+    categories = [
+        {"category": category, "count": per_category.get(category.pk, 0)}
+        for category in Category.objects.filter(is_active=True)
+    ]
+    return {
+        "total": totals.pop("total"),
+        "age_bands": [
+            {"band": band, "count": totals[band.code]} for band in AGE_BANDS
+        ],
+        "categories": categories,
+    }

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from tongzhou.accounts.roles import CAPABILITIES, CANTEEN_ROLES, REGION_ROLES, Cap, Role
+from tongzhou.accounts.roles import CANTEEN_ROLES, CAPABILITIES, REGION_ROLES, Cap, Role
 
 
 @dataclass(frozen=True)

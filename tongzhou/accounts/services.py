@@ -67,7 +67,8 @@ def check_assignment(actor: Any, assignment: Assignment) -> None:
             )
     elif assignment.region is not None or assignment.canteen is not None:
         raise ValidationFailed(
-            "role_none_unbound", "未分配角色的账号不能绑定区域或食堂。",
+            "role_none_unbound",
+            "未分配角色的账号不能绑定区域或食堂。",
             "An account without a role has no region or canteen.",
         )
     if getattr(actor, "is_superuser", False):
@@ -171,7 +172,11 @@ def user_update(
     check_assignment(actor, Assignment(Role(user.role), user.region, user.canteen))
     if assignment is not None:
         check_assignment(actor, assignment)
-        user.role, user.region, user.canteen = assignment.role, assignment.region, assignment.canteen
+        user.role, user.region, user.canteen = (
+            assignment.role,
+            assignment.region,
+            assignment.canteen,
+        )
         user.is_staff = assignment.role != Role.NONE
     if full_name is not None:
         user.full_name = full_name.strip()

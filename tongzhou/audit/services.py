@@ -58,3 +58,30 @@ def audit_record(
         after=after,
         request_id=current_request_id(),
     )
+
+
+def reference_save(
+    *, actor: Any, obj: models.Model, fields: Iterable[str], cap: Any, scope_path: str
+) -> models.Model:
+    """Save a small reference row (operator, tag, category) with its audit event."""
+    from django.db import transaction
+
+    from tongzhou.accounts.scope import require_cap
+
+    fields = tuple(fields)
+    require_cap(actor, cap, "修改基础数据", "change reference data")
+    with transaction.atomic():
+        before = None
+        if obj.pk is not None:
+            current = type(obj)._default_manager.select_for_update().filter(pk=obj.pk).first()
+            before = snapshot(current, fields) if current is not None else None
+        obj.save()
+        audit_record(
+            actor=actor,
+            action=f"{obj._meta.model_name}.{'update' if before else 'create'}",
+            target=obj,
+            before=before,
+            after=snapshot(obj, fields),
+            scope_path=scope_path,
+        )
+    return obj

@@ -275,7 +275,9 @@ def terminal_authenticate(credential: str) -> Terminal:
     parts = credential.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != CREDENTIAL_PREFIX:
         raise TerminalAuthError(
-            "terminal_credential_malformed", "终端凭证格式不正确。", "Malformed terminal credential."
+            "terminal_credential_malformed",
+            "终端凭证格式不正确。",
+            "Malformed terminal credential.",
         )
     terminal = Terminal.objects.select_related("canteen").filter(key_id=parts[1]).first()
     if terminal is None or not hmac.compare_digest(terminal.secret_hash, _secret_hash(parts[2])):

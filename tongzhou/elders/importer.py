@@ -32,8 +32,15 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "id_number": ("身份证号", "身份证号码", "公民身份号码", "身份证", "id_number"),
     "phone": ("联系电话", "电话", "手机", "手机号", "phone"),
     "village_code": ("村社区代码", "村(社区)代码", "村（社区）代码", "village_code"),
-    "village": ("村社区", "村(社区)", "村（社区）", "居住村(社区)", "居住村（社区）", "所在村社区",
-                "village"),
+    "village": (
+        "村社区",
+        "村(社区)",
+        "村（社区）",
+        "居住村(社区)",
+        "居住村（社区）",
+        "所在村社区",
+        "village",
+    ),
     "town": ("镇街道", "镇(街道)", "镇（街道）", "乡镇街道", "乡镇(街道)", "乡镇（街道）", "town"),
     "address": ("住址", "居住地址", "家庭住址", "address"),
     "hukou": ("户籍地", "户籍所在地", "户籍", "hukou"),
@@ -195,7 +202,7 @@ class _VillageIndex:
             for alias in _village_aliases(village.name):
                 self.by_town_name[(village.parent.name, alias)] = village
                 by_name.setdefault(alias, []).append(village)
-        self.by_name = {alias: found for alias, found in by_name.items()}
+        self.by_name = dict(by_name.items())
         self.regions_by_name = {r.name: r for r in Region.objects.exclude(level="village")}
 
     def find(self, row: dict[str, str]) -> Region | list[Region] | None:
@@ -348,8 +355,13 @@ def _check_row(
             )
         else:
             errors.append(
-                RowError(number, "village", "missing_field", "缺少村（社区）。",
-                         "The village is missing.")
+                RowError(
+                    number,
+                    "village",
+                    "missing_field",
+                    "缺少村（社区）。",
+                    "The village is missing.",
+                )
             )
     else:
         residence = found
@@ -391,16 +403,16 @@ def _check_row(
     if errors or residence is None:
         return errors, None
     return errors, ElderInput(
-                name=row.get("name", ""),
-                id_number=row.get("id_number", ""),
-                residence=residence,
-                phone=row.get("phone", ""),
-                address=row.get("address", ""),
-                hukou_region=hukou_region,
-                hukou_note="" if hukou_region else hukou_text,
-                living_arrangement=arrangement,
-                categories=chosen,
-            )
+        name=row.get("name", ""),
+        id_number=row.get("id_number", ""),
+        residence=residence,
+        phone=row.get("phone", ""),
+        address=row.get("address", ""),
+        hukou_region=hukou_region,
+        hukou_note="" if hukou_region else hukou_text,
+        living_arrangement=arrangement,
+        categories=chosen,
+    )
 
 
 def report_lines(report: ImportReport, language: str = "zh-hans") -> list[str]:
@@ -416,8 +428,9 @@ def report_lines(report: ImportReport, language: str = "zh-hans") -> list[str]:
     ]
     for error in report.errors:
         message = error.message_en if english else error.message_zh
-        lines.append(f"row {error.row} [{error.code}] {message}" if english
-                     else f"第 {error.row} 行 [{error.code}] {message}")
+        lines.append(
+            f"row {error.row} [{error.code}] {message}"
+            if english
+            else f"第 {error.row} 行 [{error.code}] {message}"
+        )
     return lines
-
-

@@ -12,8 +12,8 @@ from tongzhou.accounts.scope import has_cap, require_cap, scope_for
 from tongzhou.core import crypto
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.ages import AGE_BANDS
-from tongzhou.elders.models import Category, CategoryMembership, Elder, ElderStatus, valid_on_q
 from tongzhou.elders.idnumber import parse_id_number
+from tongzhou.elders.models import Category, CategoryMembership, Elder, ElderStatus, valid_on_q
 from tongzhou.geo.models import Region
 
 
@@ -47,7 +47,7 @@ def _search_q(search: str) -> Q:
     if len(search) == 18:
         try:
             number = parse_id_number(search)
-        except Exception:  # noqa: BLE001 - not an ID number, so search by name
+        except Exception:
             return Q(name__contains=search)
         return Q(id_number_hash=crypto.lookup_hash(number.value, purpose="id_number"))
     return Q(name__contains=search)
@@ -68,18 +68,16 @@ def elder_get(*, actor: Any, elder_id: int) -> Elder:
 
 def memberships_valid_on(*, elder: Elder, day: dt.date) -> list[CategoryMembership]:
     return list(
-        elder.memberships.filter(valid_on_q(day)).select_related("category").order_by(
-            "category__sort_order"
-        )
+        elder.memberships.filter(valid_on_q(day))
+        .select_related("category")
+        .order_by("category__sort_order")
     )
 
 
 def elder_counts(*, actor: Any, day: dt.date) -> dict[str, Any]:
     """Counts for the home page: active elders by age band and by category on `day`."""
     elders = elders_visible_to(actor).filter(status=ElderStatus.ACTIVE)
-    band_aggregates = {
-        band.code: Count("id", filter=band.birth_q(day)) for band in AGE_BANDS
-    }
+    band_aggregates = {band.code: Count("id", filter=band.birth_q(day)) for band in AGE_BANDS}
     totals = elders.aggregate(total=Count("id"), **band_aggregates)
     by_category = (
         CategoryMembership.objects.filter(valid_on_q(day), elder__in=elders)
@@ -93,8 +91,6 @@ def elder_counts(*, actor: Any, day: dt.date) -> dict[str, Any]:
     ]
     return {
         "total": totals.pop("total"),
-        "age_bands": [
-            {"band": band, "count": totals[band.code]} for band in AGE_BANDS
-        ],
+        "age_bands": [{"band": band, "count": totals[band.code]} for band in AGE_BANDS],
         "categories": categories,
     }

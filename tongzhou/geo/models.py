@@ -132,7 +132,9 @@ class Region(models.Model):
         ordering = ["path"]
         indexes = [
             # PostgreSQL needs pattern ops for LIKE 'prefix%'; SQLite ignores opclasses.
-            models.Index(fields=["path"], name="region_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="region_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["level", "parent"]),
         ]
         constraints = [

@@ -171,9 +171,7 @@ def zhoushan_load(*, actor: Any = None) -> LoadCounts:
             point_is_approximate=True,
         )
 
-    seated = set(
-        Region.objects.filter(level=RegionLevel.TOWN).values_list("island_id", flat=True)
-    )
+    seated = set(Region.objects.filter(level=RegionLevel.TOWN).values_list("island_id", flat=True))
     for island in islands.values():
         has_town = island.pk in seated
         if island.has_town != has_town:
@@ -215,9 +213,7 @@ def _load_islands() -> dict[str, Island]:
 
 
 def zhoushan_counts() -> LoadCounts:
-    by_level = {
-        level: Region.objects.filter(level=level).count() for level in RegionLevel.values
-    }
+    by_level = {level: Region.objects.filter(level=level).count() for level in RegionLevel.values}
     return LoadCounts(
         city=by_level[RegionLevel.CITY],
         districts=by_level[RegionLevel.DISTRICT],

@@ -1,0 +1,107 @@
+"""Shared fixtures: Zhoushan's real regions loaded once per test database, and factories for
+people, canteens and elders that go through the same services as the application."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tongzhou.accounts.models import User
+from tongzhou.accounts.roles import Role
+from tongzhou.canteens.models import Canteen, CanteenKind, CanteenStatus, Operator
+from tongzhou.elders.idnumber import make_id_number
+from tongzhou.geo.models import Region
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    from tongzhou.geo.services import zhoushan_load
+
+    with django_db_blocker.unblock():
+        zhoushan_load(actor=None)
+
+
+@pytest.fixture
+def region() -> Callable[[str], Region]:
+    return lambda code: Region.objects.get(code=code)
+
+
+@pytest.fixture
+def superuser(db: Any) -> User:
+    return User.objects.create_superuser("root", password="x-Test-pass-1", email="")
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(role: Role, *, region: str | None = None, canteen: Canteen | None = None) -> User:
+        return User.objects.create_user(
+            username=f"{role.value or 'none'}-{next(_counter)}",
+            password="x-Test-pass-1",
+            role=role,
+            region=Region.objects.get(code=region) if region else None,
+            canteen=canteen,
+            is_staff=True,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_canteen(db: Any, superuser: User) -> Callable[..., Canteen]:
+    from tongzhou.canteens.services import canteen_save
+
+    def make(village_code: str, **fields: Any) -> Canteen:
+        village = Region.objects.get(code=village_code)
+        operator, _ = Operator.objects.get_or_create(name="测试运营方")
+        number = next(_counter)
+        canteen = Canteen(
+            code=f"T-{number}",
+            name=fields.pop("name", f"测试食堂{number}"),
+            kind=fields.pop("kind", CanteenKind.HAPPINESS_CANTEEN),
+            operator=operator,
+            village=village,
+            address="测试地址",
+            lon=village.lon,
+            lat=village.lat,
+            seats=fields.pop("seats", 40),
+            status=fields.pop("status", CanteenStatus.OPEN),
+            opened_on=fields.pop("opened_on", dt.date(2023, 1, 1)),
+            **fields,
+        )
+        return canteen_save(actor=superuser, canteen=canteen, tags=[])
+
+    return make
+
+
+@pytest.fixture
+def id_number() -> Callable[..., str]:
+    """A valid, unique ID number for someone born on `birth` (default 1950-05-01)."""
+
+    def make(birth: dt.date = dt.date(1950, 5, 1), *, male: bool = True, region: str = "330902") -> str:
+        sequence = (next(_counter) % 499) * 2 + (1 if male else 0)
+        return make_id_number(region, birth, sequence)
+
+    return make
+
+
+@pytest.fixture
+def make_elder(db: Any, superuser: User, id_number: Callable[..., str]) -> Callable[..., Any]:
+    from tongzhou.elders.services import ElderInput, elder_create
+
+    def make(village_code: str, **fields: Any) -> Any:
+        birth = fields.pop("birth", dt.date(1950, 5, 1))
+        data = ElderInput(
+            name=fields.pop("name", "测试老人"),
+            id_number=fields.pop("id_number", None) or id_number(birth),
+            residence=Region.objects.get(code=village_code),
+            **fields,
+        )
+        return elder_create(actor=superuser, data=data)
+
+    return make

@@ -83,7 +83,9 @@ def make_canteen(db: Any, superuser: User) -> Callable[..., Canteen]:
 def id_number() -> Callable[..., str]:
     """A valid, unique ID number for someone born on `birth` (default 1950-05-01)."""
 
-    def make(birth: dt.date = dt.date(1950, 5, 1), *, male: bool = True, region: str = "330902") -> str:
+    def make(
+        birth: dt.date = dt.date(1950, 5, 1), *, male: bool = True, region: str = "330902"
+    ) -> str:
         sequence = (next(_counter) % 499) * 2 + (1 if male else 0)
         return make_id_number(region, birth, sequence)
 
@@ -105,3 +107,14 @@ def make_elder(db: Any, superuser: User, id_number: Callable[..., str]) -> Calla
         return elder_create(actor=superuser, data=data)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any) -> None:
+    # Production serves hashed files after collectstatic; tests render pages without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Deliberately slow password hashing is for attackers, not for a test suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

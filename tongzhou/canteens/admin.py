@@ -97,6 +97,8 @@ class CanteenAdmin(ScopedAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # Tags were set by the service; sessions go through it one by one.
         for formset in formsets:
+            # The admin's change message reads what formset.save() would have recorded.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for session_form in formset.forms:
                 data = session_form.cleaned_data
                 if not data or not session_form.has_changed():

@@ -63,7 +63,8 @@ class ElderAddForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
+        if "residence" in self.fields:  # absent on read-only views
+            self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
 
     def elder_input(self) -> services.ElderInput:
         data = self.cleaned_data
@@ -120,7 +121,8 @@ class ElderChangeForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
+        if "residence" in self.fields:  # absent on read-only views
+            self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
 
     def clean_new_phone(self) -> str:
         try:
@@ -340,6 +342,8 @@ class ElderAdmin(ScopedAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:
+            # The admin's change message reads what formset.save() would have recorded.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for membership_form in formset.forms:
                 data = membership_form.cleaned_data
                 if not data or not membership_form.has_changed():

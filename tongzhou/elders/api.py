@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import csv
+
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -73,6 +75,23 @@ def list_elders(
         actor=request.user, search=search, status=status, residence_code=region
     )
     return _with_current_categories(queryset)
+
+
+@router.get(
+    "/export.csv",
+    response={200: str, **ERRORS},
+    summary="Export elders in your area as CSV (masked identifiers)",
+)
+def export_elders(
+    request: HttpRequest, status: str | None = None, region: str | None = None
+) -> HttpResponse:
+    rows = selectors.elder_export_rows(actor=request.user, status=status, residence_code=region)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="elders.csv"'
+    response.write("\ufeff")  # so Excel opens the Chinese text as UTF-8
+    writer = csv.writer(response)
+    writer.writerows(rows)
+    return response
 
 
 @router.get("/{elder_id}", response={200: ElderOut, **ERRORS}, summary="One elder")

@@ -9,9 +9,9 @@ from django.db.models import Count, Q, QuerySet
 
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import has_cap, require_cap, scope_for
-from tongzhou.core import crypto
+from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound
-from tongzhou.elders.ages import AGE_BANDS
+from tongzhou.elders.ages import AGE_BANDS, age_on
 from tongzhou.elders.idnumber import parse_id_number
 from tongzhou.elders.models import Category, CategoryMembership, Elder, ElderStatus, valid_on_q
 from tongzhou.geo.models import Region
@@ -94,3 +94,44 @@ def elder_counts(*, actor: Any, day: dt.date) -> dict[str, Any]:
         "age_bands": [{"band": band, "count": totals[band.code]} for band in AGE_BANDS],
         "categories": categories,
     }
+
+
+EXPORT_HEADER = ["编号", "姓名", "性别", "身份证号", "年龄", "镇街道", "村社区", "居住状况", "状态"]
+
+
+def elder_export_rows(
+    *, actor: Any, status: str | None = None, residence_code: str | None = None
+) -> list[list[Any]]:
+    """Rows for a spreadsheet export: identifiers masked. The export itself is audited."""
+    from django.db import transaction
+
+    from tongzhou.audit.services import audit_record
+
+    queryset = elder_list(actor=actor, status=status, residence_code=residence_code).select_related(
+        "residence__parent"
+    )
+    day = clock.today()
+    rows: list[list[Any]] = [EXPORT_HEADER]
+    for elder in queryset.iterator(chunk_size=2000):
+        rows.append(
+            [
+                elder.pk,
+                elder.name,
+                elder.get_gender_display(),
+                elder.id_number_masked,
+                age_on(elder.birth_date, day),
+                elder.residence.parent.name if elder.residence.parent else "",
+                elder.residence.name,
+                elder.get_living_arrangement_display(),
+                elder.get_status_display(),
+            ]
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="elder.export",
+            target=actor,
+            after={"rows": len(rows) - 1, "status": status, "region": residence_code},
+            scope_path=scope_for(actor).region_path or "",
+        )
+    return rows

@@ -16,9 +16,7 @@ def test_load_prints_the_real_counts_and_is_idempotent() -> None:
     call_command("load_zhoushan", stdout=out)
     call_command("load_zhoushan", stdout=out)
     lines = out.getvalue().strip().splitlines()
-    assert lines[0] == lines[1] == (
-        "city: 1, districts: 4, towns: 36, villages: 428, islands: 53"
-    )
+    assert lines[0] == lines[1] == ("city: 1, districts: 4, towns: 36, villages: 428, islands: 53")
     assert Region.objects.count() == 1 + 4 + 36 + 428
 
 
@@ -34,9 +32,7 @@ def test_codes_tree_and_committee_types() -> None:
     # NBS and MCA township codes differ for 9 towns: both are kept.
     xiaosha = Region.objects.get(name="小沙街道")
     assert (xiaosha.code, xiaosha.mca_code) == ("330902010", "330902007000")
-    differing = [
-        r for r in Region.objects.filter(level="town") if r.mca_code[:9] != r.code
-    ]
+    differing = [r for r in Region.objects.filter(level="town") if r.mca_code[:9] != r.code]
     assert len(differing) == 9
     village = Region.objects.get(code="330902002001")
     assert village.kind == "resident_committee"

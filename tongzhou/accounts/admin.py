@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from tongzhou.accounts import services
-from tongzhou.accounts.admin_base import ScopedAdmin
+from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
 from tongzhou.accounts.models import User
 from tongzhou.accounts.roles import Cap, Role
 from tongzhou.accounts.scope import scope_for
@@ -28,7 +28,7 @@ admin.site.index_title = _("Back office")
 admin.site.site_url = "/"
 
 
-class UserForm(forms.ModelForm):  # type: ignore[type-arg]
+class UserForm(forms.ModelForm):
     actor: Any = None
     password1 = forms.CharField(
         label=_("password"), widget=forms.PasswordInput, required=False, strip=False
@@ -92,7 +92,7 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     view_cap = Cap.USER_VIEW
     add_cap = Cap.USER_MANAGE
     change_cap = Cap.USER_MANAGE
@@ -117,12 +117,13 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):  # type: ignore[misc]
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return users_visible_to(request.user)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         kwargs["form"] = UserForm
         kwargs["fields"] = None
-        form = super(DjangoUserAdmin, self).get_form(request, obj, **kwargs)
-        form.actor = request.user
-        return form
+        form = super(DjangoUserAdmin, self).get_form(request, obj, change=change, **kwargs)
+        return form_for_actor(form, request.user)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         data = form.cleaned_data

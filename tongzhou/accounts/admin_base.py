@@ -14,7 +14,7 @@ from tongzhou.accounts.scope import has_cap
 from tongzhou.core.errors import DomainError
 
 
-class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ScopedAdmin(admin.ModelAdmin):
     view_cap: Cap = Cap.CANTEEN_VIEW
     add_cap: Cap | None = None
     change_cap: Cap | None = None
@@ -74,3 +74,8 @@ class ReferenceAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return bool(request.user.is_authenticated and request.user.is_staff)
+
+
+def form_for_actor(form: type[Any], actor: Any) -> type[Any]:
+    """A per-request form class carrying the acting user, so fields and checks can scope."""
+    return type(form.__name__, (form,), {"actor": actor})

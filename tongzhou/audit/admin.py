@@ -22,5 +22,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         return events_visible_to(request.user)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return list(self.readonly_fields)

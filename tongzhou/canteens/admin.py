@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin
+from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import has_cap, scope_for
 from tongzhou.audit.services import reference_save
@@ -21,7 +21,7 @@ from tongzhou.geo.models import Region, RegionLevel
 CITY_PATH = "330900/"
 
 
-class MealSessionInline(admin.TabularInline):  # type: ignore[type-arg]
+class MealSessionInline(admin.TabularInline):
     model = MealSession
     extra = 0
     fields = ("kind", "starts_at", "ends_at")
@@ -39,7 +39,7 @@ class MealSessionInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class CanteenForm(forms.ModelForm):  # type: ignore[type-arg]
+class CanteenForm(forms.ModelForm):
     actor: Any = None
 
     class Meta:
@@ -88,8 +88,7 @@ class CanteenAdmin(ScopedAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
-        return form
+        return form_for_actor(form, request.user)
 
     def save_model(self, request: HttpRequest, obj: Canteen, form: Any, change: bool) -> None:
         services.canteen_save(actor=request.user, canteen=obj, tags=list(form.cleaned_data["tags"]))
@@ -112,7 +111,7 @@ class CanteenAdmin(ScopedAdmin):
                 )
 
 
-class TerminalForm(forms.ModelForm):  # type: ignore[type-arg]
+class TerminalForm(forms.ModelForm):
     actor: Any = None
 
     class Meta:
@@ -153,8 +152,7 @@ class TerminalAdmin(ScopedAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
-        return form
+        return form_for_actor(form, request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None:

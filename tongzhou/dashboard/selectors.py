@@ -49,10 +49,11 @@ def area_summary(*, actor: Any, day: dt.date) -> AreaSummary:
         area_name = canteen.name if canteen else ""
 
     canteens = canteens_visible_to(actor)
-    by_status = list(canteens.values("status").annotate(n=Count("id")).order_by("status"))
     labels = dict(Canteen._meta.get_field("status").choices or [])
-    for row in by_status:
-        row["label"] = labels.get(row["status"], row["status"])
+    by_status: list[dict[str, Any]] = [
+        {"status": row["status"], "n": row["n"], "label": labels.get(row["status"], row["status"])}
+        for row in canteens.values("status").annotate(n=Count("id")).order_by("status")
+    ]
     elders = elder_counts(actor=actor, day=day) if has_cap(actor, Cap.ELDER_VIEW) else None
     return AreaSummary(
         area_name=area_name,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -11,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin
+from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import has_cap, scope_for
 from tongzhou.audit.services import reference_save
@@ -33,12 +34,12 @@ def _villages_for(actor: Any) -> QuerySet[Region]:
     )
 
 
-class VillageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class VillageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Region) -> str:
         return f"{obj.parent.name if obj.parent else ''} {obj.name}"
 
 
-class ElderAddForm(forms.ModelForm):  # type: ignore[type-arg]
+class ElderAddForm(forms.ModelForm):
     actor: Any = None
     id_number = forms.CharField(label=_("ID number"), max_length=18, min_length=18)
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
@@ -95,7 +96,7 @@ class ElderAddForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class ElderChangeForm(forms.ModelForm):  # type: ignore[type-arg]
+class ElderChangeForm(forms.ModelForm):
     actor: Any = None
     new_phone = forms.CharField(
         label=_("new phone"),
@@ -140,7 +141,7 @@ class ElderChangeForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = CategoryMembership
     extra = 0
     fields = ("category", "valid_from", "valid_to", "note")
@@ -265,8 +266,7 @@ class ElderAdmin(ScopedAdmin):
     ) -> Any:
         kwargs["form"] = ElderChangeForm if obj is not None else ElderAddForm
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
-        return form
+        return form_for_actor(form, request.user)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -398,8 +398,8 @@ class ElderAdmin(ScopedAdmin):
             "opts": self.model._meta,
             "title": _("Import an elder register"),
         }
-        if request.method == "POST" and request.FILES.get("file"):
-            upload = request.FILES["file"]
+        upload = request.FILES.get("file")
+        if request.method == "POST" and isinstance(upload, UploadedFile):
             try:
                 context["report"] = elders_import(
                     actor=request.user, handle=upload, filename=upload.name or ""

@@ -53,7 +53,7 @@ class ElderOut(Schema):
         return [m.category.code for m in getattr(obj, "current_memberships", [])]
 
 
-def _with_current_categories(queryset):  # type: ignore[no-untyped-def]
+def _with_current_categories(queryset):
     current = CategoryMembership.objects.filter(valid_on_q(clock.today())).select_related(
         "category"
     )

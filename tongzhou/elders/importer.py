@@ -367,7 +367,7 @@ def _check_row(
         residence = found
 
     living = row.get("living_arrangement", "")
-    arrangement = LivingArrangement.WITH_FAMILY
+    arrangement: str = LivingArrangement.WITH_FAMILY
     if living:
         if living not in LIVING_LABELS:
             errors.append(

@@ -30,7 +30,7 @@ class RegionOut(Schema):
 
     @staticmethod
     def resolve_island(obj: Region) -> str | None:
-        return obj.island.name if obj.island_id else None
+        return obj.island.name if obj.island is not None else None
 
 
 class IslandOut(Schema):
@@ -48,7 +48,7 @@ class IslandOut(Schema):
 
     @staticmethod
     def resolve_county_code(obj: Island) -> str | None:
-        return obj.county.code if obj.county_id else None
+        return obj.county.code if obj.county is not None else None
 
 
 @router.get("/regions", response=list[RegionOut], summary="List regions")

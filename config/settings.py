@@ -1,5 +1,6 @@
 """Tongzhou settings: one file, driven by the environment (and `var/local.env` if present)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -11,7 +12,9 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # `make run` writes per-install random keys here; real deployments set the environment.
-environ.Env.read_env(VAR_DIR / "local.env", overwrite=False)
+environ.Env.read_env(
+    os.environ.get("TONGZHOU_ENV_FILE", str(VAR_DIR / "local.env")), overwrite=False
+)
 
 PLACEHOLDER = "insecure-placeholder-change-me"
 

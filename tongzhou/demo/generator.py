@@ -309,6 +309,15 @@ def _pick_age(rng: random.Random, outer: bool) -> int:
 
 
 def _elders(admin: User, rng: random.Random, total: int) -> tuple[int, int]:
+    elders, assigned = build_elders(rng, total)
+    created = elders_bulk_load(actor=admin, elders=elders, categories=assigned, label="demo")
+    return created, sum(len(chosen) for chosen in assigned)
+
+
+def build_elders(
+    rng: random.Random, total: int
+) -> tuple[list[Elder], list[list[tuple[Category, dt.date]]]]:
+    """Unsaved elders and their categories; the same seed gives the same people."""
     categories = {c.code: c for c in Category.objects.all()}
     used_sequences: dict[tuple[str, dt.date, int], int] = defaultdict(int)
     elders: list[Elder] = []
@@ -369,8 +378,7 @@ def _elders(admin: User, rng: random.Random, total: int) -> tuple[int, int]:
                 )
             )
             assigned.append(chosen)
-    created = elders_bulk_load(actor=admin, elders=elders, categories=assigned, label="demo")
-    return created, sum(len(chosen) for chosen in assigned)
+    return elders, assigned
 
 
 def _pick_categories(

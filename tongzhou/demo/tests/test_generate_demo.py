@@ -1,0 +1,55 @@
+import random
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tongzhou.accounts.models import User
+from tongzhou.canteens.models import Canteen, Terminal
+from tongzhou.core import clock
+from tongzhou.demo.generator import build_elders
+from tongzhou.elders.ages import age_on
+from tongzhou.elders.models import CategoryMembership, Elder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_same_seed_same_people() -> None:
+    def people(seed: int) -> list[tuple[str, str, int]]:
+        elders, _ = build_elders(random.Random(seed), 500)
+        return [(e.name, e.id_number_masked, e.residence_id) for e in elders]
+
+    assert people(7) == people(7)
+    assert people(7) != people(8)
+
+
+def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path  # the terminal credentials file goes here
+    out = StringIO()
+    call_command("generate_demo", "--scale", "small", stdout=out)
+    assert "3000 elders" in out.getvalue() and "password 'tongzhou-demo'" in out.getvalue()
+    assert Elder.objects.count() == 3000
+    assert Canteen.objects.count() == 11
+    assert Terminal.objects.count() == 21
+    assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 21
+    assert User.objects.filter(username__in=["admin", "city", "dinghai", "cashier1"]).count() == 4
+    assert CategoryMembership.objects.exists()
+    # Every district has elders; outer islands are older than the main island on average.
+    districts = {e.residence.code[:6] for e in Elder.objects.select_related("residence")}
+    assert districts == {"330902", "330903", "330921", "330922"}
+    today = clock.today()
+    main, outer = [], []
+    for elder in Elder.objects.select_related("residence__island"):
+        (main if elder.residence.island.is_main_island else outer).append(
+            age_on(elder.birth_date, today)
+        )
+    assert sum(outer) / len(outer) > sum(main) / len(main)
+    # Running it again keeps the data (as `make run` does).
+    again = StringIO()
+    call_command("generate_demo", "--scale", "small", "--if-empty", stdout=again)
+    assert "already present (3000 elders)" in again.getvalue()
+    with pytest.raises(CommandError):
+        call_command("generate_demo", "--scale", "small", stdout=StringIO())

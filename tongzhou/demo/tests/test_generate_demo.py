@@ -41,7 +41,8 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     districts = {e.residence.code[:6] for e in Elder.objects.select_related("residence")}
     assert districts == {"330902", "330903", "330921", "330922"}
     today = clock.today()
-    main, outer = [], []
+    main: list[int] = []
+    outer: list[int] = []
     for elder in Elder.objects.select_related("residence__island"):
         (main if elder.residence.island.is_main_island else outer).append(
             age_on(elder.birth_date, today)

@@ -39,8 +39,18 @@ class VillageChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name if obj.parent else ''} {obj.name}"
 
 
-class ElderAddForm(forms.ModelForm):
+class ElderFormBase(forms.ModelForm):
+    """Offers as a residence only the villages inside the acting user's area."""
+
     actor: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "residence" in self.fields:  # absent on read-only views
+            self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
+
+
+class ElderAddForm(ElderFormBase):
     id_number = forms.CharField(label=_("ID number"), max_length=18, min_length=18)
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
     categories = forms.ModelMultipleChoiceField(
@@ -61,11 +71,6 @@ class ElderAddForm(forms.ModelForm):
             "living_arrangement",
         )
         field_classes = {"residence": VillageChoiceField}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "residence" in self.fields:  # absent on read-only views
-            self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
 
     def elder_input(self) -> services.ElderInput:
         data = self.cleaned_data
@@ -96,8 +101,7 @@ class ElderAddForm(forms.ModelForm):
         return data
 
 
-class ElderChangeForm(forms.ModelForm):
-    actor: Any = None
+class ElderChangeForm(ElderFormBase):
     new_phone = forms.CharField(
         label=_("new phone"),
         max_length=20,
@@ -119,11 +123,6 @@ class ElderChangeForm(forms.ModelForm):
             "died_on",
         )
         field_classes = {"residence": VillageChoiceField}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "residence" in self.fields:  # absent on read-only views
-            self.fields["residence"].queryset = _villages_for(self.actor)  # type: ignore[attr-defined]
 
     def clean_new_phone(self) -> str:
         try:

@@ -65,7 +65,11 @@ def test_village_worker_registers_an_elder_in_the_back_office(
 
 def test_import_page_reports_rows(make_user: Any, id_number: Any) -> None:
     client = _signed_in(make_user(Role.TOWN_OFFICER, region="330902002"))
-    body = f"姓名,身份证号,镇街道,村社区\n甲,{id_number()},昌国街道,西安社区\n乙,123,昌国街道,西安社区\n"
+    body = (
+        "姓名,身份证号,镇街道,村社区\n"
+        f"甲,{id_number()},昌国街道,西安社区\n"
+        "乙,123,昌国街道,西安社区\n"
+    )
     upload = SimpleUploadedFile("名册.csv", body.encode("utf-8-sig"), content_type="text/csv")
     page = client.post("/admin/elders/elder/import/", {"file": upload}).content.decode()
     assert "共 2 行：导入 1 行，1 行有错误未导入。" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,9 @@ from tongzhou.elders.idnumber import make_id_number
 from tongzhou.geo.models import Region
 
 _counter = itertools.count(1)
+# Playwright's sync API keeps an event loop in the test thread; Django would then refuse ORM
+# calls from the test body. The live server itself runs in its own thread, unaffected.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -118,3 +122,37 @@ def _test_settings(settings: Any) -> None:
     }
     # Deliberately slow password hashing is for attackers, not for a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """Debian's chromium driven by Playwright (Playwright's own browser download is not used)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_zhoushan(transactional_db: Any) -> None:
+    """Browser tests use a live server, so their data is committed and flushed afterwards:
+    put the reference regions back for each of them."""
+    from tongzhou.geo.services import zhoushan_load
+
+    zhoushan_load(actor=None)

@@ -13,6 +13,7 @@ from tongzhou.canteens.api import router as canteens_router
 from tongzhou.core.errors import DomainError
 from tongzhou.elders.api import router as elders_router
 from tongzhou.geo.api import router as geo_router
+from tongzhou.meals.api import router as meals_router
 
 api = NinjaAPI(
     title="Tongzhou 同舟 API",
@@ -30,6 +31,7 @@ api = NinjaAPI(
 api.add_router("/", geo_router)
 api.add_router("/canteens", canteens_router)
 api.add_router("/elders", elders_router)
+api.add_router("/", meals_router)
 
 
 def _error(request: HttpRequest, error: DomainError) -> HttpResponse:

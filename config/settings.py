@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "tongzhou.canteens",
     "tongzhou.accounts",
     "tongzhou.elders",
+    "tongzhou.identity",
+    "tongzhou.subsidies",
+    "tongzhou.ledger",
+    "tongzhou.meals",
     "tongzhou.dashboard",
     "tongzhou.demo",
 ]

@@ -31,6 +31,12 @@ class Cap(StrEnum):
     USER_MANAGE = "user.manage"
     AUDIT_VIEW = "audit.view"
     REFERENCE_EDIT = "reference.edit"  # categories, tags, operators
+    POLICY_EDIT = "policy.edit"  # subsidy policies (new versions from a future date)
+    MEAL_VIEW = "meal.view"
+    MEAL_VOID = "meal.void"  # same-day void at the canteen
+    MEAL_REFUND = "meal.refund"  # later refund by the bureau
+    PURSE_CREDIT = "purse.credit"  # top-ups and allowances credited by staff
+    MENU_EDIT = "menu.edit"
 
 
 REGION_ROLES = {
@@ -61,23 +67,55 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.USER_MANAGE,
             Cap.AUDIT_VIEW,
             Cap.REFERENCE_EDIT,
+            Cap.POLICY_EDIT,
+            Cap.MEAL_VIEW,
+            Cap.MEAL_REFUND,
+            Cap.PURSE_CREDIT,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
-        _STAFF | {Cap.CANTEEN_EDIT, Cap.TERMINAL_MANAGE, Cap.USER_MANAGE, Cap.AUDIT_VIEW}
+        _STAFF
+        | {
+            Cap.CANTEEN_EDIT,
+            Cap.TERMINAL_MANAGE,
+            Cap.USER_MANAGE,
+            Cap.AUDIT_VIEW,
+            Cap.POLICY_EDIT,
+            Cap.MEAL_VIEW,
+            Cap.MEAL_REFUND,
+            Cap.PURSE_CREDIT,
+        }
     ),
     Role.TOWN_OFFICER: frozenset(
-        _STAFF | {Cap.CANTEEN_EDIT, Cap.TERMINAL_MANAGE, Cap.USER_MANAGE, Cap.AUDIT_VIEW}
+        _STAFF
+        | {
+            Cap.CANTEEN_EDIT,
+            Cap.TERMINAL_MANAGE,
+            Cap.USER_MANAGE,
+            Cap.AUDIT_VIEW,
+            Cap.MEAL_VIEW,
+            Cap.PURSE_CREDIT,
+        }
     ),
     Role.VILLAGE_WORKER: frozenset(
         {Cap.ELDER_VIEW, Cap.ELDER_EDIT, Cap.ELDER_REVEAL, Cap.CANTEEN_VIEW}
     ),
     Role.CANTEEN_MANAGER: frozenset(
-        {Cap.CANTEEN_VIEW, Cap.TERMINAL_MANAGE, Cap.USER_VIEW, Cap.USER_MANAGE}
+        {
+            Cap.CANTEEN_VIEW,
+            Cap.TERMINAL_MANAGE,
+            Cap.USER_VIEW,
+            Cap.USER_MANAGE,
+            Cap.MEAL_VIEW,
+            Cap.MEAL_VOID,
+            Cap.MENU_EDIT,
+        }
     ),
-    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW}),
+    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID}),
     Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW}),
-    Role.AUDITOR: frozenset({Cap.ELDER_VIEW, Cap.CANTEEN_VIEW, Cap.USER_VIEW, Cap.AUDIT_VIEW}),
+    Role.AUDITOR: frozenset(
+        {Cap.ELDER_VIEW, Cap.CANTEEN_VIEW, Cap.USER_VIEW, Cap.AUDIT_VIEW, Cap.MEAL_VIEW}
+    ),
 }
 
 # Who may create accounts of which role (always inside the creator's own scope).

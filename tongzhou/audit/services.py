@@ -41,13 +41,14 @@ def audit_record(
     after: dict[str, Any] | None = None,
     scope_path: str = "",
     canteen_id: int | None = None,
+    actor_label: str | None = None,
 ) -> AuditEvent:
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction")
     actor_obj = actor if getattr(actor, "pk", None) else None
     return AuditEvent.objects.create(
         actor=actor_obj,
-        actor_label=getattr(actor, "username", None) or "system",
+        actor_label=actor_label or getattr(actor, "username", None) or "system",
         action=action,
         object_type=target._meta.label_lower,
         object_id=str(target.pk),

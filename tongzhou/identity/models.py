@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class CardStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    LOST = "lost", _("reported lost")
+    REPLACED = "replaced", _("replaced")
+
+
+class Card(models.Model):
+    """A citizen / social-security card bound to an elder. The number is an identifier like
+    an ID number: kept as a keyed hash for lookup and a masked copy for display."""
+
+    elder = models.ForeignKey(
+        "elders.Elder", verbose_name=_("elder"), on_delete=models.PROTECT, related_name="cards"
+    )
+    number_hash = models.CharField(_("card number hash"), max_length=64, unique=True)
+    number_masked = models.CharField(_("card number"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["elder"], condition=Q(status="active"), name="card_one_active_per_elder"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", blocked_at__isnull=True)
+                | (~Q(status="active") & Q(blocked_at__isnull=False)),
+                name="card_blocked_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number_masked

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountKind(models.TextChoices):
+    # An elder's purses: balances kept on the row and never below zero.
+    ELDER_OWN = "elder_own", _("own money")
+    ELDER_SUBSIDY = "elder_subsidy", _("government subsidy purse")
+    ELDER_CHARITY = "elder_charity", _("charity allowance")
+    # Counterparties: balances are the sum of their entries (no hot row to lock).
+    CANTEEN_RECEIVABLE = "canteen_receivable", _("canteen receivable")
+    CANTEEN_DISCOUNT = "canteen_discount", _("canteen's own discount")
+    DISTRICT_FUND = "district_fund", _("district subsidy fund")
+    CITY_FUND = "city_fund", _("city subsidy fund")
+    CHARITY_FUND = "charity_fund", _("charity fund")
+    TOPUP_CLEARING = "topup_clearing", _("top-up money received")
+
+
+PURSE_KINDS = (AccountKind.ELDER_OWN, AccountKind.ELDER_SUBSIDY, AccountKind.ELDER_CHARITY)
+
+
+class Account(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
+    elder = models.ForeignKey(
+        "elders.Elder", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    canteen = models.ForeignKey(
+        "canteens.Canteen", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        "geo.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept up to date only for purses (the non-negative guarantee needs it on the row).
+    balance_fen = models.BigIntegerField(_("balance (fen)"), default=0)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=[k.value for k in PURSE_KINDS]) | Q(balance_fen__gte=0),
+                name="account_purse_never_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "elder"], condition=Q(elder__isnull=False), name="account_elder"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "canteen"],
+                condition=Q(canteen__isnull=False),
+                name="account_canteen",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "region"], condition=Q(region__isnull=False), name="account_region"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.elder_id or self.canteen_id or self.region_id or ""
+        return f"{self.get_kind_display()} {owner}"
+
+    @property
+    def is_purse(self) -> bool:
+        return self.kind in PURSE_KINDS
+
+
+class JournalKind(models.TextChoices):
+    MEAL = "meal", _("meal")
+    VOID = "void", _("void")
+    REFUND = "refund", _("refund")
+    TOPUP = "topup", _("top-up")
+    CORRECTION = "correction", _("correction")
+
+
+class AppendOnly(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise RuntimeError("ledger rows are append-only; post a correction instead")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise RuntimeError("ledger rows are append-only; post a correction instead")
+
+
+class Journal(models.Model):
+    """One balanced posting: its entries sum to zero."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=JournalKind.choices)
+    business_date = models.DateField(_("business date"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    memo = models.CharField(_("memo"), max_length=120, blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+
+    objects = AppendOnly.as_manager()
+
+    class Meta:
+        verbose_name = _("journal")
+        verbose_name_plural = _("journals")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class Entry(models.Model):
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+
+    objects = AppendOnly.as_manager()
+
+    class Meta:
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="entry_nonzero")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_fen}"

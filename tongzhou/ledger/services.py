@@ -1,0 +1,131 @@
+"""Double-entry postings. Every movement is a journal whose entries sum to zero; purse balances
+move by one conditional UPDATE each, so no purse can go below zero even under concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import F, Sum
+
+from tongzhou.core.errors import DomainError
+from tongzhou.ledger.models import PURSE_KINDS, Account, AccountKind, Entry, Journal
+
+
+class InsufficientFunds(DomainError):
+    def __init__(self, shortfall_fen: int) -> None:
+        from tongzhou.core.money import yuan
+
+        super().__init__(
+            code="balance_insufficient",
+            message_zh=f"余额不足，还差 {yuan(shortfall_fen)} 元，请先充值。",
+            message_en=f"Balance too low: {yuan(shortfall_fen)} yuan short. Please top up.",
+            status=402,
+            details={"shortfall_fen": shortfall_fen},
+        )
+
+
+def post(
+    *,
+    kind: str,
+    business_date: dt.date,
+    lines: Iterable[tuple[Account, int]],
+    memo: str = "",
+    reverses: Journal | None = None,
+) -> Journal:
+    """Write one balanced journal. Must run inside the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("post() must run inside a transaction")
+    merged: dict[int, int] = defaultdict(int)
+    accounts: dict[int, Account] = {}
+    for account, amount in lines:
+        merged[account.pk] += amount
+        accounts[account.pk] = account
+    entries = {pk: amount for pk, amount in merged.items() if amount}
+    if sum(entries.values()) != 0:
+        raise ValueError("a journal's entries must sum to zero")
+    if not entries:
+        raise ValueError("a journal needs at least one movement")
+    # Purses in primary-key order, so two postings never wait on each other in a cycle.
+    for pk in sorted(entries):
+        account = accounts[pk]
+        if account.kind in PURSE_KINDS:
+            _move_purse(account, entries[pk])
+    journal = Journal.objects.create(
+        kind=kind, business_date=business_date, memo=memo, reverses=reverses
+    )
+    Entry.objects.bulk_create(
+        [Entry(journal=journal, account_id=pk, amount_fen=amount) for pk, amount in entries.items()]
+    )
+    return journal
+
+
+def _move_purse(account: Account, amount: int) -> None:
+    query = Account.objects.filter(pk=account.pk)
+    if amount < 0:
+        query = query.filter(balance_fen__gte=-amount)
+    if query.update(balance_fen=F("balance_fen") + amount) != 1:
+        current = Account.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
+        raise InsufficientFunds(-amount - current)
+    account.balance_fen += amount
+
+
+def reverse(journal: Journal, *, kind: str, business_date: dt.date, memo: str = "") -> Journal:
+    """The compensating journal: every entry negated. The original is never touched."""
+    lines = [
+        (entry.account, -entry.amount_fen) for entry in journal.entries.select_related("account")
+    ]
+    return post(kind=kind, business_date=business_date, lines=lines, memo=memo, reverses=journal)
+
+
+def account_for(
+    kind: AccountKind,
+    *,
+    elder_id: int | None = None,
+    canteen_id: int | None = None,
+    region_id: int | None = None,
+) -> Account:
+    account, _created = Account.objects.get_or_create(
+        kind=kind, elder_id=elder_id, canteen_id=canteen_id, region_id=region_id
+    )
+    return account
+
+
+def purses_for(elder_id: int) -> dict[str, Account]:
+    """The elder's three purses, created on first use."""
+    found = {a.kind: a for a in Account.objects.filter(elder_id=elder_id, kind__in=PURSE_KINDS)}
+    for kind in PURSE_KINDS:
+        if kind not in found:
+            with transaction.atomic():
+                found[kind] = account_for(kind, elder_id=elder_id)
+    return found
+
+
+def balance_of(account: Account) -> int:
+    """The sum of an account's entries: the truth that stored purse balances must equal."""
+    return Entry.objects.filter(account=account).aggregate(total=Sum("amount_fen"))["total"] or 0
+
+
+def ledger_check() -> list[str]:
+    """Problems found: unbalanced journals, purse balances that differ from their entries."""
+    problems: list[str] = []
+    unbalanced = (
+        Entry.objects.values("journal_id").annotate(total=Sum("amount_fen")).exclude(total=0)
+    )
+    problems += [f"journal {row['journal_id']} sums to {row['total']}" for row in unbalanced]
+    sums = dict(
+        Entry.objects.filter(account__kind__in=PURSE_KINDS)
+        .values("account_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("account_id", "total")
+    )
+    for account_id, stored in Account.objects.filter(kind__in=PURSE_KINDS).values_list(
+        "id", "balance_fen"
+    ):
+        if stored != sums.get(account_id, 0):
+            problems.append(
+                f"account {account_id}: stored {stored} != entries {sums.get(account_id, 0)}"
+            )
+    return problems

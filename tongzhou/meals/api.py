@@ -1,0 +1,262 @@
+"""Counter API: terminals authenticate with `Authorization: Bearer tzt_…`; staff with their
+session. Every money-moving call from a terminal carries an `Idempotency-Key`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Header, Router, Schema
+from ninja.security import HttpBearer, django_auth
+
+from tongzhou.canteens.models import Terminal
+from tongzhou.canteens.services import terminal_authenticate
+from tongzhou.core.api import ERRORS, ErrorOut
+from tongzhou.core.errors import PermissionDenied
+from tongzhou.elders.selectors import elder_get
+from tongzhou.identity.services import elder_by_card
+from tongzhou.ledger.services import purses_for
+from tongzhou.meals import services
+
+router = Router(tags=["checkout"])
+
+
+class TerminalAuth(HttpBearer):
+    openapi_description = "A counter terminal's credential: `Bearer tzt_<key id>_<secret>`."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Terminal:
+        terminal = terminal_authenticate(token)  # raises a 401 DomainError with its code
+        request.terminal = terminal  # type: ignore[attr-defined]
+        return terminal
+
+
+terminal_auth = TerminalAuth()
+
+
+def _terminal(request: HttpRequest) -> Terminal | None:
+    return getattr(request, "terminal", None)
+
+
+class LineIn(Schema):
+    menu_item_id: int | None = None
+    quantity: int = Field(1, ge=1, le=20)
+    amount_fen: int | None = Field(None, gt=0, le=services.MAX_LINE_FEN)
+    label: str = Field("", max_length=40)
+
+
+class CheckoutIn(Schema):
+    card: str = Field(..., min_length=1, max_length=64, description="card number as read")
+    session: Literal["breakfast", "lunch", "dinner"]
+    lines: list[LineIn] = Field(..., min_length=1, max_length=20)
+    receipt_no: str = Field(..., min_length=1, max_length=40, description="the terminal's own")
+    device_time: dt.datetime | None = None
+    accept_full_price: bool = False
+
+
+class ReceiptElder(Schema):
+    name: str
+    age_band: str
+    categories: list[str]
+
+
+class ReceiptSubsidy(Schema):
+    total_fen: int
+    district_fen: int
+    city_fen: int
+    charity_fen: int
+    canteen_fen: int
+    outcome: str
+    rule: str
+    policy: str
+    policy_version: int
+
+
+class ReceiptPaid(Schema):
+    subsidy_purse_fen: int
+    charity_purse_fen: int
+    own_fen: int
+
+
+class ReceiptLine(Schema):
+    name: str
+    unit_fen: int
+    quantity: int
+
+
+class ReceiptOut(Schema):
+    receipt_no: str
+    client_receipt_no: str
+    canteen: str
+    business_date: str
+    session: str
+    elder: ReceiptElder
+    lines: list[ReceiptLine]
+    total_fen: int
+    subsidy: ReceiptSubsidy
+    paid: ReceiptPaid
+    own_balance_fen: int
+    status: str
+
+
+CONFLICTS = {**ERRORS, 402: ErrorOut, 409: ErrorOut}
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    try:
+        body: Any = json.loads(request.body or b"{}")
+    except ValueError:
+        body = request.body.decode(errors="replace")
+    return services.request_fingerprint(body)
+
+
+def _answer(request: HttpRequest, result: services.CheckoutResult) -> HttpResponse:
+    from config.api import api
+
+    response = api.create_response(request, result.receipt, status=result.status_code)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.post(
+    "/checkout",
+    auth=terminal_auth,
+    response={201: ReceiptOut, **CONFLICTS},
+    summary="Sell a meal at the counter",
+)
+def checkout(
+    request: HttpRequest,
+    payload: CheckoutIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+) -> HttpResponse:
+    """Identify the elder, price the lines, apply the subsidy in force, take the elder's
+    share from their purses and answer with the receipt. A retry with the same
+    Idempotency-Key and body returns the same receipt without charging again."""
+    terminal = _terminal(request)
+    assert terminal is not None
+    result = services.checkout(
+        terminal=terminal,
+        request=services.CheckoutRequest(
+            card=payload.card,
+            session=payload.session,
+            lines=[services.Line(**line.model_dump()) for line in payload.lines],
+            client_receipt_no=payload.receipt_no,
+            device_time=payload.device_time,
+            accept_full_price=payload.accept_full_price,
+        ),
+        idempotency_key=idempotency_key,
+        fingerprint=_fingerprint(request),
+    )
+    return _answer(request, result)
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+class ReversalOut(Schema):
+    receipt_no: str
+    status: str
+    total_fen: int
+
+
+@router.post(
+    "/meals/{receipt_no}/void",
+    auth=[terminal_auth, django_auth],
+    response={200: ReversalOut, **CONFLICTS},
+    summary="Void today's sale (the canteen that sold it)",
+)
+def void(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
+    terminal = _terminal(request)
+    return services.meal_void(
+        receipt_no=receipt_no,
+        reason=payload.reason,
+        terminal=terminal,
+        actor=None if terminal else request.user,
+    )
+
+
+@router.post(
+    "/meals/{receipt_no}/refund",
+    auth=django_auth,
+    response={200: ReversalOut, **CONFLICTS},
+    summary="Refund an earlier sale (the bureau)",
+)
+def refund(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
+    return services.meal_refund(actor=request.user, receipt_no=receipt_no, reason=payload.reason)
+
+
+class TopUpIn(Schema):
+    amount_fen: int = Field(..., gt=0, le=1_000_000)
+    card: str | None = Field(None, max_length=64, description="at a counter: the card read")
+    elder_id: int | None = Field(None, description="in the back office: the elder")
+    purse: Literal["elder_own", "elder_subsidy", "elder_charity"] = "elder_own"
+    note: str = Field("", max_length=120)
+
+
+class TopUpOut(Schema):
+    receipt_no: str
+    elder_name: str
+    purse: str
+    amount_fen: int
+    balance_fen: int
+
+
+@router.post(
+    "/topups",
+    auth=[terminal_auth, django_auth],
+    response={201: TopUpOut, **CONFLICTS},
+    summary="Put money into an elder's purse",
+)
+def topup(
+    request: HttpRequest,
+    payload: TopUpIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> Any:
+    terminal = _terminal(request)
+    if terminal is not None:
+        _card, elder = elder_by_card(payload.card or "")
+
+        def work() -> dict[str, Any]:
+            receipt = services.purse_credit(
+                elder=elder, amount_fen=payload.amount_fen, terminal=terminal, note=payload.note
+            )
+            return receipt.__dict__
+
+        result = services.idempotent(
+            terminal=terminal,
+            key=idempotency_key or "",
+            fingerprint=_fingerprint(request),
+            work=work,
+        )
+        return _answer(request, result)
+    if payload.elder_id is None:
+        raise PermissionDenied("在后台充值需指定老人", "top up without naming the elder")
+    elder = elder_get(actor=request.user, elder_id=payload.elder_id)
+    receipt = services.purse_credit(
+        elder=elder,
+        amount_fen=payload.amount_fen,
+        purse=payload.purse,
+        actor=request.user,
+        note=payload.note,
+    )
+    return 201, receipt.__dict__
+
+
+class PursesOut(Schema):
+    elder_own: int
+    elder_subsidy: int
+    elder_charity: int
+
+
+@router.get(
+    "/elders/{elder_id}/purses",
+    auth=django_auth,
+    response={200: PursesOut, **ERRORS},
+    summary="An elder's purse balances (fen)",
+)
+def purses(request: HttpRequest, elder_id: int) -> dict[str, int]:
+    elder = elder_get(actor=request.user, elder_id=elder_id)
+    return {kind: account.balance_fen for kind, account in purses_for(elder.pk).items()}

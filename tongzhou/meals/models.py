@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+SESSION_CHOICES = [("breakfast", _("breakfast")), ("lunch", _("lunch")), ("dinner", _("dinner"))]
+
+
+class Dish(models.Model):
+    canteen = models.ForeignKey(
+        "canteens.Canteen",
+        verbose_name=_("canteen"),
+        on_delete=models.PROTECT,
+        related_name="dishes",
+    )
+    name = models.CharField(_("name"), max_length=40)
+    price_fen = models.PositiveIntegerField(_("price (fen)"))
+    diet_tags = models.CharField(_("diet"), max_length=60, blank=True, help_text=_("低盐, 软食 …"))
+    is_active = models.BooleanField(_("on offer"), default=True)
+
+    class Meta:
+        verbose_name = _("dish")
+        verbose_name_plural = _("dishes")
+        ordering = ["canteen", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["canteen", "name"], name="dish_name_per_canteen")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Menu(models.Model):
+    canteen = models.ForeignKey(
+        "canteens.Canteen",
+        verbose_name=_("canteen"),
+        on_delete=models.PROTECT,
+        related_name="menus",
+    )
+    date = models.DateField(_("date"))
+    session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
+
+    class Meta:
+        verbose_name = _("daily menu")
+        verbose_name_plural = _("daily menus")
+        ordering = ["-date", "canteen", "session"]
+        constraints = [
+            models.UniqueConstraint(fields=["canteen", "date", "session"], name="menu_per_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_session_display()}"
+
+
+class MenuItem(models.Model):
+    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
+    dish = models.ForeignKey(Dish, verbose_name=_("dish"), on_delete=models.PROTECT)
+    price_fen = models.PositiveIntegerField(_("price (fen)"))
+
+    class Meta:
+        verbose_name = _("menu item")
+        verbose_name_plural = _("menu items")
+        constraints = [models.UniqueConstraint(fields=["menu", "dish"], name="menu_dish_once")]
+
+    def __str__(self) -> str:
+        return f"{self.dish.name} {self.price_fen}"
+
+
+class MealStatus(models.TextChoices):
+    COMPLETED = "completed", _("completed")
+    VOIDED = "voided", _("voided")
+    REFUNDED = "refunded", _("refunded")
+
+
+class Meal(models.Model):
+    """One sale at a counter, with the quote that priced it and the rule version it used."""
+
+    receipt_no = models.CharField(_("receipt number"), max_length=40, unique=True)
+    canteen = models.ForeignKey(
+        "canteens.Canteen",
+        verbose_name=_("canteen"),
+        on_delete=models.PROTECT,
+        related_name="meals",
+    )
+    terminal = models.ForeignKey(
+        "canteens.Terminal",
+        verbose_name=_("terminal"),
+        on_delete=models.PROTECT,
+        related_name="meals",
+    )
+    client_receipt_no = models.CharField(_("terminal receipt number"), max_length=40)
+    elder = models.ForeignKey(
+        "elders.Elder", verbose_name=_("elder"), on_delete=models.PROTECT, related_name="meals"
+    )
+    business_date = models.DateField(_("business date"), db_index=True)
+    session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    device_time = models.DateTimeField(_("device time"), null=True, blank=True)
+    lines = models.JSONField(_("lines"))
+    total_fen = models.PositiveIntegerField(_("total (fen)"))
+    subsidy_fen = models.PositiveIntegerField(_("subsidy (fen)"))
+    district_fen = models.PositiveIntegerField(_("district fund (fen)"))
+    city_fen = models.PositiveIntegerField(_("city fund (fen)"))
+    charity_fen = models.PositiveIntegerField(_("charity fund (fen)"))
+    canteen_discount_fen = models.PositiveIntegerField(_("canteen discount (fen)"))
+    subsidy_purse_fen = models.PositiveIntegerField(_("paid from subsidy purse (fen)"))
+    charity_purse_fen = models.PositiveIntegerField(_("paid from charity allowance (fen)"))
+    own_fen = models.PositiveIntegerField(_("paid by the elder (fen)"))
+    policy = models.ForeignKey(
+        "subsidies.SubsidyPolicy", verbose_name=_("policy version"), on_delete=models.PROTECT
+    )
+    rule = models.ForeignKey(
+        "subsidies.SubsidyRule",
+        verbose_name=_("rule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    outcome = models.CharField(_("subsidy outcome"), max_length=16)
+    age_band = models.CharField(_("age band"), max_length=8)
+    categories = models.JSONField(_("categories on the day"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MealStatus.choices, default=MealStatus.COMPLETED
+    )
+    journal = models.OneToOneField("ledger.Journal", on_delete=models.PROTECT, related_name="meal")
+    reversal = models.OneToOneField(
+        "ledger.Journal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_meal",
+    )
+
+    class Meta:
+        verbose_name = _("meal")
+        verbose_name_plural = _("meals")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terminal", "client_receipt_no"], name="meal_terminal_receipt_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    subsidy_fen=F("district_fen")
+                    + F("city_fen")
+                    + F("charity_fen")
+                    + F("canteen_discount_fen")
+                ),
+                name="meal_subsidy_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_fen=F("subsidy_fen")
+                    + F("subsidy_purse_fen")
+                    + F("charity_purse_fen")
+                    + F("own_fen")
+                ),
+                name="meal_payments_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="completed", reversal__isnull=True)
+                | (~Q(status="completed") & Q(reversal__isnull=False)),
+                name="meal_reversed_has_journal",
+            ),
+        ]
+        indexes = [models.Index(fields=["elder", "business_date"])]
+
+    def __str__(self) -> str:
+        return self.receipt_no
+
+
+class SubsidyClaim(models.Model):
+    """The city-wide cap: at most one live subsidised meal per elder, session and day,
+    whichever canteen serves it. A void or refund releases the claim."""
+
+    elder = models.ForeignKey("elders.Elder", on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    session = models.CharField(max_length=10, choices=SESSION_CHOICES)
+    meal = models.OneToOneField(Meal, on_delete=models.PROTECT, related_name="claim")
+    released = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["elder", "business_date", "session"],
+                condition=Q(released=False),
+                name="claim_one_subsidised_meal_per_session",
+            )
+        ]
+        indexes = [models.Index(fields=["elder", "business_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.business_date} {self.session}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a terminal's request, replayed when the same key comes again."""
+
+    terminal = models.ForeignKey("canteens.Terminal", on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=80)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "key"], name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,546 @@
+"""Checkout, void, refund and top-up: the money-moving services of the 幸福食堂 counter.
+
+Guarantees, each held by the database rather than by luck:
+- one live subsidised meal per elder, session and day across the city (a partial unique
+  index on SubsidyClaim);
+- one sale per terminal receipt number (unique), and a retried request with the same
+  Idempotency-Key replays the stored answer instead of charging again;
+- no purse below zero (conditional UPDATE and a check constraint);
+- every journal's entries sum to zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record
+from tongzhou.canteens.models import Canteen, MealSession, Terminal
+from tongzhou.core import clock
+from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.masking import mask_name
+from tongzhou.elders.models import Category, Elder
+from tongzhou.geo.models import Region
+from tongzhou.identity.services import elder_by_card
+from tongzhou.ledger.models import Account, AccountKind, JournalKind
+from tongzhou.ledger.services import InsufficientFunds, post, purses_for, reverse
+from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, MenuItem, SubsidyClaim
+from tongzhou.subsidies.calculator import Outcome, QuoteInput, draw_from_purses, quote
+from tongzhou.subsidies.selectors import policy_in_force
+from tongzhou.subsidies.services import elder_facts
+
+MAX_LINE_FEN = 100_000
+CITY_CODE = "330900"
+
+
+@dataclass(frozen=True)
+class Line:
+    menu_item_id: int | None = None
+    quantity: int = 1
+    amount_fen: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    card: str
+    session: str
+    lines: list[Line]
+    client_receipt_no: str
+    device_time: dt.datetime | None = None
+    accept_full_price: bool = False
+
+
+@dataclass
+class CheckoutResult:
+    status_code: int
+    receipt: dict[str, Any]
+    replayed: bool = False
+
+
+def request_fingerprint(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _conflict(code: str, zh: str, en: str) -> DomainError:
+    return DomainError(code=code, message_zh=zh, message_en=en, status=409)
+
+
+def _replay(terminal: Terminal, key: str, fingerprint: str) -> CheckoutResult | None:
+    record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise _conflict(
+            "idempotency_key_reused",
+            "同一请求编号被用于不同内容的交易，已拒绝。",
+            "This Idempotency-Key was already used for a different request.",
+        )
+    return CheckoutResult(record.status_code, record.response, replayed=True)
+
+
+def idempotent(
+    *,
+    terminal: Terminal,
+    key: str,
+    fingerprint: str,
+    work: Callable[[], dict[str, Any]],
+    status_code: int = 201,
+) -> CheckoutResult:
+    """Run `work` once per (terminal, key): a retry with the same body gets the stored
+    answer, a reuse with another body is refused, and concurrent twins charge once."""
+    if not key or len(key) > 80:
+        raise ValidationFailed(
+            "idempotency_key_missing",
+            "缺少请求编号（Idempotency-Key）。",
+            "The Idempotency-Key header is missing or too long.",
+        )
+    replayed = _replay(terminal, key, fingerprint)
+    if replayed is not None:
+        return replayed
+    try:
+        with transaction.atomic():
+            answer = work()
+            IdempotencyRecord.objects.create(
+                terminal=terminal,
+                key=key,
+                request_hash=fingerprint,
+                status_code=status_code,
+                response=answer,
+            )
+    except IntegrityError:
+        # A concurrent twin committed first: answer as it did, or refuse a reused number.
+        replayed = _replay(terminal, key, fingerprint)
+        if replayed is not None:
+            return replayed
+        raise _receipt_reused() from None
+    return CheckoutResult(status_code, answer)
+
+
+def _receipt_reused() -> DomainError:
+    return _conflict(
+        "receipt_no_reused",
+        "该终端流水号已使用过。",
+        "This terminal receipt number was already used.",
+    )
+
+
+def checkout(
+    *, terminal: Terminal, request: CheckoutRequest, idempotency_key: str, fingerprint: str
+) -> CheckoutResult:
+    return idempotent(
+        terminal=terminal,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        work=lambda: _checkout(terminal, request)[1],
+    )
+
+
+def _session_window(canteen: Canteen, session: str, local: dt.datetime) -> None:
+    window = MealSession.objects.filter(canteen=canteen, kind=session).first()
+    if window is None or not (window.starts_at <= local.time() <= window.ends_at):
+        hours = f"{window.starts_at:%H:%M}-{window.ends_at:%H:%M}" if window else "—"
+        raise DomainError(
+            code="outside_session_window",
+            message_zh=f"现在不在本食堂该餐次的供餐时间内（{hours}）。",
+            message_en=f"This canteen is not serving that meal now ({hours}).",
+            status=409,
+        )
+
+
+def _price_lines(
+    canteen: Canteen, business_date: dt.date, session: str, lines: list[Line]
+) -> tuple[int, list[dict[str, Any]]]:
+    if not lines:
+        raise ValidationFailed("lines_empty", "没有点餐内容。", "The order has no lines.")
+    item_ids = [line.menu_item_id for line in lines if line.menu_item_id is not None]
+    items = {
+        item.pk: item
+        for item in MenuItem.objects.filter(
+            pk__in=item_ids,
+            menu__canteen=canteen,
+            menu__date=business_date,
+            menu__session=session,
+        ).select_related("dish")
+    }
+    priced: list[dict[str, Any]] = []
+    for line in lines:
+        if line.quantity < 1 or line.quantity > 20:
+            raise ValidationFailed("quantity_invalid", "份数应为1到20。", "Quantity must be 1-20.")
+        if line.menu_item_id is not None:
+            item = items.get(line.menu_item_id)
+            if item is None:
+                raise ValidationFailed(
+                    "menu_item_unknown",
+                    "该菜品不在本食堂今天这一餐的菜单上。",
+                    "That dish is not on this canteen's menu for this meal today.",
+                )
+            priced.append(
+                {"name": item.dish.name, "unit_fen": item.price_fen, "quantity": line.quantity}
+            )
+        elif line.amount_fen is not None and 0 < line.amount_fen <= MAX_LINE_FEN:
+            priced.append(
+                {
+                    "name": line.label or "餐费",
+                    "unit_fen": line.amount_fen,
+                    "quantity": line.quantity,
+                }
+            )
+        else:
+            raise ValidationFailed(
+                "line_invalid",
+                "每行须为菜单菜品或一个有效金额。",
+                "Each line needs a menu item or a valid amount.",
+            )
+    total = sum(line["unit_fen"] * line["quantity"] for line in priced)
+    return total, priced
+
+
+def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Account]:
+    """The canteen's and the funders' accounts, created on first use."""
+    city = Region.objects.only("pk").get(code=CITY_CODE)
+    district = Region.objects.only("pk").get(code=district_code)
+    wanted = {
+        "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen.pk}),
+        "canteen": (AccountKind.CANTEEN_DISCOUNT, {"canteen_id": canteen.pk}),
+        "district": (AccountKind.DISTRICT_FUND, {"region_id": district.pk}),
+        "city": (AccountKind.CITY_FUND, {"region_id": city.pk}),
+        "charity": (AccountKind.CHARITY_FUND, {"region_id": city.pk}),
+    }
+    query = Q()
+    for kind, owner in wanted.values():
+        query |= Q(kind=kind, **owner)
+    found = {(a.kind, a.canteen_id or a.region_id): a for a in Account.objects.filter(query)}
+    result: dict[str, Account] = {}
+    for name, (kind, owner) in wanted.items():
+        account = found.get((kind, next(iter(owner.values()))))
+        if account is None:
+            with transaction.atomic():
+                account, _created = Account.objects.get_or_create(kind=kind, **owner)
+        result[name] = account
+    return result
+
+
+def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[str, Any]]:
+    canteen = terminal.canteen
+    if request.session not in ("breakfast", "lunch", "dinner"):
+        raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
+    if Meal.objects.filter(terminal=terminal, client_receipt_no=request.client_receipt_no).exists():
+        raise _receipt_reused()
+    _card, elder = elder_by_card(request.card)
+    local = timezone.localtime(clock.now())
+    business_date = local.date()
+    _session_window(canteen, request.session, local)
+    total, priced = _price_lines(canteen, business_date, request.session, request.lines)
+
+    purses = purses_for(elder.pk)
+    # Serialise this elder's sales (monthly cap, purse draw) by locking one row of theirs.
+    own = Account.objects.select_for_update().get(pk=purses[AccountKind.ELDER_OWN].pk)
+    purses[AccountKind.ELDER_OWN] = own
+    facts = elder_facts(elder, business_date)
+    in_force = policy_in_force(district_code=facts.district_code, day=business_date)
+    claims = SubsidyClaim.objects.filter(elder=elder, released=False)
+    this_session = claims.filter(business_date=business_date, session=request.session).exists()
+    this_month = 0
+    if in_force.spec.monthly_cap_meals is not None:
+        this_month = claims.filter(
+            business_date__gte=business_date.replace(day=1), business_date__lte=business_date
+        ).count()
+    result = quote(
+        in_force.spec,
+        QuoteInput(
+            total_fen=total,
+            age_band=facts.age_band,
+            categories=facts.categories,
+            session=request.session,
+            subsidised_this_session=this_session,
+            subsidised_this_month=this_month,
+        ),
+    )
+    if result.outcome == Outcome.SESSION_CAP and not request.accept_full_price:
+        raise _already_used(total)
+    draw = draw_from_purses(
+        result.elder_share_fen,
+        subsidy_purse_fen=purses[AccountKind.ELDER_SUBSIDY].balance_fen,
+        charity_purse_fen=purses[AccountKind.ELDER_CHARITY].balance_fen,
+        own_fen=own.balance_fen,
+    )
+    if draw.shortfall_fen:
+        raise InsufficientFunds(draw.shortfall_fen)
+
+    accounts = _counterparty_accounts(canteen, facts.district_code)
+    journal = post(
+        kind=JournalKind.MEAL,
+        business_date=business_date,
+        memo=f"{canteen.code} {request.client_receipt_no}",
+        lines=[
+            (accounts["receivable"], total),
+            (own, -draw.own_fen),
+            (purses[AccountKind.ELDER_SUBSIDY], -draw.subsidy_purse_fen),
+            (purses[AccountKind.ELDER_CHARITY], -draw.charity_purse_fen),
+            *((accounts[funder], -amount) for funder, amount in result.funders.items()),
+        ],
+    )
+    meal = Meal.objects.create(
+        receipt_no=f"R{business_date:%y%m%d}-{canteen.pk}-{secrets.token_hex(4).upper()}",
+        canteen=canteen,
+        terminal=terminal,
+        client_receipt_no=request.client_receipt_no[:40],
+        elder=elder,
+        business_date=business_date,
+        session=request.session,
+        device_time=request.device_time,
+        lines=priced,
+        total_fen=total,
+        subsidy_fen=result.subsidy_fen,
+        district_fen=result.funders["district"],
+        city_fen=result.funders["city"],
+        charity_fen=result.funders["charity"],
+        canteen_discount_fen=result.funders["canteen"],
+        subsidy_purse_fen=draw.subsidy_purse_fen,
+        charity_purse_fen=draw.charity_purse_fen,
+        own_fen=draw.own_fen,
+        policy=in_force.policy,
+        rule_id=result.rule.rule_id if result.rule else None,
+        outcome=result.outcome,
+        age_band=facts.age_band,
+        categories=sorted(facts.categories),
+        journal=journal,
+    )
+    if result.outcome == Outcome.APPLIED:
+        try:
+            with transaction.atomic():
+                SubsidyClaim.objects.create(
+                    elder=elder, business_date=business_date, session=request.session, meal=meal
+                )
+        except IntegrityError:
+            # Another canteen subsidised this elder's meal a moment ago: nothing is written.
+            raise _already_used(total) from None
+    return meal, receipt_for(
+        meal, elder, own.balance_fen, in_force.policy.name, result.rule.label if result.rule else ""
+    )
+
+
+def _already_used(total: int) -> DomainError:
+    from tongzhou.core.money import yuan
+
+    return DomainError(
+        code="subsidy_already_used",
+        message_zh=f"该老人本餐次今天已享受过补贴，可按原价 {yuan(total)} 元结算。",
+        message_en=(
+            f"This elder's subsidy for this meal today is used; full price is {yuan(total)} yuan."
+        ),
+        status=409,
+        details={"full_price_fen": total},
+    )
+
+
+_CATEGORY_NAMES: dict[str, str] = {}
+
+
+def _category_names(codes: list[str]) -> list[str]:
+    if any(code not in _CATEGORY_NAMES for code in codes):
+        _CATEGORY_NAMES.update(Category.objects.values_list("code", "name_zh"))
+    return [_CATEGORY_NAMES.get(code, code) for code in codes]
+
+
+def receipt_for(
+    meal: Meal, elder: Elder, own_balance_fen: int, policy_name: str, rule_label: str
+) -> dict[str, Any]:
+    return {
+        "receipt_no": meal.receipt_no,
+        "client_receipt_no": meal.client_receipt_no,
+        "canteen": meal.canteen.name,
+        "business_date": meal.business_date.isoformat(),
+        "session": meal.session,
+        "elder": {
+            "name": mask_name(elder.name),
+            "age_band": meal.age_band,
+            "categories": _category_names(list(meal.categories)),
+        },
+        "lines": meal.lines,
+        "total_fen": meal.total_fen,
+        "subsidy": {
+            "total_fen": meal.subsidy_fen,
+            "district_fen": meal.district_fen,
+            "city_fen": meal.city_fen,
+            "charity_fen": meal.charity_fen,
+            "canteen_fen": meal.canteen_discount_fen,
+            "outcome": meal.outcome,
+            "rule": rule_label,
+            "policy": policy_name,
+            "policy_version": meal.policy_id,
+        },
+        "paid": {
+            "subsidy_purse_fen": meal.subsidy_purse_fen,
+            "charity_purse_fen": meal.charity_purse_fen,
+            "own_fen": meal.own_fen,
+        },
+        "own_balance_fen": own_balance_fen,
+        "status": meal.status,
+    }
+
+
+def _meal_locked(receipt_no: str, extra: Q) -> Meal:
+    meal = (
+        Meal.objects.select_for_update()
+        .select_related("canteen__village", "elder")
+        .filter(extra, receipt_no=receipt_no)
+        .first()
+    )
+    if meal is None:
+        raise NotFound("消费记录", "sale")
+    return meal
+
+
+def _reverse_meal(meal: Meal, *, kind: str, status: str) -> Meal:
+    if meal.status != MealStatus.COMPLETED:
+        raise _conflict(
+            "meal_already_reversed", "这笔消费已撤销或已退款。", "This sale was already reversed."
+        )
+    today = clock.today()
+    meal.reversal = reverse(meal.journal, kind=kind, business_date=today, memo=meal.receipt_no)
+    meal.status = status
+    meal.save(update_fields=["reversal", "status"])
+    SubsidyClaim.objects.filter(meal=meal, released=False).update(released=True)
+    return meal
+
+
+@transaction.atomic
+def meal_void(
+    *, receipt_no: str, reason: str, actor: Any = None, terminal: Terminal | None = None
+) -> Meal:
+    """Same-day void by the canteen that sold it (its terminal or its staff)."""
+    if terminal is not None:
+        scope_q = Q(canteen_id=terminal.canteen_id)
+        label = f"terminal:{terminal.key_id}"
+    else:
+        require_cap(actor, Cap.MEAL_VOID, "撤销消费", "void sales")
+        scope_q = scope_for(actor).canteen_q("canteen__")
+        label = None
+    meal = _meal_locked(receipt_no, scope_q)
+    if meal.business_date != clock.today():
+        raise _conflict(
+            "void_only_same_day",
+            "只能撤销当天的消费；以前的消费请由民政部门办理退款。",
+            "Only today's sales can be voided; earlier ones are refunded by the bureau.",
+        )
+    meal = _reverse_meal(meal, kind=JournalKind.VOID, status=MealStatus.VOIDED)
+    audit_record(
+        actor=actor,
+        actor_label=label,
+        action="meal.void",
+        target=meal,
+        after={"reason": reason[:200], "total_fen": meal.total_fen},
+        scope_path=meal.canteen.village.path,
+        canteen_id=meal.canteen_id,
+    )
+    return meal
+
+
+@transaction.atomic
+def meal_refund(*, actor: Any, receipt_no: str, reason: str) -> Meal:
+    """A later refund by the bureau: the same compensating posting, and the cap released."""
+    require_cap(actor, Cap.MEAL_REFUND, "办理退款", "refund sales")
+    if not reason.strip():
+        raise ValidationFailed(
+            "reason_required", "请填写退款原因。", "Give a reason for the refund."
+        )
+    meal = _meal_locked(receipt_no, scope_for(actor).canteen_q("canteen__"))
+    meal = _reverse_meal(meal, kind=JournalKind.REFUND, status=MealStatus.REFUNDED)
+    audit_record(
+        actor=actor,
+        action="meal.refund",
+        target=meal,
+        after={"reason": reason.strip()[:200], "total_fen": meal.total_fen},
+        scope_path=meal.canteen.village.path,
+        canteen_id=meal.canteen_id,
+    )
+    return meal
+
+
+PURSE_SOURCES = {
+    AccountKind.ELDER_OWN: AccountKind.TOPUP_CLEARING,
+    AccountKind.ELDER_SUBSIDY: AccountKind.DISTRICT_FUND,
+    AccountKind.ELDER_CHARITY: AccountKind.CHARITY_FUND,
+}
+
+
+@dataclass(frozen=True)
+class TopUpReceipt:
+    receipt_no: str
+    elder_name: str
+    purse: str
+    amount_fen: int
+    balance_fen: int
+
+
+@transaction.atomic
+def purse_credit(
+    *,
+    elder: Elder,
+    amount_fen: int,
+    purse: str = AccountKind.ELDER_OWN,
+    actor: Any = None,
+    terminal: Terminal | None = None,
+    note: str = "",
+) -> TopUpReceipt:
+    """Money into a purse: a top-up of own money (at a canteen or the bureau), or a
+    government or charity allowance credited by the bureau."""
+    if not 0 < amount_fen <= 1_000_000:
+        raise ValidationFailed(
+            "amount_invalid", "金额应在0.01元到1万元之间。", "The amount must be 0.01-10,000 yuan."
+        )
+    if purse not in PURSE_SOURCES:
+        raise ValidationFailed("purse_invalid", "钱包类型不正确。", "Unknown purse.")
+    if terminal is not None:
+        if purse != AccountKind.ELDER_OWN:
+            raise ValidationFailed(
+                "purse_not_at_counter",
+                "食堂只能为老人充值个人余额。",
+                "A canteen can only top up the elder's own money.",
+            )
+        source_owner: dict[str, int] = {"canteen_id": terminal.canteen_id}
+        label: str | None = f"terminal:{terminal.key_id}"
+    else:
+        require_cap(actor, Cap.PURSE_CREDIT, "充值或发放补贴", "credit purses")
+        if not Elder.objects.filter(
+            scope_for(actor).region_q("residence__path"), pk=elder.pk
+        ).exists():
+            raise NotFound("老年人", "elder")
+        district = Region.objects.get(code=elder.residence.path.split("/")[1])
+        city = Region.objects.get(code=CITY_CODE)
+        source_owner = {"region_id": district.pk if purse == AccountKind.ELDER_SUBSIDY else city.pk}
+        label = None
+    purses = purses_for(elder.pk)
+    target = Account.objects.select_for_update().get(pk=purses[purse].pk)
+    source, _created = Account.objects.get_or_create(kind=PURSE_SOURCES[purse], **source_owner)
+    journal = post(
+        kind=JournalKind.TOPUP,
+        business_date=clock.today(),
+        memo=note[:120],
+        lines=[(target, amount_fen), (source, -amount_fen)],
+    )
+    receipt_no = f"T{journal.business_date:%y%m%d}-{journal.pk}"
+    audit_record(
+        actor=actor,
+        actor_label=label,
+        action="purse.credit",
+        target=elder,
+        after={"purse": purse, "amount_fen": amount_fen, "receipt_no": receipt_no},
+        scope_path=elder.residence.path,
+        canteen_id=terminal.canteen_id if terminal else None,
+    )
+    return TopUpReceipt(receipt_no, mask_name(elder.name), purse, amount_fen, target.balance_fen)

@@ -111,7 +111,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("TONGZHOU_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": env.str("TONGZHOU_TEST_DB_NAME", default=None)}
+# SQLite tests use a file, not shared-cache memory, so parallel-client tests see real locking.
+_default_test_name = (
+    str(VAR_DIR / "test.sqlite3")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else None
+)
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TONGZHOU_TEST_DB_NAME", default=_default_test_name)
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -42,13 +42,14 @@ def card_issue(*, actor: Any, elder: Elder, number: str) -> Card:
     """Bind a card to an elder. An active card already held is marked replaced: the person,
     purses and history stay with the elder, not with the card."""
     require_cap(actor, Cap.ELDER_EDIT, "发放助餐卡", "issue cards")
-    elder = (
+    locked = (
         Elder.objects.select_for_update()
         .filter(scope_for(actor).region_q("residence__path"), pk=elder.pk)
         .first()
     )
-    if elder is None:
+    if locked is None:
         raise NotFound("老年人", "elder")
+    elder = locked
     number = normalise_card_number(number)
     now = clock.now()
     replaced = list(Card.objects.filter(elder=elder, status=CardStatus.ACTIVE))
@@ -77,14 +78,15 @@ def card_issue(*, actor: Any, elder: Elder, number: str) -> Card:
 @transaction.atomic
 def card_report_lost(*, actor: Any, card: Card) -> Card:
     require_cap(actor, Cap.ELDER_EDIT, "挂失助餐卡", "report cards lost")
-    card = (
+    locked = (
         Card.objects.select_for_update()
         .select_related("elder__residence")
         .filter(scope_for(actor).region_q("elder__residence__path"), pk=card.pk)
         .first()
     )
-    if card is None:
+    if locked is None:
         raise NotFound("卡", "card")
+    card = locked
     if card.status == CardStatus.ACTIVE:
         before = snapshot(card, ("status", "blocked_at"))
         card.status, card.blocked_at = CardStatus.LOST, clock.now()

@@ -80,7 +80,7 @@ class AppendOnly(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise RuntimeError("ledger rows are append-only; post a correction instead")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise RuntimeError("ledger rows are append-only; post a correction instead")
 
 

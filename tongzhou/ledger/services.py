@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
@@ -87,9 +88,8 @@ def account_for(
     canteen_id: int | None = None,
     region_id: int | None = None,
 ) -> Account:
-    account, _created = Account.objects.get_or_create(
-        kind=kind, elder_id=elder_id, canteen_id=canteen_id, region_id=region_id
-    )
+    owner: dict[str, Any] = {"elder_id": elder_id, "canteen_id": canteen_id, "region_id": region_id}
+    account, _created = Account.objects.get_or_create(kind=kind, **owner)
     return account
 
 

@@ -112,7 +112,15 @@ def idempotent(
         return replayed
     try:
         with transaction.atomic():
-            answer = work()
+            try:
+                answer = work()
+            except DomainError:
+                # A twin with this key may have committed while we waited on its locks:
+                # then its answer is ours too. Otherwise the refusal stands.
+                replayed = _replay(terminal, key, fingerprint)
+                if replayed is not None:
+                    return replayed
+                raise
             IdempotencyRecord.objects.create(
                 terminal=terminal,
                 key=key,
@@ -212,7 +220,7 @@ def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Ac
     """The canteen's and the funders' accounts, created on first use."""
     city = Region.objects.only("pk").get(code=CITY_CODE)
     district = Region.objects.only("pk").get(code=district_code)
-    wanted = {
+    wanted: dict[str, tuple[AccountKind, dict[str, Any]]] = {
         "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen.pk}),
         "canteen": (AccountKind.CANTEEN_DISCOUNT, {"canteen_id": canteen.pk}),
         "district": (AccountKind.DISTRICT_FUND, {"region_id": district.pk}),
@@ -471,7 +479,7 @@ def meal_refund(*, actor: Any, receipt_no: str, reason: str) -> Meal:
     return meal
 
 
-PURSE_SOURCES = {
+PURSE_SOURCES: dict[str, AccountKind] = {
     AccountKind.ELDER_OWN: AccountKind.TOPUP_CLEARING,
     AccountKind.ELDER_SUBSIDY: AccountKind.DISTRICT_FUND,
     AccountKind.ELDER_CHARITY: AccountKind.CHARITY_FUND,
@@ -512,7 +520,7 @@ def purse_credit(
                 "食堂只能为老人充值个人余额。",
                 "A canteen can only top up the elder's own money.",
             )
-        source_owner: dict[str, int] = {"canteen_id": terminal.canteen_id}
+        source_owner: dict[str, Any] = {"canteen_id": terminal.canteen_id}
         label: str | None = f"terminal:{terminal.key_id}"
     else:
         require_cap(actor, Cap.PURSE_CREDIT, "充值或发放补贴", "credit purses")

@@ -72,7 +72,7 @@ def policy_spec(policy: SubsidyPolicy) -> PolicySpec:
             amount_fen=rule.amount_fen,
             shares_bp=rule.shares_bp,
             age_band=rule.age_band or None,
-            category=rule.category.code if rule.category_id else None,
+            category=rule.category.code if rule.category is not None else None,
             session=rule.session or None,
         )
         for rule in policy.rules.select_related("category").order_by("id")

@@ -38,7 +38,7 @@ def nothing_written() -> tuple[int, int, int, int]:
 
 
 def test_a_subsidised_lunch_and_its_receipt(counter: Any, make_member: Any) -> None:
-    elder, card = make_member(name="王秀英")  # 74 on the day: 70-79 pays 2 yuan
+    _elder, card = make_member(name="王秀英")  # 74 on the day: 70-79 pays 2 yuan
     response = sell(counter, card)
     assert response.status_code == 201, response.json()
     receipt = response.json()

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(os.environ.get("TONGZHOU_VAR_DIR", str(BASE_DIR / "var")))
 
 env = environ.Env()
 # `make run` writes per-install random keys here; real deployments set the environment.

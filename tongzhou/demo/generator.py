@@ -8,6 +8,7 @@ assumptions below. Nothing here is a real person.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import random
 import time
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from tongzhou.accounts.models import User
 from tongzhou.accounts.roles import Role
@@ -37,6 +40,12 @@ from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangeme
 from tongzhou.elders.services import elders_bulk_load, id_number_hash, phone_hash
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.services import zhoushan_counts, zhoushan_load
+from tongzhou.identity.models import Card
+from tongzhou.identity.services import card_hash, mask_card
+from tongzhou.ledger.models import Account, AccountKind
+from tongzhou.ledger.services import opening_balances
+from tongzhou.meals.models import Dish, Menu, MenuItem
+from tongzhou.subsidies.models import SubsidyPolicy
 
 DEMO_PASSWORD = "tongzhou-demo"  # noqa: S105 - printed to the user; the demo binds to 127.0.0.1
 SCALES = {"small": 3_000, "city": 300_000}
@@ -131,11 +140,16 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         zhoushan_load(actor=None)
     rng = random.Random(seed)
     admin = _ensure_admin()
+    if not SubsidyPolicy.objects.exists():
+        call_command("load_default_policy", stdout=io.StringIO())
     with transaction.atomic():
         canteens, credentials = _canteens(admin, rng)
         users = _users(admin, canteens)
     elders, memberships = _elders(admin, rng, SCALES[scale])
+    cards = _cards_and_money(rng)
+    _menus(rng, canteens)
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
+    (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))
     os.chmod(credentials_file, 0o600)
     return DemoResult(
@@ -147,6 +161,75 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         seconds=time.perf_counter() - started,
         credentials_file=credentials_file,
     )
+
+
+def demo_card_number(elder_id: int) -> str:
+    """Demo citizen-card numbers: readable, unique, and derivable for load tests."""
+    return f"3309{elder_id:010d}"
+
+
+def _cards_and_money(rng: random.Random) -> list[str]:
+    """A card for every active elder, and own money for most of them (a batch journal)."""
+    elder_ids = list(
+        Elder.objects.filter(status=ElderStatus.ACTIVE).order_by("id").values_list("id", flat=True)
+    )
+    Card.objects.bulk_create(
+        [
+            Card(
+                elder_id=elder_id,
+                number_hash=card_hash(demo_card_number(elder_id)),
+                number_masked=mask_card(demo_card_number(elder_id)),
+            )
+            for elder_id in elder_ids
+        ],
+        batch_size=5000,
+    )
+    city = Region.objects.get(code="330900")
+    source, _ = Account.objects.get_or_create(kind=AccountKind.TOPUP_CLEARING, region=city)
+    amounts = {
+        elder_id: rng.choice((5000, 10000, 20000, 30000))
+        for elder_id in elder_ids
+        if rng.random() < 0.8
+    }
+    opening_balances(
+        amounts=amounts, source=source, business_date=REFERENCE_DAY, memo="demo opening balances"
+    )
+    return [demo_card_number(elder_id) for elder_id in elder_ids]
+
+
+DISHES = [
+    ("红烧带鱼套餐", 1500, "低糖"),
+    ("清蒸黄鱼套餐", 1800, "低盐"),
+    ("荤素搭配套餐", 1200, ""),
+    ("软烂面条", 800, "软食"),
+    ("小米粥配包子", 500, "软食"),
+    ("蔬菜豆腐汤饭", 1000, "低盐;低糖"),
+]
+
+
+def _menus(rng: random.Random, canteens: list[Canteen]) -> None:
+    """Dishes per canteen and a menu for every session it serves, for the next 60 days."""
+    start = timezone.localdate()
+    items: list[MenuItem] = []
+    for canteen in canteens:
+        dishes = [
+            Dish.objects.create(canteen=canteen, name=name, price_fen=price, diet_tags=diet)
+            for name, price, diet in DISHES
+        ]
+        sessions = list(canteen.sessions.values_list("kind", flat=True))
+        menus = Menu.objects.bulk_create(
+            [
+                Menu(canteen=canteen, date=start + dt.timedelta(days=offset), session=session)
+                for offset in range(60)
+                for session in sessions
+            ]
+        )
+        for menu in menus:
+            chosen = dishes[3:5] if menu.session == "breakfast" else rng.sample(dishes, 4)
+            items.extend(
+                MenuItem(menu=menu, dish=dish, price_fen=dish.price_fen) for dish in chosen
+            )
+    MenuItem.objects.bulk_create(items, batch_size=5000)
 
 
 def _ensure_admin() -> User:

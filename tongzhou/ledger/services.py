@@ -129,3 +129,31 @@ def ledger_check() -> list[str]:
                 f"account {account_id}: stored {stored} != entries {sums.get(account_id, 0)}"
             )
     return problems
+
+
+@transaction.atomic
+def opening_balances(
+    *, amounts: dict[int, int], source: Account, business_date: dt.date, memo: str
+) -> Journal | None:
+    """Credit many elders' own-money purses in one balanced journal (data migrations, demo).
+
+    Purse rows are created with their balance and the journal carries one entry per elder
+    plus one counter-entry, so stored balances still equal the sum of entries.
+    """
+    amounts = {elder_id: fen for elder_id, fen in amounts.items() if fen > 0}
+    if not amounts:
+        return None
+    if Account.objects.filter(kind=AccountKind.ELDER_OWN, elder_id__in=list(amounts)).exists():
+        raise ValueError("opening balances are only for elders without a purse yet")
+    accounts = Account.objects.bulk_create(
+        [
+            Account(kind=AccountKind.ELDER_OWN, elder_id=elder_id, balance_fen=fen)
+            for elder_id, fen in amounts.items()
+        ],
+        batch_size=5000,
+    )
+    journal = Journal.objects.create(kind="topup", business_date=business_date, memo=memo[:120])
+    entries = [Entry(journal=journal, account=a, amount_fen=a.balance_fen) for a in accounts]
+    entries.append(Entry(journal=journal, account=source, amount_fen=-sum(amounts.values())))
+    Entry.objects.bulk_create(entries, batch_size=5000)
+    return journal

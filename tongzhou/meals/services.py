@@ -552,3 +552,58 @@ def purse_credit(
         canteen_id=terminal.canteen_id if terminal else None,
     )
     return TopUpReceipt(receipt_no, mask_name(elder.name), purse, amount_fen, target.balance_fen)
+
+
+BACK_OFFICE_TERMINAL = "管理后台"
+
+
+def _back_office_terminal(canteen: Canteen) -> Terminal:
+    """Sales keyed in by staff go through the same checkout as a counter device, on a
+    terminal row of their own that no device can authenticate as (its secret is unusable)."""
+    terminal, _created = Terminal.objects.get_or_create(
+        canteen=canteen,
+        name=BACK_OFFICE_TERMINAL,
+        defaults={"key_id": secrets.token_hex(6), "secret_hash": "!"},
+    )
+    return terminal
+
+
+def backoffice_checkout(
+    *, actor: Any, canteen: Canteen, request: CheckoutRequest, nonce: str
+) -> CheckoutResult:
+    """A sale by a cashier or manager in the back office (when the counter device is down)."""
+    require_cap(actor, Cap.MEAL_VOID, "在后台收银", "sell in the back office")
+    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
+        raise NotFound("食堂", "canteen")
+    terminal = _back_office_terminal(canteen)
+    body = {"card": request.card, "session": request.session, "receipt": request.client_receipt_no,
+            "lines": [line.__dict__ for line in request.lines],
+            "full": request.accept_full_price}  # fmt: skip
+
+    def work() -> dict[str, Any]:
+        receipt = _checkout(terminal, request)[1]
+        audit_record(
+            actor=actor,
+            action="meal.sell_back_office",
+            target=canteen,
+            after={"receipt_no": receipt["receipt_no"], "total_fen": receipt["total_fen"]},
+            scope_path=canteen.village.path,
+            canteen_id=canteen.pk,
+        )
+        return receipt
+
+    return idempotent(
+        terminal=terminal, key=nonce, fingerprint=request_fingerprint(body), work=work
+    )
+
+
+def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
+    """Dishes and daily menus, kept by the canteen's manager (or the bureau)."""
+    from tongzhou.audit.services import reference_save
+
+    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
+        raise NotFound("食堂", "canteen")
+    fields = [f.name for f in obj._meta.concrete_fields if f.name != "id"]
+    return reference_save(
+        actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path
+    )

@@ -123,9 +123,11 @@ def _test_settings(settings: Any) -> None:
     # Deliberately slow password hashing is for attackers, not for a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Policy versions are cached per process; each test builds its own.
+    from tongzhou.meals.services import clear_caches
     from tongzhou.subsidies.selectors import clear_cache
 
     clear_cache()
+    clear_caches()
 
 
 @pytest.fixture(scope="session")

@@ -187,9 +187,8 @@ def _cards_and_money(rng: random.Random) -> list[str]:
     city = Region.objects.get(code="330900")
     source, _ = Account.objects.get_or_create(kind=AccountKind.TOPUP_CLEARING, region=city)
     amounts = {
-        elder_id: rng.choice((5000, 10000, 20000, 30000))
+        elder_id: rng.choice((5000, 10000, 20000, 30000)) if rng.random() < 0.8 else 0
         for elder_id in elder_ids
-        if rng.random() < 0.8
     }
     opening_balances(
         amounts=amounts, source=source, business_date=REFERENCE_DAY, memo="demo opening balances"

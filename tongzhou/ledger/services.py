@@ -93,13 +93,16 @@ def account_for(
     return account
 
 
-def purses_for(elder_id: int) -> dict[str, Account]:
-    """The elder's three purses, created on first use."""
-    found = {a.kind: a for a in Account.objects.filter(elder_id=elder_id, kind__in=PURSE_KINDS)}
-    for kind in PURSE_KINDS:
-        if kind not in found:
-            with transaction.atomic():
-                found[kind] = account_for(kind, elder_id=elder_id)
+def purses_for(elder_id: int, *, lock: bool = False) -> dict[str, Account]:
+    """The elder's three purses, created on first use; locked (in key order) if asked."""
+    query = Account.objects.filter(elder_id=elder_id, kind__in=PURSE_KINDS).order_by("pk")
+    found = {a.kind: a for a in (query.select_for_update() if lock else query)}
+    if len(found) < len(PURSE_KINDS):
+        for kind in PURSE_KINDS:
+            if kind not in found:
+                with transaction.atomic():
+                    account_for(kind, elder_id=elder_id)
+        found = {a.kind: a for a in (query.select_for_update() if lock else query)}
     return found
 
 
@@ -135,25 +138,32 @@ def ledger_check() -> list[str]:
 def opening_balances(
     *, amounts: dict[int, int], source: Account, business_date: dt.date, memo: str
 ) -> Journal | None:
-    """Credit many elders' own-money purses in one balanced journal (data migrations, demo).
-
-    Purse rows are created with their balance and the journal carries one entry per elder
-    plus one counter-entry, so stored balances still equal the sum of entries.
-    """
-    amounts = {elder_id: fen for elder_id, fen in amounts.items() if fen > 0}
-    if not amounts:
-        return None
-    if Account.objects.filter(kind=AccountKind.ELDER_OWN, elder_id__in=list(amounts)).exists():
-        raise ValueError("opening balances are only for elders without a purse yet")
-    accounts = Account.objects.bulk_create(
+    """Open the purses of many elders at once (data migrations, demo) and credit their own
+    money in one balanced journal: one entry per credited elder plus one counter-entry, so
+    stored balances still equal the sum of entries."""
+    if Account.objects.filter(elder_id__in=list(amounts), kind__in=PURSE_KINDS).exists():
+        raise ValueError("opening balances are only for elders without purses yet")
+    Account.objects.bulk_create(
         [
-            Account(kind=AccountKind.ELDER_OWN, elder_id=elder_id, balance_fen=fen)
+            Account(
+                kind=kind,
+                elder_id=elder_id,
+                balance_fen=max(fen, 0) if kind == AccountKind.ELDER_OWN else 0,
+            )
             for elder_id, fen in amounts.items()
+            for kind in PURSE_KINDS
         ],
         batch_size=5000,
     )
+    credited = {elder_id: fen for elder_id, fen in amounts.items() if fen > 0}
+    if not credited:
+        return None
     journal = Journal.objects.create(kind="topup", business_date=business_date, memo=memo[:120])
-    entries = [Entry(journal=journal, account=a, amount_fen=a.balance_fen) for a in accounts]
-    entries.append(Entry(journal=journal, account=source, amount_fen=-sum(amounts.values())))
+    own = Account.objects.filter(kind=AccountKind.ELDER_OWN, elder_id__in=list(credited))
+    entries = [
+        Entry(journal=journal, account_id=account_id, amount_fen=credited[elder_id])
+        for account_id, elder_id in own.values_list("id", "elder_id").iterator(chunk_size=5000)
+    ]
+    entries.append(Entry(journal=journal, account=source, amount_fen=-sum(credited.values())))
     Entry.objects.bulk_create(entries, batch_size=5000)
     return journal

@@ -107,20 +107,9 @@ def idempotent(
             "缺少请求编号（Idempotency-Key）。",
             "The Idempotency-Key header is missing or too long.",
         )
-    replayed = _replay(terminal, key, fingerprint)
-    if replayed is not None:
-        return replayed
     try:
         with transaction.atomic():
-            try:
-                answer = work()
-            except DomainError:
-                # A twin with this key may have committed while we waited on its locks:
-                # then its answer is ours too. Otherwise the refusal stands.
-                replayed = _replay(terminal, key, fingerprint)
-                if replayed is not None:
-                    return replayed
-                raise
+            answer = work()
             IdempotencyRecord.objects.create(
                 terminal=terminal,
                 key=key,
@@ -128,11 +117,14 @@ def idempotent(
                 status_code=status_code,
                 response=answer,
             )
-    except IntegrityError:
-        # A concurrent twin committed first: answer as it did, or refuse a reused number.
+    except (IntegrityError, DomainError) as error:
+        # Outside the rolled-back transaction: if a request with this key already committed
+        # (a retry, or a twin that won a race), its answer is ours; otherwise ours stands.
         replayed = _replay(terminal, key, fingerprint)
         if replayed is not None:
             return replayed
+        if isinstance(error, DomainError):
+            raise
         raise _receipt_reused() from None
     return CheckoutResult(status_code, answer)
 
@@ -216,29 +208,47 @@ def _price_lines(
     return total, priced
 
 
+# Counterparty accounts are never deleted, so their ids can be kept for the process's life.
+_counterparties: dict[tuple[str, int], int] = {}
+
+
 def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Account]:
-    """The canteen's and the funders' accounts, created on first use."""
-    city = Region.objects.only("pk").get(code=CITY_CODE)
-    district = Region.objects.only("pk").get(code=district_code)
+    """The canteen's and the funders' accounts (ids only: their balances are never read
+    or written on this path), created on first use."""
+    city_id, district_id = region_id(CITY_CODE), region_id(district_code)
     wanted: dict[str, tuple[AccountKind, dict[str, Any]]] = {
         "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen.pk}),
         "canteen": (AccountKind.CANTEEN_DISCOUNT, {"canteen_id": canteen.pk}),
-        "district": (AccountKind.DISTRICT_FUND, {"region_id": district.pk}),
-        "city": (AccountKind.CITY_FUND, {"region_id": city.pk}),
-        "charity": (AccountKind.CHARITY_FUND, {"region_id": city.pk}),
+        "district": (AccountKind.DISTRICT_FUND, {"region_id": district_id}),
+        "city": (AccountKind.CITY_FUND, {"region_id": city_id}),
+        "charity": (AccountKind.CHARITY_FUND, {"region_id": city_id}),
     }
-    query = Q()
-    for kind, owner in wanted.values():
-        query |= Q(kind=kind, **owner)
-    found = {(a.kind, a.canteen_id or a.region_id): a for a in Account.objects.filter(query)}
     result: dict[str, Account] = {}
     for name, (kind, owner) in wanted.items():
-        account = found.get((kind, next(iter(owner.values()))))
-        if account is None:
+        key = (kind.value, next(iter(owner.values())))
+        account_id = _counterparties.get(key)
+        if account_id is None:
             with transaction.atomic():
-                account, _created = Account.objects.get_or_create(kind=kind, **owner)
-        result[name] = account
+                account_id = Account.objects.get_or_create(kind=kind, **owner)[0].pk
+            _counterparties[key] = account_id
+        result[name] = Account(pk=account_id, kind=kind, **owner)
     return result
+
+
+_region_ids: dict[str, int] = {}
+
+
+def region_id(code: str) -> int:
+    """Region codes are reference data: their ids never change once loaded."""
+    if code not in _region_ids:
+        _region_ids[code] = Region.objects.values_list("pk", flat=True).get(code=code)
+    return _region_ids[code]
+
+
+def clear_caches() -> None:
+    """For tests, whose databases come and go."""
+    _counterparties.clear()
+    _region_ids.clear()
 
 
 def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[str, Any]]:
@@ -253,10 +263,9 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     _session_window(canteen, request.session, local)
     total, priced = _price_lines(canteen, business_date, request.session, request.lines)
 
-    purses = purses_for(elder.pk)
-    # Serialise this elder's sales (monthly cap, purse draw) by locking one row of theirs.
-    own = Account.objects.select_for_update().get(pk=purses[AccountKind.ELDER_OWN].pk)
-    purses[AccountKind.ELDER_OWN] = own
+    # Locking the elder's purses serialises their sales (monthly cap, purse draw).
+    purses = purses_for(elder.pk, lock=True)
+    own = purses[AccountKind.ELDER_OWN]
     facts = elder_facts(elder, business_date)
     in_force = policy_in_force(district_code=facts.district_code, day=business_date)
     claims = SubsidyClaim.objects.filter(elder=elder, released=False)
@@ -329,12 +338,12 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     )
     if result.outcome == Outcome.APPLIED:
         try:
-            with transaction.atomic():
-                SubsidyClaim.objects.create(
-                    elder=elder, business_date=business_date, session=request.session, meal=meal
-                )
+            SubsidyClaim.objects.create(
+                elder=elder, business_date=business_date, session=request.session, meal=meal
+            )
         except IntegrityError:
-            # Another canteen subsidised this elder's meal a moment ago: nothing is written.
+            # Another canteen subsidised this elder's meal a moment ago. The whole
+            # transaction rolls back with this error, so nothing is written.
             raise _already_used(total) from None
     return meal, receipt_for(
         meal, elder, own.balance_fen, in_force.policy.name, result.rule.label if result.rule else ""
@@ -532,8 +541,7 @@ def purse_credit(
         city = Region.objects.get(code=CITY_CODE)
         source_owner = {"region_id": district.pk if purse == AccountKind.ELDER_SUBSIDY else city.pk}
         label = None
-    purses = purses_for(elder.pk)
-    target = Account.objects.select_for_update().get(pk=purses[purse].pk)
+    target = purses_for(elder.pk, lock=True)[purse]
     source, _created = Account.objects.get_or_create(kind=PURSE_SOURCES[purse], **source_owner)
     journal = post(
         kind=JournalKind.TOPUP,

@@ -37,6 +37,14 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 21
     assert User.objects.filter(username__in=["admin", "city", "dinghai", "cashier1"]).count() == 4
     assert CategoryMembership.objects.exists()
+    from tongzhou.identity.models import Card
+    from tongzhou.ledger.services import ledger_check
+    from tongzhou.meals.models import Menu
+
+    active = Elder.objects.filter(status="active").count()
+    assert Card.objects.count() == active
+    assert ledger_check() == []
+    assert Menu.objects.filter(date=clock.today()).exists()
     # Every district has elders; outer islands are older than the main island on average.
     districts = {e.residence.code[:6] for e in Elder.objects.select_related("residence")}
     assert districts == {"330902", "330903", "330921", "330922"}

@@ -70,11 +70,16 @@ def test_policy_versions_start_in_the_future_and_meals_keep_theirs(
     from tongzhou.core.errors import ValidationFailed
 
     def version(start: dt.date) -> SubsidyPolicy:
+        dinghai = Region.objects.get(code="330902")
         return policy_version_create(
             actor=city,
-            policy=SubsidyPolicy(region=Region.objects.get(code="330902"), name="定海加码", effective_from=start),
-            rules=[SubsidyRule(label="70-79岁", age_band="70-79", mode="elder_pays", amount_fen=0,
-                               district_bp=10_000)],
+            policy=SubsidyPolicy(region=dinghai, name="定海加码", effective_from=start),
+            rules=[
+                SubsidyRule(
+                    label="70-79岁", age_band="70-79", mode="elder_pays", amount_fen=0,
+                    district_bp=10_000,
+                )
+            ],
         )  # fmt: skip
 
     with pytest.raises(ValidationFailed) as caught:
@@ -100,7 +105,7 @@ def test_policy_versions_start_in_the_future_and_meals_keep_theirs(
 
 
 def test_preview_page(counter: Any, make_member: Any, make_user: Any) -> None:
-    elder, _card = make_member(name="预览老人")
+    make_member(name="预览老人")
     officer = _signed_in(make_user(Role.DISTRICT_OFFICER, region="330902"))
     page = officer.get(
         "/admin/subsidies/subsidypolicy/preview/",

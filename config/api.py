@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from tongzhou.canteens.api import router as canteens_router
+from tongzhou.charity.api import router as charity_router
 from tongzhou.core.errors import DomainError
 from tongzhou.elders.api import router as elders_router
 from tongzhou.geo.api import router as geo_router
@@ -32,6 +33,7 @@ api.add_router("/", geo_router)
 api.add_router("/canteens", canteens_router)
 api.add_router("/elders", elders_router)
 api.add_router("/", meals_router)
+api.add_router("/charity", charity_router)
 
 
 def _error(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tongzhou.subsidies",
     "tongzhou.ledger",
     "tongzhou.meals",
+    "tongzhou.charity",
     "tongzhou.dashboard",
     "tongzhou.demo",
 ]

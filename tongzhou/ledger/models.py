@@ -18,10 +18,14 @@ class AccountKind(models.TextChoices):
     DISTRICT_FUND = "district_fund", _("district subsidy fund")
     CITY_FUND = "city_fund", _("city subsidy fund")
     CHARITY_FUND = "charity_fund", _("charity fund")
+    DONATION_FUND = "donation_fund", _("donor's fund")
+    DONATIONS_RECEIVED = "donations_received", _("donations received")
     TOPUP_CLEARING = "topup_clearing", _("top-up money received")
 
 
 PURSE_KINDS = (AccountKind.ELDER_OWN, AccountKind.ELDER_SUBSIDY, AccountKind.ELDER_CHARITY)
+# Accounts whose balance is kept on the row and may never go below zero.
+STORED_KINDS = (*PURSE_KINDS, AccountKind.DONATION_FUND)
 
 
 class Account(models.Model):
@@ -35,6 +39,9 @@ class Account(models.Model):
     region = models.ForeignKey(
         "geo.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    fund = models.ForeignKey(
+        "charity.CharityFund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Kept up to date only for purses (the non-negative guarantee needs it on the row).
     balance_fen = models.BigIntegerField(_("balance (fen)"), default=0)
 
@@ -43,7 +50,7 @@ class Account(models.Model):
         verbose_name_plural = _("accounts")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=[k.value for k in PURSE_KINDS]) | Q(balance_fen__gte=0),
+                condition=~Q(kind__in=[k.value for k in STORED_KINDS]) | Q(balance_fen__gte=0),
                 name="account_purse_never_negative",
             ),
             models.UniqueConstraint(
@@ -57,15 +64,22 @@ class Account(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "region"], condition=Q(region__isnull=False), name="account_region"
             ),
+            models.UniqueConstraint(
+                fields=["kind", "fund"], condition=Q(fund__isnull=False), name="account_fund"
+            ),
         ]
 
     def __str__(self) -> str:
-        owner = self.elder_id or self.canteen_id or self.region_id or ""
+        owner = self.elder_id or self.canteen_id or self.region_id or self.fund_id or ""
         return f"{self.get_kind_display()} {owner}"
 
     @property
     def is_purse(self) -> bool:
         return self.kind in PURSE_KINDS
+
+    @property
+    def keeps_balance(self) -> bool:
+        return self.kind in STORED_KINDS
 
 
 class JournalKind(models.TextChoices):
@@ -73,6 +87,8 @@ class JournalKind(models.TextChoices):
     VOID = "void", _("void")
     REFUND = "refund", _("refund")
     TOPUP = "topup", _("top-up")
+    DONATION = "donation", _("donation")
+    ALLOCATION = "allocation", _("allocation")
     CORRECTION = "correction", _("correction")
 
 

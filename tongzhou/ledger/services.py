@@ -12,7 +12,14 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 
 from tongzhou.core.errors import DomainError
-from tongzhou.ledger.models import PURSE_KINDS, Account, AccountKind, Entry, Journal
+from tongzhou.ledger.models import (
+    PURSE_KINDS,
+    STORED_KINDS,
+    Account,
+    AccountKind,
+    Entry,
+    Journal,
+)
 
 
 class InsufficientFunds(DomainError):
@@ -49,11 +56,12 @@ def post(
         raise ValueError("a journal's entries must sum to zero")
     if not entries:
         raise ValueError("a journal needs at least one movement")
-    # Purses in primary-key order, so two postings never wait on each other in a cycle.
+    # Stored balances in primary-key order, so two postings never wait on each other in a
+    # cycle; the others are the sum of their entries and have no hot row to lock.
     for pk in sorted(entries):
         account = accounts[pk]
-        if account.kind in PURSE_KINDS:
-            _move_purse(account, entries[pk])
+        if account.kind in STORED_KINDS:
+            _move_stored(account, entries[pk])
     journal = Journal.objects.create(
         kind=kind, business_date=business_date, memo=memo, reverses=reverses
     )
@@ -63,7 +71,7 @@ def post(
     return journal
 
 
-def _move_purse(account: Account, amount: int) -> None:
+def _move_stored(account: Account, amount: int) -> None:
     query = Account.objects.filter(pk=account.pk)
     if amount < 0:
         query = query.filter(balance_fen__gte=-amount)
@@ -87,22 +95,32 @@ def account_for(
     elder_id: int | None = None,
     canteen_id: int | None = None,
     region_id: int | None = None,
+    fund_id: int | None = None,
 ) -> Account:
-    owner: dict[str, Any] = {"elder_id": elder_id, "canteen_id": canteen_id, "region_id": region_id}
+    owner: dict[str, Any] = {
+        "elder_id": elder_id,
+        "canteen_id": canteen_id,
+        "region_id": region_id,
+        "fund_id": fund_id,
+    }
     account, _created = Account.objects.get_or_create(kind=kind, **owner)
     return account
 
 
 def purses_for(elder_id: int, *, lock: bool = False) -> dict[str, Account]:
     """The elder's three purses, created on first use; locked (in key order) if asked."""
-    query = Account.objects.filter(elder_id=elder_id, kind__in=PURSE_KINDS).order_by("pk")
-    found = {a.kind: a for a in (query.select_for_update() if lock else query)}
+
+    def read() -> dict[str, Account]:
+        query = Account.objects.filter(elder_id=elder_id, kind__in=PURSE_KINDS).order_by("pk")
+        return {a.kind: a for a in (query.select_for_update() if lock else query)}
+
+    found = read()
     if len(found) < len(PURSE_KINDS):
         for kind in PURSE_KINDS:
             if kind not in found:
                 with transaction.atomic():
                     account_for(kind, elder_id=elder_id)
-        found = {a.kind: a for a in (query.select_for_update() if lock else query)}
+        found = read()
     return found
 
 
@@ -119,12 +137,12 @@ def ledger_check() -> list[str]:
     )
     problems += [f"journal {row['journal_id']} sums to {row['total']}" for row in unbalanced]
     sums = dict(
-        Entry.objects.filter(account__kind__in=PURSE_KINDS)
+        Entry.objects.filter(account__kind__in=STORED_KINDS)
         .values("account_id")
         .annotate(total=Sum("amount_fen"))
         .values_list("account_id", "total")
     )
-    for account_id, stored in Account.objects.filter(kind__in=PURSE_KINDS).values_list(
+    for account_id, stored in Account.objects.filter(kind__in=STORED_KINDS).values_list(
         "id", "balance_fen"
     ):
         if stored != sums.get(account_id, 0):
@@ -167,3 +185,40 @@ def opening_balances(
     entries.append(Entry(journal=journal, account=source, amount_fen=-sum(credited.values())))
     Entry.objects.bulk_create(entries, batch_size=5000)
     return journal
+
+
+def credit_many(
+    *,
+    kind: str,
+    business_date: dt.date,
+    source: Account,
+    targets: list[Account],
+    amount_each: int,
+    memo: str = "",
+) -> Journal:
+    """One journal moving the same amount from `source` to each target purse: the source
+    moves once (refused if it would go below zero), the targets in one UPDATE."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("credit_many() must run inside a transaction")
+    if amount_each <= 0 or not targets:
+        raise ValueError("nothing to credit")
+    total = amount_each * len(targets)
+    if source.kind in STORED_KINDS:
+        _move_stored(source, -total)
+    ids = [target.pk for target in targets]
+    Account.objects.filter(pk__in=ids).update(balance_fen=F("balance_fen") + amount_each)
+    journal = Journal.objects.create(kind=kind, business_date=business_date, memo=memo[:120])
+    entries = [Entry(journal=journal, account_id=pk, amount_fen=amount_each) for pk in ids]
+    entries.append(Entry(journal=journal, account=source, amount_fen=-total))
+    Entry.objects.bulk_create(entries, batch_size=5000)
+    return journal
+
+
+def purses_of_kind(kind: AccountKind, elder_ids: list[int]) -> list[Account]:
+    """One purse per elder (created where missing), in two queries whatever the count."""
+    Account.objects.bulk_create(
+        [Account(kind=kind, elder_id=elder_id) for elder_id in elder_ids],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    return list(Account.objects.filter(kind=kind, elder_id__in=elder_ids).order_by("pk"))

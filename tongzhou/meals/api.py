@@ -8,7 +8,7 @@ import json
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Header, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
 from tongzhou.canteens.models import Terminal
@@ -242,7 +242,7 @@ def topup(
         actor=request.user,
         note=payload.note,
     )
-    return 201, receipt.__dict__
+    return Status(201, receipt.__dict__)
 
 
 class PursesOut(Schema):

@@ -37,6 +37,7 @@ class Cap(StrEnum):
     MEAL_REFUND = "meal.refund"  # later refund by the bureau
     PURSE_CREDIT = "purse.credit"  # top-ups and allowances credited by staff
     MENU_EDIT = "menu.edit"
+    LEDGER_CORRECT = "ledger.correct"  # corrections to purses, by the city bureau only
 
 
 REGION_ROLES = {
@@ -71,6 +72,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.MEAL_REFUND,
             Cap.PURSE_CREDIT,
+            Cap.LEDGER_CORRECT,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(

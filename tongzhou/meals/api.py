@@ -53,6 +53,7 @@ class CheckoutIn(Schema):
     receipt_no: str = Field(..., min_length=1, max_length=40, description="the terminal's own")
     device_time: dt.datetime | None = None
     accept_full_price: bool = False
+    delivery: bool = Field(False, description="delivered to the elder's home (delivery fee)")
 
 
 class ReceiptElder(Schema):
@@ -67,6 +68,8 @@ class ReceiptSubsidy(Schema):
     city_fen: int
     charity_fen: int
     canteen_fen: int
+    delivery_fee_fen: int
+    delivery_subsidy_fen: int
     outcome: str
     rule: str
     policy: str
@@ -145,6 +148,7 @@ def checkout(
             client_receipt_no=payload.receipt_no,
             device_time=payload.device_time,
             accept_full_price=payload.accept_full_price,
+            delivery=payload.delivery,
         ),
         idempotency_key=idempotency_key,
         fingerprint=_fingerprint(request),
@@ -260,3 +264,28 @@ class PursesOut(Schema):
 def purses(request: HttpRequest, elder_id: int) -> dict[str, int]:
     elder = elder_get(actor=request.user, elder_id=elder_id)
     return {kind: account.balance_fen for kind, account in purses_for(elder.pk).items()}
+
+
+class CorrectionIn(Schema):
+    elder_id: int
+    purse: Literal["elder_own", "elder_subsidy", "elder_charity"] = "elder_own"
+    amount_fen: int = Field(..., ge=-1_000_000, le=1_000_000, description="signed")
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.post(
+    "/corrections",
+    auth=django_auth,
+    response={201: TopUpOut, **CONFLICTS},
+    summary="Correct a purse (city bureau): a compensating posting with a reason",
+)
+def correct(request: HttpRequest, payload: CorrectionIn) -> Any:
+    elder = elder_get(actor=request.user, elder_id=payload.elder_id)
+    receipt = services.purse_correct(
+        actor=request.user,
+        elder=elder,
+        purse=payload.purse,
+        amount_fen=payload.amount_fen,
+        reason=payload.reason,
+    )
+    return Status(201, receipt.__dict__)

@@ -104,6 +104,8 @@ class Meal(models.Model):
     city_fen = models.PositiveIntegerField(_("city fund (fen)"))
     charity_fen = models.PositiveIntegerField(_("charity fund (fen)"))
     canteen_discount_fen = models.PositiveIntegerField(_("canteen discount (fen)"))
+    delivery_fee_fen = models.PositiveIntegerField(_("delivery fee (fen)"), default=0)
+    delivery_subsidy_fen = models.PositiveIntegerField(_("delivery fee subsidy (fen)"), default=0)
     subsidy_purse_fen = models.PositiveIntegerField(_("paid from subsidy purse (fen)"))
     charity_purse_fen = models.PositiveIntegerField(_("paid from charity allowance (fen)"))
     own_fen = models.PositiveIntegerField(_("paid by the elder (fen)"))
@@ -152,11 +154,16 @@ class Meal(models.Model):
             models.CheckConstraint(
                 condition=Q(
                     total_fen=F("subsidy_fen")
+                    + F("delivery_subsidy_fen")
                     + F("subsidy_purse_fen")
                     + F("charity_purse_fen")
                     + F("own_fen")
                 ),
                 name="meal_payments_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_subsidy_fen__lte=F("delivery_fee_fen")),
+                name="meal_delivery_subsidy_within_fee",
             ),
             models.CheckConstraint(
                 condition=Q(status="completed", reversal__isnull=True)

@@ -60,6 +60,7 @@ class CheckoutRequest:
     client_receipt_no: str
     device_time: dt.datetime | None = None
     accept_full_price: bool = False
+    delivery: bool = False
 
 
 @dataclass
@@ -288,8 +289,13 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     )
     if result.outcome == Outcome.SESSION_CAP and not request.accept_full_price:
         raise _already_used(total)
+    # Home delivery: the policy's fee, partly subsidised by the district fund.
+    delivery_fee = in_force.policy.delivery_fee_fen if request.delivery else 0
+    delivery_subsidy = min(in_force.policy.delivery_subsidy_fen, delivery_fee)
+    if delivery_fee:
+        priced.append({"name": "送餐费", "unit_fen": delivery_fee, "quantity": 1})
     draw = draw_from_purses(
-        result.elder_share_fen,
+        result.elder_share_fen + delivery_fee - delivery_subsidy,
         subsidy_purse_fen=purses[AccountKind.ELDER_SUBSIDY].balance_fen,
         charity_purse_fen=purses[AccountKind.ELDER_CHARITY].balance_fen,
         own_fen=own.balance_fen,
@@ -303,7 +309,8 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
         business_date=business_date,
         memo=f"{canteen.code} {request.client_receipt_no}",
         lines=[
-            (accounts["receivable"], total),
+            (accounts["receivable"], total + delivery_fee),
+            (accounts["district"], -delivery_subsidy),
             (own, -draw.own_fen),
             (purses[AccountKind.ELDER_SUBSIDY], -draw.subsidy_purse_fen),
             (purses[AccountKind.ELDER_CHARITY], -draw.charity_purse_fen),
@@ -320,12 +327,14 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
         session=request.session,
         device_time=request.device_time,
         lines=priced,
-        total_fen=total,
+        total_fen=total + delivery_fee,
         subsidy_fen=result.subsidy_fen,
         district_fen=result.funders["district"],
         city_fen=result.funders["city"],
         charity_fen=result.funders["charity"],
         canteen_discount_fen=result.funders["canteen"],
+        delivery_fee_fen=delivery_fee,
+        delivery_subsidy_fen=delivery_subsidy,
         subsidy_purse_fen=draw.subsidy_purse_fen,
         charity_purse_fen=draw.charity_purse_fen,
         own_fen=draw.own_fen,
@@ -395,6 +404,8 @@ def receipt_for(
             "city_fen": meal.city_fen,
             "charity_fen": meal.charity_fen,
             "canteen_fen": meal.canteen_discount_fen,
+            "delivery_fee_fen": meal.delivery_fee_fen,
+            "delivery_subsidy_fen": meal.delivery_subsidy_fen,
             "outcome": meal.outcome,
             "rule": rule_label,
             "policy": policy_name,
@@ -615,3 +626,40 @@ def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
     return reference_save(
         actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path
     )
+
+
+@transaction.atomic
+def purse_correct(
+    *, actor: Any, elder: Elder, purse: str, amount_fen: int, reason: str
+) -> TopUpReceipt:
+    """A correction is a posting too: money into (positive) or out of (negative) a purse,
+    against the city's clearing account, with a reason, by the city bureau."""
+    require_cap(actor, Cap.LEDGER_CORRECT, "更正账务", "correct the ledger")
+    if purse not in PURSE_SOURCES or amount_fen == 0 or abs(amount_fen) > 1_000_000:
+        raise ValidationFailed(
+            "correction_invalid",
+            "更正金额或钱包类型不正确。",
+            "The correction's amount or purse is not valid.",
+        )
+    if not reason.strip():
+        raise ValidationFailed("reason_required", "请填写更正原因。", "Give a reason.")
+    target = purses_for(elder.pk, lock=True)[purse]
+    clearing, _created = Account.objects.get_or_create(
+        kind=AccountKind.TOPUP_CLEARING, region_id=region_id(CITY_CODE)
+    )
+    journal = post(
+        kind=JournalKind.CORRECTION,
+        business_date=clock.today(),
+        memo=reason.strip()[:120],
+        lines=[(target, amount_fen), (clearing, -amount_fen)],
+    )
+    receipt_no = f"C{journal.business_date:%y%m%d}-{journal.pk}"
+    audit_record(
+        actor=actor,
+        action="purse.correct",
+        target=elder,
+        after={"purse": purse, "amount_fen": amount_fen, "reason": reason.strip()[:200],
+               "receipt_no": receipt_no},
+        scope_path=elder.residence.path,
+    )  # fmt: skip
+    return TopUpReceipt(receipt_no, mask_name(elder.name), purse, amount_fen, target.balance_fen)

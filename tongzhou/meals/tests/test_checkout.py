@@ -237,3 +237,58 @@ def test_counter_top_up_is_idempotent(counter: Any, make_member: Any) -> None:
     from tongzhou.ledger.services import purses_for
 
     assert purses_for(elder.pk)["elder_own"].balance_fen == 10000
+
+
+def test_home_delivery_adds_the_fee_and_its_subsidy(counter: Any, make_member: Any) -> None:
+    _elder, card = make_member()
+    receipt = sell(counter, card, delivery=True).json()
+    # Meal 12.00 (elder pays 2.00) + delivery fee 3.00 of which 2.00 is subsidised.
+    assert receipt["total_fen"] == 1500
+    assert receipt["subsidy"]["delivery_fee_fen"] == 300
+    assert receipt["subsidy"]["delivery_subsidy_fen"] == 200
+    assert receipt["paid"]["own_fen"] == 300
+    assert receipt["lines"][-1] == {"name": "送餐费", "unit_fen": 300, "quantity": 1}
+    assert ledger_check() == []
+
+
+def test_monthly_cap(counter: Any, make_member: Any, lunch_time: Any) -> None:
+    from tongzhou.meals.models import Menu
+    from tongzhou.subsidies.models import SubsidyPolicy
+
+    SubsidyPolicy.objects.all().update(monthly_cap_meals=1)
+    _elder, card = make_member()
+    assert sell(counter, card).json()["subsidy"]["outcome"] == "applied"
+    lunch_time(LUNCH_NOW + dt.timedelta(days=1))
+    Menu.objects.create(canteen=counter.canteen, date=dt.date(2026, 3, 13), session="lunch")
+    body_next = sell(counter, card, key="k2", receipt="2", lines=[{"amount_fen": 1200}]).json()
+    assert body_next["subsidy"]["outcome"] == "monthly_cap"
+    assert body_next["paid"]["own_fen"] == 1200
+    lunch_time(LUNCH_NOW.replace(month=4, day=1))
+    april = sell(counter, card, key="k3", receipt="3", lines=[{"amount_fen": 1200}]).json()
+    assert april["subsidy"]["outcome"] == "applied"
+
+
+def test_corrections_are_postings_by_the_city_bureau(
+    counter: Any, make_member: Any, make_user: Any
+) -> None:
+    from tongzhou.ledger.services import purses_for
+
+    elder, _card = make_member(own_fen=1000)
+    body = {"elder_id": elder.pk, "amount_fen": -300, "reason": "重复充值冲回"}
+    district = Client()
+    district.force_login(make_user(Role.DISTRICT_OFFICER, region="330902"))
+    assert (
+        district.post("/api/v1/corrections", body, content_type="application/json").status_code
+        == 403
+    )
+    city = Client()
+    city.force_login(make_user(Role.CITY_BUREAU, region="330900"))
+    done = city.post("/api/v1/corrections", body, content_type="application/json")
+    assert done.status_code == 201 and done.json()["balance_fen"] == 700
+    too_much = city.post(
+        "/api/v1/corrections", {**body, "amount_fen": -800}, content_type="application/json"
+    )
+    assert too_much.json()["error"]["code"] == "balance_insufficient"
+    assert purses_for(elder.pk)["elder_own"].balance_fen == 700
+    assert Journal.objects.filter(kind="correction").count() == 1
+    assert ledger_check() == []

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import has_cap
@@ -54,6 +54,21 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def report(self, request: HttpRequest, error: DomainError) -> None:
         self.message_user(request, error.message(), level=messages.ERROR)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        # A service refusing a save (the admin's transaction has rolled back) is shown as a
+        # message on the same page rather than as a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.report(request, error)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ReadOnlyAdmin(ScopedAdmin):

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -363,19 +363,6 @@ class ElderAdmin(ScopedAdmin):
                     note=data.get("note", ""),
                 )
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            self.report(request, error)
-            return redirect_to_self(request)
-
     def get_urls(self) -> list[Any]:
         extra = [
             path(
@@ -429,10 +416,6 @@ class ElderAdmin(ScopedAdmin):
         elif not has_cap(request.user, Cap.ELDER_REVEAL):
             return render(request, "admin/elders/elder/forbidden.html", status=403)
         return TemplateResponse(request, "admin/elders/elder/reveal.html", context)
-
-
-def redirect_to_self(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(Category)

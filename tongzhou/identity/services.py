@@ -106,49 +106,44 @@ class IdentityError(DomainError):
     pass
 
 
+def _refuse(code: str, zh: str, en: str, status: int) -> IdentityError:
+    return IdentityError(code=code, message_zh=zh, message_en=en, status=status)
+
+
 def elder_by_card(number: str) -> tuple[Card, Elder]:
     """Resolve a presented card to exactly one active elder, or refuse with a clear reason."""
+    unknown = _refuse("card_unknown", "无法识别此卡。", "Unknown card.", 404)
     try:
         normalised = normalise_card_number(number)
     except ValidationFailed:
-        raise IdentityError(
-            code="card_unknown",
-            message_zh="无法识别此卡。",
-            message_en="Unknown card.",
-            status=404,
-        ) from None
+        raise unknown from None
     card = (
         Card.objects.select_related("elder__residence")
         .filter(number_hash=card_hash(normalised))
         .first()
     )
     if card is None:
-        raise IdentityError(
-            code="card_unknown",
-            message_zh="无法识别此卡。",
-            message_en="Unknown card.",
-            status=404,
-        )
+        raise unknown
     if card.status != CardStatus.ACTIVE:
-        raise IdentityError(
-            code="card_blocked",
-            message_zh="此卡已挂失或已换新卡，请使用新卡或联系社区。",
-            message_en="This card has been reported lost or replaced.",
-            status=403,
+        raise _refuse(
+            "card_blocked",
+            "此卡已挂失或已换新卡，请使用新卡或联系社区。",
+            "This card has been reported lost or replaced.",
+            403,
         )
     elder = card.elder
     if elder.status == ElderStatus.DECEASED:
-        raise IdentityError(
-            code="elder_deceased",
-            message_zh="该老人已登记去世，不能用餐结算。",
-            message_en="This elder is recorded as deceased.",
-            status=403,
+        raise _refuse(
+            "elder_deceased",
+            "该老人已登记去世，不能用餐结算。",
+            "This elder is recorded as deceased.",
+            403,
         )
     if elder.status != ElderStatus.ACTIVE:
-        raise IdentityError(
-            code="elder_inactive",
-            message_zh="该老人已迁出或停用，请联系社区核实。",
-            message_en="This elder is not active (moved away).",
-            status=403,
+        raise _refuse(
+            "elder_inactive",
+            "该老人已迁出或停用，请联系社区核实。",
+            "This elder is not active (moved away).",
+            403,
         )
     return card, elder

@@ -81,21 +81,6 @@ class SubsidyPolicyAdmin(ScopedAdmin):
         )
         form.instance.pk = created.pk
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            self.report(request, error)
-            return TemplateResponse(
-                request, "admin/elders/elder/forbidden.html", {"error": error.message()}, status=400
-            )
-
     def get_urls(self) -> list[Any]:
         return [
             path(

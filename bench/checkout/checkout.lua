@@ -1,7 +1,7 @@
 -- wrk script: each request sells one lunch to a random demo elder at a random counter.
 -- Every request has its own Idempotency-Key and receipt number, so nothing is replayed.
 local cards, terminals = {}, {}
-local counter, thread_id = 0, 0
+local counter, thread_id, run_id = 0, 0, ""
 local pace_ms = tonumber(os.getenv("BENCH_PACE_MS") or "0")
 
 local function read_lines(path, into)
@@ -18,7 +18,9 @@ end
 function init(args)
   read_lines(os.getenv("BENCH_CARDS"), cards)
   read_lines(os.getenv("BENCH_TERMINALS"), terminals)
-  math.randomseed(thread_id * 7919)
+  -- A fresh sequence every run: repeated keys would be (cheap) replays, not sales.
+  run_id = string.format("%x%x", os.time(), math.floor(os.clock() * 1e6))
+  math.randomseed(os.time() * 1000 + thread_id)
 end
 
 function delay()
@@ -29,7 +31,7 @@ request = function()
   counter = counter + 1
   local card = cards[math.random(#cards)]
   local terminal = terminals[math.random(#terminals)]
-  local key = string.format("b%d-%d-%d", thread_id, counter, math.random(1e9))
+  local key = string.format("%s-%d-%d", run_id, thread_id, counter)
   local body = string.format(
     '{"card":"%s","session":"lunch","lines":[{"amount_fen":1200}],"receipt_no":"%s","accept_full_price":true}',
     card, key)

@@ -140,9 +140,8 @@ def pgbench(seconds: int, concurrency: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-def queries_per_checkout() -> str:
-    count = psql("SELECT count(*) FROM meals_meal", DB).strip()
-    return count
+def meals_in_db() -> int:
+    return int(psql("SELECT count(*) FROM meals_meal", DB).strip())
 
 
 def main() -> None:
@@ -156,32 +155,34 @@ def main() -> None:
 
     build(args.rebuild)
     terminals, cards = credentials()
-    meals_before = int(queries_per_checkout())
     server = start_server(args.workers)
     try:
         wrk(3, args.concurrency, cards, terminals)  # warm-up: connections, caches
+        before = meals_in_db()
         peak = wrk(args.seconds, args.concurrency, cards, terminals)
+        peak["recorded"] = meals_in_db() - before
         pace_ms = max(1, round(args.concurrency * 1000 / args.paced_rate))
+        before = meals_in_db()
         paced = wrk(args.seconds, args.concurrency, cards, terminals, pace_ms=pace_ms)
+        paced["recorded"] = meals_in_db() - before
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    sold = int(queries_per_checkout()) - meals_before
     reference = pgbench(args.seconds, args.concurrency)
 
     print()
     print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers}; "
           f"concurrency: {args.concurrency}; {args.seconds} s per run")  # fmt: skip
-    print(f"{'run':<34}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals")
+    print(f"{header[0]:<32}" + "".join(f"{h:>11}" for h in header[1:]))
     for name, row in (
         ("checkout, max rate", peak),
         (f"checkout, paced ~{args.paced_rate}/s", paced),
     ):
-        print(f"{name:<34}{row['rps']:>10.0f}{row['p50_ms']:>10.2f}{row['p95_ms']:>10.2f}"
-              f"{row['p99_ms']:>10.2f}{row['non2xx']:>10.0f}")  # fmt: skip
-    print(f"{'pgbench TPC-B-like (same PG)':<34}{reference:>10.0f}")
+        print(f"{name:<32}{row['rps']:>11.0f}{row['p50_ms']:>11.2f}{row['p95_ms']:>11.2f}"
+              f"{row['p99_ms']:>11.2f}{row['non2xx']:>11.0f}{row['recorded']:>11.0f}")  # fmt: skip
+    print(f"{'pgbench TPC-B-like (same PG)':<32}{reference:>11.0f}")
     print(f"ratio checkout / pgbench: {peak['rps'] / reference:.3f}")
-    print(f"meals recorded during the runs: {sold}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 
 from tongzhou.canteens.api import router as canteens_router
@@ -16,7 +17,14 @@ from tongzhou.elders.api import router as elders_router
 from tongzhou.geo.api import router as geo_router
 from tongzhou.meals.api import router as meals_router
 
+
+class UnicodeJSONRenderer(JSONRenderer):
+    # Chinese text as UTF-8, readable in logs and by terminal vendors, not \u escapes.
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
     title="Tongzhou 同舟 API",
     version="1",
     description=(

@@ -119,9 +119,13 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
         raise unknown from None
     card = (
         Card.objects.select_related("elder__residence")
+        .only(
+            "status", "elder__name", "elder__birth_date", "elder__status",
+            "elder__residence__path",
+        )
         .filter(number_hash=card_hash(normalised))
         .first()
-    )
+    )  # fmt: skip
     if card is None:
         raise unknown
     if card.status != CardStatus.ACTIVE:

@@ -141,12 +141,22 @@ def _receipt_reused() -> DomainError:
 def checkout(
     *, terminal: Terminal, request: CheckoutRequest, idempotency_key: str, fingerprint: str
 ) -> CheckoutResult:
-    return idempotent(
-        terminal=terminal,
-        key=idempotency_key,
-        fingerprint=fingerprint,
-        work=lambda: _checkout(terminal, request)[1],
-    )
+    try:
+        return idempotent(
+            terminal=terminal,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            work=lambda: _checkout(terminal, request)[1],
+        )
+    except DomainError:
+        # A refusal for a receipt number this terminal already used says so first, whatever
+        # else went wrong. Checked only on the refusal path (after the rollback), so that a
+        # sale is spared the query; the unique constraint guards the success path.
+        if Meal.objects.filter(
+            terminal=terminal, client_receipt_no=request.client_receipt_no
+        ).exists():
+            raise _receipt_reused() from None
+        raise
 
 
 def _session_window(canteen: Canteen, session: str, local: dt.datetime) -> None:
@@ -167,15 +177,19 @@ def _price_lines(
     if not lines:
         raise ValidationFailed("lines_empty", "没有点餐内容。", "The order has no lines.")
     item_ids = [line.menu_item_id for line in lines if line.menu_item_id is not None]
-    items = {
-        item.pk: item
-        for item in MenuItem.objects.filter(
-            pk__in=item_ids,
-            menu__canteen=canteen,
-            menu__date=business_date,
-            menu__session=session,
-        ).select_related("dish")
-    }
+    items = (
+        {
+            item.pk: item
+            for item in MenuItem.objects.filter(
+                pk__in=item_ids,
+                menu__canteen=canteen,
+                menu__date=business_date,
+                menu__session=session,
+            ).select_related("dish")
+        }
+        if item_ids
+        else {}
+    )
     priced: list[dict[str, Any]] = []
     for line in lines:
         if line.quantity < 1 or line.quantity > 20:
@@ -256,8 +270,6 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     canteen = terminal.canteen
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
-    if Meal.objects.filter(terminal=terminal, client_receipt_no=request.client_receipt_no).exists():
-        raise _receipt_reused()
     _card, elder = elder_by_card(request.card)
     local = timezone.localtime(clock.now())
     business_date = local.date()

@@ -52,14 +52,20 @@ class Scope:
 def scope_for(user: Any) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
-    if user.is_superuser:
-        return Scope(everything=True)
+    # Kept on the user object for the request: a page asks many times, the answer is fixed.
+    cached = getattr(user, "_tongzhou_scope", None)
+    if cached is not None:
+        return cached
+    scope = Scope()
     role = Role(user.role)
-    if role in REGION_ROLES and user.region_id is not None:
-        return Scope(region_path=user.region.path)
-    if role in CANTEEN_ROLES and user.canteen_id is not None:
-        return Scope(canteen_id=user.canteen_id)
-    return Scope()
+    if user.is_superuser:
+        scope = Scope(everything=True)
+    elif role in REGION_ROLES and user.region_id is not None:
+        scope = Scope(region_path=user.region.path)
+    elif role in CANTEEN_ROLES and user.canteen_id is not None:
+        scope = Scope(canteen_id=user.canteen_id)
+    user._tongzhou_scope = scope
+    return scope
 
 
 def has_cap(user: Any, cap: Cap) -> bool:

@@ -24,6 +24,9 @@ SECRET_KEY = env.str("TONGZHOU_SECRET_KEY", default=PLACEHOLDER)
 FIELD_ENCRYPTION_KEYS = env.list("TONGZHOU_FIELD_KEYS", default=[])
 # HMAC key for exact lookup of ID numbers and phones without decrypting.
 LOOKUP_HASH_KEY = env.str("TONGZHOU_LOOKUP_KEY", default=PLACEHOLDER)
+# Signs elders' QR codes. When unset it is derived from the secret key (one secret fewer to
+# manage); setting it separately lets it rotate on its own.
+QR_SECRET = env.str("TONGZHOU_QR_KEY", default="")
 
 if not DEBUG:
     for name, value in (

@@ -42,3 +42,37 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return self.number_masked
+
+
+class QrIdentity(models.Model):
+    """An elder's QR identity: a random public token (never the database id), the version of
+    the key that signs rotating codes, and the version of the printed code card (0: none)."""
+
+    elder = models.OneToOneField(
+        "elders.Elder", verbose_name=_("elder"), on_delete=models.PROTECT, related_name="qr"
+    )
+    token = models.CharField(_("QR token"), max_length=9, unique=True)
+    key_version = models.PositiveIntegerField(_("key version"), default=1)
+    printed_version = models.PositiveIntegerField(_("printed card version"), default=0)
+    printed_active = models.BooleanField(_("printed card in use"), default=False)
+
+    class Meta:
+        verbose_name = _("QR identity")
+        verbose_name_plural = _("QR identities")
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class QrUse(models.Model):
+    """A rotating code is accepted once, at any canteen: (elder, time step) is unique."""
+
+    elder = models.ForeignKey("elders.Elder", on_delete=models.PROTECT, related_name="+")
+    step = models.BigIntegerField()
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["elder", "step"], name="qr_code_used_once")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id}@{self.step}"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,7 +17,8 @@ from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
-from tongzhou.identity.models import Card, CardStatus
+from tongzhou.identity import qr
+from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
 
 _CARD = re.compile(r"^[0-9A-Za-z]{6,32}$")
 
@@ -110,6 +115,24 @@ def _refuse(code: str, zh: str, en: str, status: int) -> IdentityError:
     return IdentityError(code=code, message_zh=zh, message_en=en, status=status)
 
 
+def _usable(elder: Elder) -> Elder:
+    if elder.status == ElderStatus.DECEASED:
+        raise _refuse(
+            "elder_deceased",
+            "该老人已登记去世，不能用餐结算。",
+            "This elder is recorded as deceased.",
+            403,
+        )
+    if elder.status != ElderStatus.ACTIVE:
+        raise _refuse(
+            "elder_inactive",
+            "该老人已迁出或停用，请联系社区核实。",
+            "This elder is not active (moved away).",
+            403,
+        )
+    return elder
+
+
 def elder_by_card(number: str) -> tuple[Card, Elder]:
     """Resolve a presented card to exactly one active elder, or refuse with a clear reason."""
     unknown = _refuse("card_unknown", "无法识别此卡。", "Unknown card.", 404)
@@ -135,19 +158,146 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
             "This card has been reported lost or replaced.",
             403,
         )
-    elder = card.elder
-    if elder.status == ElderStatus.DECEASED:
-        raise _refuse(
-            "elder_deceased",
-            "该老人已登记去世，不能用餐结算。",
-            "This elder is recorded as deceased.",
-            403,
+    return card, _usable(card.elder)
+
+
+# --- QR codes -------------------------------------------------------------------------
+
+QR_REFUSALS = {
+    "qr_malformed": ("二维码无法识别，请重新扫码。", "The QR code cannot be read; scan again."),
+    "qr_tampered": ("二维码无效（可能被篡改）。", "The QR code is not valid (altered?)."),
+    "qr_expired": (
+        "二维码已过期，请在手机上刷新后再扫。",
+        "The QR code has expired; refresh it on the phone and scan again.",
+    ),
+    "qr_replayed": (
+        "该二维码已使用过，请刷新后再扫。",
+        "This QR code was already used; refresh it and scan again.",
+    ),
+    "qr_revoked": (
+        "这张二维码卡已停用，请联系社区换新卡。",
+        "This printed code card has been revoked; ask the community for a new one.",
+    ),
+    "qr_unknown": ("无法识别此二维码的持有人。", "Nobody holds this QR code."),
+}
+
+
+def qr_refusal(code: str) -> IdentityError:
+    zh, en = QR_REFUSALS[code]
+    return _refuse(code, zh, en, 409 if code == "qr_replayed" else 403)
+
+
+def _qr_secret() -> bytes:
+    from django.conf import settings
+
+    if settings.QR_SECRET:
+        return settings.QR_SECRET.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"tongzhou-qr", hashlib.sha256).digest()
+
+
+def qr_identity_for(elder: Elder) -> QrIdentity:
+    """The elder's QR identity, created with a random public token on first use."""
+    found = QrIdentity.objects.filter(elder=elder).first()
+    while found is None:
+        token = f"{secrets.randbelow(10**qr.TOKEN_DIGITS):0{qr.TOKEN_DIGITS}d}"
+        try:
+            with transaction.atomic():
+                found = QrIdentity.objects.create(elder=elder, token=token)
+        except IntegrityError:
+            found = QrIdentity.objects.filter(elder=elder).first()
+    return found
+
+
+def qr_current_code(identity: QrIdentity, *, at: float | None = None) -> str:
+    """The rotating code to show now (the elder's page, the family's phone)."""
+    moment = clock.now().timestamp() if at is None else at
+    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    return qr.rotating_code(key, identity.token, qr.step_at(moment))
+
+
+@transaction.atomic
+def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
+    """Issue (or reissue) a printed code card; any earlier printed card stops working."""
+    require_cap(actor, Cap.ELDER_EDIT, "发放二维码卡", "issue printed code cards")
+    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
+        raise NotFound("老年人", "elder")
+    identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
+    identity.printed_version += 1
+    identity.printed_active = True
+    identity.save(update_fields=["printed_version", "printed_active"])
+    audit_record(
+        actor=actor,
+        action="qr.printed_issue",
+        target=elder,
+        after={"printed_version": identity.printed_version},
+        scope_path=elder.residence.path,
+    )
+    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    return qr.printed_code(key, identity.token, identity.printed_version)
+
+
+@transaction.atomic
+def qr_printed_card_revoke(*, actor: Any, elder: Elder) -> None:
+    require_cap(actor, Cap.ELDER_EDIT, "停用二维码卡", "revoke printed code cards")
+    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
+        raise NotFound("老年人", "elder")
+    identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
+    identity.printed_active = False
+    identity.save(update_fields=["printed_active"])
+    audit_record(
+        actor=actor,
+        action="qr.printed_revoke",
+        target=elder,
+        after={"printed_version": identity.printed_version},
+        scope_path=elder.residence.path,
+    )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Who presented what at the counter."""
+
+    elder: Elder
+    method: str  # "card", "qr" or "qr_card"
+    qr_step: int | None = None  # set for rotating codes: each is accepted once
+
+
+def resolve_credential(raw: str) -> Resolved:
+    """One resolver for every way an elder is recognised; each resolves to exactly one elder
+    or refuses with a stable code."""
+    if not qr.looks_like_qr(raw):
+        _card, elder = elder_by_card(raw)
+        return Resolved(elder, "card")
+    payload = qr.parse(raw)
+    identity = (
+        QrIdentity.objects.select_related("elder__residence")
+        .only(
+            "key_version", "printed_version", "printed_active", "elder__name",
+            "elder__birth_date", "elder__status", "elder__residence__path",
         )
-    if elder.status != ElderStatus.ACTIVE:
-        raise _refuse(
-            "elder_inactive",
-            "该老人已迁出或停用，请联系社区核实。",
-            "This elder is not active (moved away).",
-            403,
-        )
-    return card, elder
+        .filter(token=payload.token)
+        .first()
+    )  # fmt: skip
+    if identity is None:
+        raise qr_refusal("qr_unknown")
+    key = qr.elder_key(_qr_secret(), payload.token, identity.key_version)
+    try:
+        if payload.kind == qr.ROTATING:
+            step = qr.verify_rotating(payload, key, qr.step_at(clock.now().timestamp()))
+            return Resolved(_usable(identity.elder), "qr", step)
+        version = identity.printed_version if identity.printed_active else 0
+        qr.verify_printed(payload, key, version)
+        return Resolved(_usable(identity.elder), "qr_card")
+    except qr.QrRefused as refused:
+        raise qr_refusal(refused.code) from None
+
+
+def qr_mark_used(resolved: Resolved) -> None:
+    """Inside the sale's transaction: a second use of the same rotating code, here or at any
+    other canteen, hits the unique constraint and the whole sale rolls back."""
+    if resolved.qr_step is None:
+        return
+    try:
+        QrUse.objects.create(elder=resolved.elder, step=resolved.qr_step)
+    except IntegrityError:
+        raise qr_refusal("qr_replayed") from None

@@ -47,7 +47,12 @@ class LineIn(Schema):
 
 
 class CheckoutIn(Schema):
-    card: str = Field(..., min_length=1, max_length=64, description="card number as read")
+    card: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        description="what the reader delivered: a card number or a QR payload (23 digits)",
+    )
     session: Literal["breakfast", "lunch", "dinner"]
     lines: list[LineIn] = Field(..., min_length=1, max_length=20)
     receipt_no: str = Field(..., min_length=1, max_length=40, description="the terminal's own")
@@ -289,3 +294,25 @@ def correct(request: HttpRequest, payload: CorrectionIn) -> Any:
         reason=payload.reason,
     )
     return Status(201, receipt.__dict__)
+
+
+class QrOut(Schema):
+    code: str
+    svg: str
+    valid_seconds: int
+
+
+@router.get(
+    "/elders/{elder_id}/qr",
+    auth=django_auth,
+    response={200: QrOut, **ERRORS},
+    summary="The elder's current rotating QR code (staff, within their area)",
+)
+def current_qr(request: HttpRequest, elder_id: int) -> dict[str, Any]:
+    from tongzhou.identity.qr import STEP_SECONDS
+    from tongzhou.identity.render import qr_svg
+    from tongzhou.identity.services import qr_current_code, qr_identity_for
+
+    elder = elder_get(actor=request.user, elder_id=elder_id)
+    code = qr_current_code(qr_identity_for(elder))
+    return {"code": code, "svg": qr_svg(code), "valid_seconds": STEP_SECONDS}

@@ -16,6 +16,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.models import Category, Elder
 from tongzhou.geo.models import Region
-from tongzhou.identity.services import elder_by_card
+from tongzhou.identity.services import qr_mark_used, resolve_credential
 from tongzhou.ledger.models import Account, AccountKind, JournalKind
 from tongzhou.ledger.services import InsufficientFunds, post, purses_for, reverse
 from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, MenuItem, SubsidyClaim
@@ -245,7 +246,9 @@ def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Ac
         if account_id is None:
             with transaction.atomic():
                 account_id = Account.objects.get_or_create(kind=kind, **owner)[0].pk
-            _counterparties[key] = account_id
+            # Remembered only once committed: a row made in a sale that then rolls back
+            # must not be reused by the next sale.
+            transaction.on_commit(partial(_counterparties.__setitem__, key, account_id))
         result[name] = Account(pk=account_id, kind=kind, **owner)
     return result
 
@@ -270,7 +273,8 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     canteen = terminal.canteen
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
-    _card, elder = elder_by_card(request.card)
+    resolved = resolve_credential(request.card)
+    elder = resolved.elder
     local = timezone.localtime(clock.now())
     business_date = local.date()
     _session_window(canteen, request.session, local)
@@ -357,6 +361,7 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
         categories=sorted(facts.categories),
         journal=journal,
     )
+    qr_mark_used(resolved)
     if result.outcome == Outcome.APPLIED:
         try:
             SubsidyClaim.objects.create(

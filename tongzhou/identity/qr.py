@@ -1,0 +1,100 @@
+"""Rotating QR codes, like a payment code: a short numeric payload that fits the smallest QR
+version, signed per elder, changing every 60 seconds; and printed code cards for elders
+without a phone (static, revocable by reissuing).
+
+Layout (23 digits, numeric mode, QR version 1):
+    28 | token (9) | step mod 10^4 (4) | MAC (8)      rotating
+    29 | token (9) | card version (4)  | MAC (8)      printed card
+The MAC is an HMAC-SHA256 over the first 15 digits with the elder's key (derived from the
+server's QR secret, the token and a key version), truncated as in HOTP (RFC 4226).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+STEP_SECONDS = 60
+DRIFT_STEPS = 1  # accept the previous and the next step: clocks on phones drift
+ROTATING = "28"
+PRINTED = "29"
+TOKEN_DIGITS = 9
+COUNTER_DIGITS = 4
+MAC_DIGITS = 8
+LENGTH = 2 + TOKEN_DIGITS + COUNTER_DIGITS + MAC_DIGITS
+
+
+class QrRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class QrPayload:
+    kind: str  # ROTATING or PRINTED
+    token: str
+    counter: int  # step mod 10^4, or the printed card's version
+    mac: str
+
+    @property
+    def body(self) -> str:
+        return f"{self.kind}{self.token}{self.counter:0{COUNTER_DIGITS}d}"
+
+
+def looks_like_qr(raw: str) -> bool:
+    value = raw.strip()
+    return len(value) == LENGTH and value.isdigit() and value[:2] in (ROTATING, PRINTED)
+
+
+def parse(raw: str) -> QrPayload:
+    value = raw.strip()
+    if not looks_like_qr(value):
+        raise QrRefused("qr_malformed")
+    token_end = 2 + TOKEN_DIGITS
+    counter_end = token_end + COUNTER_DIGITS
+    return QrPayload(value[:2], value[2:token_end], int(value[token_end:counter_end]),
+                     value[counter_end:])  # fmt: skip
+
+
+def elder_key(secret: bytes, token: str, version: int) -> bytes:
+    return hmac.new(secret, f"qr|{token}|{version}".encode(), hashlib.sha256).digest()
+
+
+def mac(key: bytes, body: str) -> str:
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    offset = digest[-1] & 0x0F
+    number = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{number % 10**MAC_DIGITS:0{MAC_DIGITS}d}"
+
+
+def step_at(unix_seconds: float) -> int:
+    return int(unix_seconds // STEP_SECONDS)
+
+
+def rotating_code(key: bytes, token: str, step: int) -> str:
+    body = f"{ROTATING}{token}{step % 10**COUNTER_DIGITS:0{COUNTER_DIGITS}d}"
+    return body + mac(key, body)
+
+
+def printed_code(key: bytes, token: str, card_version: int) -> str:
+    body = f"{PRINTED}{token}{card_version % 10**COUNTER_DIGITS:0{COUNTER_DIGITS}d}"
+    return body + mac(key, body)
+
+
+def verify_rotating(payload: QrPayload, key: bytes, now_step: int) -> int:
+    """The full time step the code was made for, or a refusal: tampered, or expired."""
+    if not hmac.compare_digest(mac(key, payload.body), payload.mac):
+        raise QrRefused("qr_tampered")
+    for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
+        if step % 10**COUNTER_DIGITS == payload.counter:
+            return step
+    raise QrRefused("qr_expired")
+
+
+def verify_printed(payload: QrPayload, key: bytes, card_version: int) -> None:
+    if not hmac.compare_digest(mac(key, payload.body), payload.mac):
+        raise QrRefused("qr_tampered")
+    if card_version <= 0 or payload.counter != card_version % 10**COUNTER_DIGITS:
+        raise QrRefused("qr_revoked")

@@ -16,8 +16,8 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction

@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
+from tongzhou.meals.views import counter
 
 urlpatterns = [
     path("", include("tongzhou.dashboard.urls")),
+    path("terminal/", counter, name="counter"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -316,3 +316,40 @@ def current_qr(request: HttpRequest, elder_id: int) -> dict[str, Any]:
     elder = elder_get(actor=request.user, elder_id=elder_id)
     code = qr_current_code(qr_identity_for(elder))
     return {"code": code, "svg": qr_svg(code), "valid_seconds": STEP_SECONDS}
+
+
+class MenuItemOut(Schema):
+    id: int
+    name: str
+    price_fen: int
+    diet: str
+
+
+class SessionInfo(Schema):
+    kind: str
+    starts_at: str
+    ends_at: str
+    open_now: bool
+    items: list[MenuItemOut]
+
+
+class TerminalToday(Schema):
+    canteen: str
+    terminal: str
+    business_date: str
+    current_session: str | None
+    sessions: list[SessionInfo]
+
+
+@router.get(
+    "/terminal/today",
+    auth=terminal_auth,
+    response={200: TerminalToday, **ERRORS},
+    summary="What the counter shows: today's sessions and menus",
+)
+def terminal_today(request: HttpRequest) -> dict[str, Any]:
+    from tongzhou.meals.selectors import counter_today
+
+    terminal = _terminal(request)
+    assert terminal is not None
+    return counter_today(terminal)

@@ -1,0 +1,193 @@
+// The counter page: talks to the checkout API as its terminal. A sale attempt keeps one
+// Idempotency-Key until it succeeds or is refused, so a double tap or a retry after a lost
+// answer never charges twice.
+"use strict";
+(function () {
+  const text = JSON.parse(document.getElementById("counter-text").textContent);
+  const $ = (id) => document.getElementById(id);
+  const state = { credential: localStorage.getItem("tongzhou.terminal") || "", today: null,
+                  session: null, order: [], inFlight: false, lastReceipt: null, receiptSeq: 0 };
+  const yuan = (fen) => (fen / 100).toFixed(2);
+
+  function api(method, path, body, key) {
+    const headers = { "Authorization": "Bearer " + state.credential, "Content-Type": "application/json" };
+    if (key) headers["Idempotency-Key"] = key;
+    return fetch("/api/v1" + path, { method, headers, body: body ? JSON.stringify(body) : undefined })
+      .then((response) => response.json().then((data) => ({ status: response.status, data })));
+  }
+
+  function beep(ok) {
+    try {
+      const audio = new (window.AudioContext || window.webkitAudioContext)();
+      const tone = audio.createOscillator();
+      tone.frequency.value = ok ? 880 : 220;
+      tone.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + (ok ? 0.15 : 0.5));
+    } catch (error) { /* no sound device: the colours still tell */ }
+  }
+
+  function show(kind, html) {
+    const box = $("result");
+    box.className = "result " + kind;
+    box.innerHTML = html;
+  }
+
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  }
+
+  function renderOrder() {
+    const list = $("order-lines");
+    list.innerHTML = "";
+    let total = 0;
+    state.order.forEach((line) => {
+      total += line.price_fen * line.quantity;
+      const item = document.createElement("li");
+      item.textContent = line.name + " × " + line.quantity + "  " + yuan(line.price_fen * line.quantity);
+      list.appendChild(item);
+    });
+    $("order-total").textContent = yuan(total);
+  }
+
+  function renderSessions() {
+    const nav = $("sessions");
+    nav.innerHTML = "";
+    state.today.sessions.forEach((session) => {
+      const button = document.createElement("button");
+      button.textContent = (text.sessions[session.kind] || session.kind) + " " + session.starts_at + "-" + session.ends_at;
+      button.setAttribute("aria-pressed", String(session.kind === state.session));
+      button.addEventListener("click", () => { state.session = session.kind; state.order = []; renderAll(); });
+      nav.appendChild(button);
+    });
+  }
+
+  function renderDishes() {
+    const box = $("dishes");
+    box.innerHTML = "";
+    const session = state.today.sessions.find((s) => s.kind === state.session);
+    (session ? session.items : []).forEach((dish) => {
+      const button = document.createElement("button");
+      button.innerHTML = escapeHtml(dish.name) + "<small>" + yuan(dish.price_fen) + " " + text.yuan + "</small>";
+      button.addEventListener("click", () => {
+        const line = state.order.find((l) => l.id === dish.id);
+        if (line) line.quantity += 1; else state.order.push({ ...dish, quantity: 1 });
+        renderOrder();
+        $("scan").focus();
+      });
+      box.appendChild(button);
+    });
+  }
+
+  function renderAll() { renderSessions(); renderDishes(); renderOrder(); $("scan").focus(); }
+
+  function receiptHtml(r) {
+    const rows = [
+      [text.subsidy, yuan(r.subsidy.total_fen + r.subsidy.delivery_subsidy_fen) + " (" + escapeHtml(r.subsidy.rule || "—") + ")"],
+      [text.paid, yuan(r.paid.own_fen + r.paid.subsidy_purse_fen + r.paid.charity_purse_fen)],
+      [text.balance, yuan(r.own_balance_fen)],
+    ];
+    return '<div class="big-line">' + text.sold + " · " + yuan(r.total_fen) + " " + text.yuan + "</div>" +
+      "<div>" + escapeHtml(r.elder.name) + " · " + escapeHtml(r.elder.age_band) + " " +
+      escapeHtml(r.elder.categories.join("、")) + "</div><table>" +
+      rows.map(([k, v]) => "<tr><td>" + k + "</td><td>" + v + "</td></tr>").join("") + "</table>";
+  }
+
+  function sell(credential, acceptFullPrice) {
+    if (state.inFlight) return;  // a double tap while a sale is on its way does nothing
+    if (!state.order.length) { show("bad", text.chooseFirst); beep(false); return; }
+    state.inFlight = true;
+    state.receiptSeq += 1;
+    const attempt = {
+      key: (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()),
+      body: {
+        card: credential, session: state.session, accept_full_price: !!acceptFullPrice,
+        receipt_no: state.today.terminal.slice(0, 8) + "-" + Date.now() + "-" + state.receiptSeq,
+        lines: state.order.map((l) => ({ menu_item_id: l.id, quantity: l.quantity })),
+        device_time: new Date().toISOString(),
+      },
+    };
+    show("busy", text.working);
+    submit(attempt, 0);
+  }
+
+  function submit(attempt, tries) {
+    api("POST", "/checkout", attempt.body, attempt.key).then(({ status, data }) => {
+      state.inFlight = false;
+      $("full-price").hidden = true;
+      if (status === 201) {
+        state.lastReceipt = data.receipt_no;
+        $("void-last").disabled = false;
+        show("ok", receiptHtml(data));
+        beep(true);
+        state.order = [];
+        renderOrder();
+      } else {
+        const error = data.error || {};
+        show("bad", '<div class="big-line">' + escapeHtml(error.message || status) + "</div>");
+        beep(false);
+        if (error.code === "subsidy_already_used") {
+          const button = $("full-price");
+          button.textContent = text.fullPrice + " " + yuan(error.details.full_price_fen) + " " + text.yuan;
+          button.hidden = false;
+          button.onclick = () => { button.hidden = true; sell(attempt.body.card, true); };
+        }
+      }
+      $("scan").focus();
+    }).catch(() => {
+      // The answer was lost: retry the same attempt (same key), so it is charged at most once.
+      show("busy", text.offline);
+      setTimeout(() => submit(attempt, tries + 1), Math.min(8000, 1000 * (tries + 1)));
+    });
+  }
+
+  function voidLast() {
+    if (!state.lastReceipt || state.inFlight) return;
+    state.inFlight = true;
+    api("POST", "/meals/" + encodeURIComponent(state.lastReceipt) + "/void", { reason: "counter" }).then(({ status, data }) => {
+      state.inFlight = false;
+      if (status === 200) {
+        show("ok", '<div class="big-line">' + text.voided + " " + escapeHtml(data.receipt_no) + "</div>");
+        state.lastReceipt = null;
+        $("void-last").disabled = true;
+      } else {
+        show("bad", escapeHtml((data.error || {}).message || status));
+      }
+    }).catch(() => { state.inFlight = false; show("bad", text.offline); });
+  }
+
+  function start() {
+    api("GET", "/terminal/today").then(({ status, data }) => {
+      if (status !== 200) {
+        $("setup").hidden = false;
+        $("counter").hidden = true;
+        $("setup-error").textContent = (data.error || {}).message || "";
+        return;
+      }
+      state.today = data;
+      state.session = data.current_session || (data.sessions[0] || {}).kind || "lunch";
+      $("canteen-name").textContent = data.canteen;
+      $("terminal-name").textContent = data.terminal;
+      $("today").textContent = data.business_date;
+      $("setup").hidden = true;
+      $("counter").hidden = false;
+      renderAll();
+    });
+  }
+
+  $("save-credential").addEventListener("click", () => {
+    state.credential = $("credential").value.trim();
+    localStorage.setItem("tongzhou.terminal", state.credential);
+    start();
+  });
+  $("scan").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const value = event.target.value.trim();
+    event.target.value = "";
+    if (value) sell(value, false);
+  });
+  $("clear-order").addEventListener("click", () => { state.order = []; renderOrder(); $("scan").focus(); });
+  $("void-last").addEventListener("click", voidLast);
+  if (state.credential) start(); else $("setup").hidden = false;
+})();

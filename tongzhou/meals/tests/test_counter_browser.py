@@ -1,0 +1,78 @@
+"""The counter page in a real browser (Debian chromium): a cashier sells by card, voids it,
+and a double tap charges once."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tongzhou.ledger.services import ledger_check
+from tongzhou.meals.models import Meal
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def counter_page(live_server: Any, chromium: Any, live_zhoushan: None, counter: Any) -> Any:
+    page = chromium.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/terminal/")
+    page.get_by_label("终端凭证").fill(counter.credential)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="荤素套餐").wait_for()
+    yield page
+    page.close()
+
+
+def test_cashier_sells_by_card_and_voids(counter_page: Any, make_member: Any) -> None:
+    _elder, card = make_member(name="刷卡阿公")
+    page = counter_page
+    assert "测试食堂" in page.locator("#canteen-name").inner_text()
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("scan").fill(card)
+    page.get_by_test_id("scan").press("Enter")
+    result = page.get_by_test_id("result")
+    result.locator(".big-line").wait_for()
+    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    text = result.inner_text()
+    assert "结算成功 · 12.00 元" in text and "刷**公" in text
+    assert "48.00" in text  # 50.00 - 2.00 left
+    page.screenshot(path=str(SCREENSHOTS / "counter-sale.png"))
+    page.get_by_test_id("void-last").click()
+    page.wait_for_function("document.getElementById('result').innerText.includes('已撤销')")
+    assert Meal.objects.get().status == "voided"
+    assert ledger_check() == []
+
+
+def test_a_double_tap_charges_once(counter_page: Any, make_member: Any) -> None:
+    _elder, card = make_member()
+    page = counter_page
+    page.get_by_role("button", name="荤素套餐").click()
+    # A reader that sends the card twice in the same instant: the second arrives while the
+    # first sale is still on its way.
+    page.evaluate(
+        """card => {
+            const scan = document.getElementById('scan');
+            for (let i = 0; i < 2; i++) {
+                scan.value = card;
+                scan.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+            }
+        }""",
+        card,
+    )
+    page.wait_for_function("!document.getElementById('result').classList.contains('busy')")
+    assert "结算成功 · 12.00 元" in page.get_by_test_id("result").inner_text()
+    page.wait_for_timeout(500)
+    assert Meal.objects.count() == 1
+
+
+def test_refusals_show_in_red_in_chinese(counter_page: Any) -> None:
+    page = counter_page
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("scan").fill("NOSUCHCARD1")
+    page.get_by_test_id("scan").press("Enter")
+    page.wait_for_function("document.getElementById('result').classList.contains('bad')")
+    assert "无法识别此卡" in page.get_by_test_id("result").inner_text()

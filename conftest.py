@@ -157,8 +157,17 @@ def chromium() -> Any:
 
 @pytest.fixture
 def live_zhoushan(transactional_db: Any) -> None:
-    """Browser tests use a live server, so their data is committed and flushed afterwards:
-    put the reference regions back for each of them."""
+    """Tests with committed data (live server, parallel clients) start from an emptied
+    database: put back what migrations seed and the reference regions."""
+    import importlib
+
+    from django.apps import apps
+
     from tongzhou.geo.services import zhoushan_load
 
+    for seed in (
+        "tongzhou.elders.migrations.0002_seed_categories",
+        "tongzhou.canteens.migrations.0002_seed_service_tags",
+    ):
+        importlib.import_module(seed).seed(apps, None)
     zhoushan_load(actor=None)

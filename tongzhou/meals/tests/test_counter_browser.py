@@ -12,7 +12,7 @@ from tongzhou.meals.models import Meal
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -17,7 +17,7 @@ from tongzhou.ledger.services import ledger_check, purses_for
 from tongzhou.meals import services
 from tongzhou.meals.models import Meal
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_together(calls: list[Callable[[], Any]]) -> list[Any]:

@@ -8,6 +8,7 @@ from tongzhou.meals.views import counter
 urlpatterns = [
     path("", include("tongzhou.dashboard.urls")),
     path("terminal/", counter, name="counter"),
+    path("me/", include("tongzhou.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -76,3 +76,38 @@ def test_refusals_show_in_red_in_chinese(counter_page: Any) -> None:
     page.get_by_test_id("scan").press("Enter")
     page.wait_for_function("document.getElementById('result').classList.contains('bad')")
     assert "无法识别此卡" in page.get_by_test_id("result").inner_text()
+
+
+def test_a_sale_by_the_qr_code_on_the_elders_phone(
+    counter_page: Any, chromium: Any, live_server: Any, make_member: Any, make_user: Any
+) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from tongzhou.accounts.roles import Role
+    from tongzhou.portal.services import grant_and_code
+
+    elder, _card = make_member(name="手机阿婆")
+    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    code = grant_and_code(actor=worker, elder=elder, kind="family", holder_name="女儿").code
+    phone = chromium.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    try:
+        phone.goto(f"{live_server.url}/me/login/")
+        phone.get_by_label("请输入社区工作人员或家人给您的验证码").fill(code)
+        phone.get_by_role("button", name="打开").click()
+        phone.get_by_test_id("qr").wait_for()
+        assert "手**婆" in phone.locator("h1").inner_text()
+        shot = phone.get_by_test_id("qr").screenshot()
+        phone.screenshot(path=str(SCREENSHOTS / "elder-page.png"), full_page=True)
+    finally:
+        phone.close()
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    page = counter_page
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("scan").fill(decoded.text)  # what a scanner types
+    page.get_by_test_id("scan").press("Enter")
+    page.wait_for_function("!document.getElementById('result').classList.contains('busy')")
+    assert "结算成功 · 12.00 元" in page.get_by_test_id("result").inner_text()
+    assert Meal.objects.get().elder == elder

@@ -369,6 +369,11 @@ class ElderAdmin(ScopedAdmin):
                 "import/", self.admin_site.admin_view(self.import_view), name="elders_elder_import"
             ),
             path(
+                "<int:elder_id>/card/",
+                self.admin_site.admin_view(self.card_view),
+                name="elders_elder_card",
+            ),
+            path(
                 "<int:elder_id>/reveal/",
                 self.admin_site.admin_view(self.reveal_view),
                 name="elders_elder_reveal",
@@ -393,6 +398,31 @@ class ElderAdmin(ScopedAdmin):
             except DomainError as error:
                 context["file_error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/import.html", context)
+
+    def card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
+        """Bind a (new) citizen card: a replacement keeps the person, purses and history."""
+        from tongzhou.identity.models import Card
+        from tongzhou.identity.services import card_issue
+
+        elder = self.get_object(request, str(elder_id))
+        if not has_cap(request.user, Cap.ELDER_EDIT):
+            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "elder": elder,
+            "title": _("Citizen card"),
+            "cards": Card.objects.filter(elder=elder).order_by("-issued_at"),
+        }
+        if request.method == "POST":
+            try:
+                card = card_issue(
+                    actor=request.user, elder=elder, number=request.POST.get("number", "")
+                )
+                context["issued"] = card
+            except DomainError as error:
+                context["error"] = error.message()
+        return TemplateResponse(request, "admin/elders/elder/card.html", context)
 
     def reveal_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         elder = self.get_object(request, str(elder_id))

@@ -89,3 +89,26 @@ def test_reveal_page_is_audited(make_user: Any, make_elder: Any) -> None:
         elder.id_number_masked not in page.content.decode().split('data-testid="full-id">')[1][:18]
     )
     assert AuditEvent.objects.filter(action="elder.reveal").count() == 1
+
+
+def test_a_replacement_card_keeps_the_person_and_blocks_the_old_one(
+    make_user: Any, make_elder: Any
+) -> None:
+    from tongzhou.identity.models import Card
+    from tongzhou.identity.services import IdentityError, elder_by_card
+
+    elder = make_elder("330902002001")
+    client = _signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    first = client.post(f"/admin/elders/elder/{elder.pk}/card/", {"number": "ZS0000000001"})
+    assert 'data-testid="card-issued"' in first.content.decode()
+    client.post(f"/admin/elders/elder/{elder.pk}/card/", {"number": "ZS0000000002"})
+    assert elder_by_card("ZS0000000002")[1] == elder
+    with pytest.raises(IdentityError) as refused:
+        elder_by_card("ZS0000000001")
+    assert refused.value.code == "card_blocked"
+    assert list(
+        Card.objects.filter(elder=elder).values_list("status", flat=True).order_by("pk")
+    ) == [
+        "replaced",
+        "active",
+    ]

@@ -374,6 +374,11 @@ class ElderAdmin(ScopedAdmin):
                 name="elders_elder_card",
             ),
             path(
+                "<int:elder_id>/page-access/",
+                self.admin_site.admin_view(self.page_access_view),
+                name="elders_elder_page_access",
+            ),
+            path(
                 "<int:elder_id>/reveal/",
                 self.admin_site.admin_view(self.reveal_view),
                 name="elders_elder_reveal",
@@ -423,6 +428,32 @@ class ElderAdmin(ScopedAdmin):
             except DomainError as error:
                 context["error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/card.html", context)
+
+    def page_access_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
+        """Give the elder or a family member a one-time code for the elder's page (/me)."""
+        from tongzhou.portal.services import grant_and_code
+
+        elder = self.get_object(request, str(elder_id))
+        if not has_cap(request.user, Cap.ELDER_EDIT):
+            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "elder": elder,
+            "title": _("Elder's page access"),
+            "link": request.build_absolute_uri("/me/login/"),
+        }
+        if request.method == "POST":
+            try:
+                context["issued"] = grant_and_code(
+                    actor=request.user,
+                    elder=elder,
+                    kind=request.POST.get("kind", ""),
+                    holder_name=request.POST.get("holder_name", ""),
+                )
+            except DomainError as error:
+                context["error"] = error.message()
+        return TemplateResponse(request, "admin/elders/elder/page_access.html", context)
 
     def reveal_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         elder = self.get_object(request, str(elder_id))

@@ -75,3 +75,14 @@ def test_a_family_member_is_linked_from_the_page(make_user: Any, make_elder: Any
     daughter = Client()
     assert daughter.post("/me/login/", {"code": code}).status_code == 302
     assert Client().get("/me/").status_code == 302  # signed out visitors go to the code form
+
+
+def test_the_worker_issues_a_code_in_the_back_office(make_user: Any, make_elder: Any) -> None:
+    elder = make_elder("330902002001")
+    worker = Client()
+    worker.force_login(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    page = worker.post(
+        f"/admin/elders/elder/{elder.pk}/page-access/", {"kind": "family", "holder_name": "儿子"}
+    ).content.decode()
+    code = re.search(r"<strong>(\d{8})</strong>", page).group(1)
+    assert Client().post("/me/login/", {"code": code}).status_code == 302

@@ -41,3 +41,11 @@ def lookup_hash(value: str, *, purpose: str) -> str:
 def reset_caches() -> None:
     """For tests that change keys."""
     _fernet.cache_clear()
+
+
+def encrypt_bytes(value: bytes) -> bytes:
+    return _fernet().encrypt(value)
+
+
+def decrypt_bytes(token: bytes | memoryview) -> bytes:
+    return _fernet().decrypt(bytes(token))

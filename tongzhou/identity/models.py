@@ -76,3 +76,48 @@ class QrUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder_id}@{self.step}"
+
+
+class ConsentMethod(models.TextChoices):
+    WRITTEN = "written", _("signed form")
+    WITNESSED = "witnessed", _("spoken, witnessed by staff")
+    GUARDIAN = "guardian", _("by the guardian")
+
+
+class FaceEnrolment(models.Model):
+    """Biometric data is sensitive personal information (PIPL): enrolment only with recorded
+    consent; the embedding (and the photo, only if consented) is encrypted; withdrawing consent
+    deletes both."""
+
+    elder = models.OneToOneField(
+        "elders.Elder", verbose_name=_("elder"), on_delete=models.CASCADE, related_name="face"
+    )
+    embedding_encrypted = models.BinaryField(_("embedding (encrypted)"))
+    photo_encrypted = models.BinaryField(_("photo (encrypted)"), null=True, blank=True)
+    consent_method = models.CharField(
+        _("consent given by"), max_length=12, choices=ConsentMethod.choices
+    )
+    consent_recorded_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("consent recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    consent_at = models.DateTimeField(_("consent recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("face enrolment")
+        verbose_name_plural = _("face enrolments")
+
+    def __str__(self) -> str:
+        return f"face of {self.elder_id}"
+
+
+class FaceConfirmation(models.Model):
+    """A cashier-confirmed face match is good for one sale: its nonce is used once."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.nonce

@@ -262,9 +262,13 @@ class Resolved:
     qr_step: int | None = None  # set for rotating codes: each is accepted once
 
 
-def resolve_credential(raw: str) -> Resolved:
-    """One resolver for every way an elder is recognised; each resolves to exactly one elder
-    or refuses with a stable code."""
+def resolve_credential(raw: str, *, terminal: Any = None) -> Resolved:
+    """One resolver for every way an elder is recognised (card, QR code, confirmed face);
+    each resolves to exactly one elder or refuses with a stable code."""
+    from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
+
+    if raw.startswith(TOKEN_PREFIX):
+        return Resolved(_usable(elder_by_face_token(raw, terminal=terminal)), "face")
     if not qr.looks_like_qr(raw):
         _card, elder = elder_by_card(raw)
         return Resolved(elder, "card")

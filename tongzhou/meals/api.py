@@ -50,8 +50,11 @@ class CheckoutIn(Schema):
     card: str = Field(
         ...,
         min_length=1,
-        max_length=64,
-        description="what the reader delivered: a card number or a QR payload (23 digits)",
+        max_length=300,
+        description=(
+            "what the reader delivered: a card number, a QR payload (23 digits), or the "
+            "token of a face match the cashier confirmed (face:…)"
+        ),
     )
     session: Literal["breakfast", "lunch", "dinner"]
     lines: list[LineIn] = Field(..., min_length=1, max_length=20)
@@ -353,3 +356,47 @@ def terminal_today(request: HttpRequest) -> dict[str, Any]:
     terminal = _terminal(request)
     assert terminal is not None
     return counter_today(terminal)
+
+
+class FaceIn(Schema):
+    image_base64: str = Field(..., max_length=4_000_000, description="a JPEG or PNG frame")
+
+
+class FaceOut(Schema):
+    token: str
+    name: str
+    age: int
+    distance: float
+    photo_base64: str | None
+
+
+@router.post(
+    "/face/identify",
+    auth=terminal_auth,
+    response={200: FaceOut, **CONFLICTS, 422: ErrorOut, 503: ErrorOut},
+    summary="Who is at the counter? A candidate for the cashier to confirm (never a charge)",
+)
+def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
+    import base64
+    import binascii
+
+    from tongzhou.core.errors import ValidationFailed
+    from tongzhou.identity.face_services import face_identify as identify
+
+    terminal = _terminal(request)
+    assert terminal is not None
+    data = payload.image_base64.split(",", 1)[-1]  # accepts data: URLs from a canvas
+    try:
+        image = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(
+            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
+        ) from None
+    candidate = identify(terminal=terminal, image=image)
+    return {
+        "token": candidate.token,
+        "name": candidate.name,
+        "age": candidate.age,
+        "distance": candidate.distance,
+        "photo_base64": base64.b64encode(candidate.photo).decode() if candidate.photo else None,
+    }

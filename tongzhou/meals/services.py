@@ -273,7 +273,7 @@ def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[
     canteen = terminal.canteen
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
-    resolved = resolve_credential(request.card)
+    resolved = resolve_credential(request.card, terminal=terminal)
     elder = resolved.elder
     local = timezone.localtime(clock.now())
     business_date = local.date()

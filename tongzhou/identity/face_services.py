@@ -1,0 +1,190 @@
+"""Face enrolment (with recorded consent), withdrawal, and identification at the counter."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record
+from tongzhou.canteens.models import Terminal
+from tongzhou.core import clock, crypto
+from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.masking import mask_name
+from tongzhou.elders.ages import age_on
+from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.identity import face
+from tongzhou.identity.models import ConsentMethod, FaceConfirmation, FaceEnrolment
+
+TOKEN_PREFIX = "face:"  # noqa: S105 - a marker, not a secret
+TOKEN_MAX_AGE_SECONDS = 120
+_SALT = "tongzhou-face-confirmation"
+
+
+def _refuse(code: str, zh: str, en: str, status: int = 403) -> DomainError:
+    return DomainError(code=code, message_zh=zh, message_en=en, status=status)
+
+
+def _engine_embed(image: bytes) -> Any:
+    try:
+        vector = face.embed(image)
+    except face.FaceUnavailable:
+        raise _refuse(
+            "face_unavailable",
+            "本系统未安装人脸识别组件，请刷卡或扫码。",
+            "Face identification is not installed here; use the card or the code.",
+            503,
+        ) from None
+    except Exception:
+        raise ValidationFailed(
+            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
+        ) from None
+    if vector is None:
+        raise _refuse(
+            "face_not_found",
+            "没有拍到人脸，请正对镜头再试一次。",
+            "No face in the picture; face the camera and try again.",
+            422,
+        )
+    return vector
+
+
+@transaction.atomic
+def face_enrol(
+    *, actor: Any, elder: Elder, image: bytes, consent_method: str, keep_photo: bool
+) -> FaceEnrolment:
+    require_cap(actor, Cap.ELDER_EDIT, "登记人脸", "enrol faces")
+    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
+        raise NotFound("老年人", "elder")
+    if consent_method not in ConsentMethod.values:
+        raise ValidationFailed(
+            "face_consent_required",
+            "登记人脸前必须记录本人（或监护人）的同意方式。",
+            "Record how the elder (or guardian) consented before enrolling a face.",
+        )
+    vector = _engine_embed(image)
+    FaceEnrolment.objects.filter(elder=elder).delete()
+    enrolment = FaceEnrolment.objects.create(
+        elder=elder,
+        embedding_encrypted=crypto.encrypt_bytes(face.to_bytes(vector)),
+        photo_encrypted=crypto.encrypt_bytes(image) if keep_photo else None,
+        consent_method=consent_method,
+        consent_recorded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="face.enrol",
+        target=elder,
+        after={"consent_method": consent_method, "photo_kept": keep_photo},
+        scope_path=elder.residence.path,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def face_withdraw(*, actor: Any, elder: Elder) -> None:
+    """Consent withdrawn: the embedding and the photo are deleted, not merely hidden."""
+    require_cap(actor, Cap.ELDER_EDIT, "撤回人脸登记", "withdraw face enrolment")
+    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
+        raise NotFound("老年人", "elder")
+    deleted, _rows = FaceEnrolment.objects.filter(elder=elder).delete()
+    audit_record(
+        actor=actor,
+        action="face.withdraw",
+        target=elder,
+        after={"deleted": bool(deleted)},
+        scope_path=elder.residence.path,
+    )
+
+
+@dataclass(frozen=True)
+class FaceCandidate:
+    token: str  # the checkout credential once the cashier confirms
+    name: str
+    age: int
+    distance: float
+    photo: bytes | None
+
+
+def _gallery(queryset: Any) -> tuple[list[int], Any]:
+    import numpy as np
+
+    rows = list(queryset.values_list("elder_id", "embedding_encrypted"))
+    if not rows:
+        return [], np.zeros((0, face.DIMENSIONS), dtype=np.float32)
+    vectors = np.stack([face.from_bytes(crypto.decrypt_bytes(blob)) for _id, blob in rows])
+    return [elder_id for elder_id, _blob in rows], vectors
+
+
+def face_identify(*, terminal: Terminal, image: bytes) -> FaceCandidate:
+    """Search the elders enrolled near this canteen first, then the city; answer with one
+    candidate for the cashier to confirm, or refuse."""
+    probe = _engine_embed(image)
+    enrolled = FaceEnrolment.objects.filter(elder__status=ElderStatus.ACTIVE)
+    district = terminal.canteen.village.path.rsplit("/", 3)[0] + "/"
+    searches = (
+        enrolled.filter(elder__residence__path__startswith=district),
+        enrolled.exclude(elder__residence__path__startswith=district),
+    )
+    for gallery in searches:
+        elder_ids, vectors = _gallery(gallery)
+        match, why = face.best_match(probe, elder_ids, vectors)
+        if why == "ambiguous":
+            raise _refuse(
+                "face_ambiguous",
+                "无法确定是哪一位老人，请刷卡或扫码。",
+                "The face is too close to more than one person; use the card or the code.",
+            )
+        if match is not None:
+            elder = Elder.objects.select_related("face").get(pk=match.elder_id)
+            token = signing.TimestampSigner(salt=_SALT).sign_object(
+                {"e": elder.pk, "t": terminal.pk, "n": secrets.token_hex(8)}
+            )
+            photo = elder.face.photo_encrypted
+            return FaceCandidate(
+                token=TOKEN_PREFIX + token,
+                name=mask_name(elder.name),
+                age=age_on(elder.birth_date, clock.today()),
+                distance=round(match.distance, 3),
+                photo=crypto.decrypt_bytes(bytes(photo)) if photo else None,
+            )
+    raise _refuse(
+        "face_not_recognised",
+        "没有认出这位老人，请刷卡或扫码。",
+        "This face is not recognised; use the card or the code.",
+    )
+
+
+def elder_by_face_token(raw: str, *, terminal: Terminal | None) -> Elder:
+    """A face match the cashier confirmed: valid for two minutes, at the same terminal, once."""
+    try:
+        data = signing.TimestampSigner(salt=_SALT).unsign_object(
+            raw[len(TOKEN_PREFIX) :], max_age=TOKEN_MAX_AGE_SECONDS
+        )
+    except signing.SignatureExpired:
+        raise _refuse(
+            "face_confirmation_expired",
+            "人脸确认已超时，请重新拍照。",
+            "The face confirmation has expired; take the picture again.",
+        ) from None
+    except signing.BadSignature:
+        raise _refuse(
+            "face_confirmation_invalid", "人脸确认无效。", "Invalid face confirmation."
+        ) from None
+    if terminal is None or data.get("t") != terminal.pk:
+        raise _refuse("face_confirmation_invalid", "人脸确认无效。", "Invalid face confirmation.")
+    try:
+        FaceConfirmation.objects.create(nonce=data["n"])
+    except IntegrityError:
+        raise _refuse(
+            "face_confirmation_used",
+            "这次人脸确认已用过，请重新拍照。",
+            "This face confirmation was already used; take the picture again.",
+            409,
+        ) from None
+    return Elder.objects.select_related("residence").get(pk=data["e"])

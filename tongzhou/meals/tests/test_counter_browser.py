@@ -111,3 +111,59 @@ def test_a_sale_by_the_qr_code_on_the_elders_phone(
     page.wait_for_function("!document.getElementById('result').classList.contains('busy')")
     assert "结算成功 · 12.00 元" in page.get_by_test_id("result").inner_text()
     assert Meal.objects.get().elder == elder
+
+
+@pytest.fixture
+def camera_browser(tmp_path: Path) -> Any:
+    """A chromium whose camera shows a photo of the enrolled person (fake capture)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    frames = tmp_path / "camera.mjpeg"
+    frames.write_bytes((FACES / "obama2.jpg").read_bytes() * 2)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={frames}",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
+
+
+def test_a_face_sale_goes_through_the_cashiers_confirmation(
+    camera_browser: Any, live_server: Any, live_zhoushan: None, counter: Any,
+    make_member: Any, make_user: Any,
+) -> None:  # fmt: skip
+    pytest.importorskip("dlib", reason="the optional 'face' extra is not installed")
+    from tongzhou.accounts.roles import Role
+    from tongzhou.identity.face_services import face_enrol
+
+    elder, _card = make_member(name="欧巴马")
+    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    face_enrol(actor=worker, elder=elder, image=(FACES / "obama.jpg").read_bytes(),
+               consent_method="written", keep_photo=True)  # fmt: skip
+    page = camera_browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 1000})
+    page.goto(f"{live_server.url}/terminal/")
+    page.get_by_label("终端凭证").fill(counter.credential)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("face").click()
+    page.wait_for_function("document.getElementById('video').videoWidth > 0")
+    page.get_by_test_id("shoot").click()
+    page.get_by_test_id("confirm").wait_for(state="visible")
+    assert "欧*马" in page.get_by_test_id("confirm").inner_text()
+    assert Meal.objects.count() == 0  # nothing charged before the cashier confirms
+    page.screenshot(path=str(SCREENSHOTS / "counter-face-confirm.png"))
+    page.get_by_test_id("confirm-yes").click()
+    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    assert Meal.objects.get().elder == elder
+    page.close()

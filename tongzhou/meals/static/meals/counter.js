@@ -187,6 +187,47 @@
     event.target.value = "";
     if (value) sell(value, false);
   });
+  // Face: a picture, a candidate, and the cashier's confirmation before any charge.
+  let stream = null;
+  function closeCamera() {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    $("camera").hidden = true;
+  }
+  $("face").addEventListener("click", () => {
+    if (!state.order.length) { show("bad", text.chooseFirst); beep(false); return; }
+    navigator.mediaDevices.getUserMedia({ video: true }).then((media) => {
+      stream = media;
+      $("video").srcObject = media;
+      $("camera").hidden = false;
+    }).catch(() => { show("bad", text.noCamera); beep(false); });
+  });
+  $("camera-cancel").addEventListener("click", () => { closeCamera(); $("scan").focus(); });
+  $("shoot").addEventListener("click", () => {
+    const video = $("video");
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    closeCamera();
+    show("busy", text.looking);
+    api("POST", "/face/identify", { image_base64: canvas.toDataURL("image/jpeg", 0.9) }).then(({ status, data }) => {
+      if (status !== 200) {
+        show("bad", '<div class="big-line">' + escapeHtml((data.error || {}).message || status) + "</div>");
+        beep(false);
+        return;
+      }
+      show("idle", "");
+      $("confirm-who").textContent = data.name + " · " + text.age + " " + data.age;
+      const photo = $("confirm-photo");
+      photo.hidden = !data.photo_base64;
+      if (data.photo_base64) photo.src = "data:image/jpeg;base64," + data.photo_base64;
+      $("confirm").hidden = false;
+      $("confirm-yes").onclick = () => { $("confirm").hidden = true; sell(data.token, false); };
+      $("confirm-no").onclick = () => { $("confirm").hidden = true; $("scan").focus(); };
+    }).catch(() => show("bad", text.offline));
+  });
+
   $("clear-order").addEventListener("click", () => { state.order = []; renderOrder(); $("scan").focus(); });
   $("void-last").addEventListener("click", voidLast);
   if (state.credential) start(); else $("setup").hidden = false;

@@ -130,29 +130,41 @@ def _test_settings(settings: Any) -> None:
     clear_caches()
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Any:
-    """Debian's chromium driven by Playwright (Playwright's own browser download is not used)."""
-    import shutil
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Any:
+    """One Playwright for the session (its sync API allows only one per thread)."""
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launch_chromium(playwright: Any, *extra_args: str) -> Any:
+    """Debian's chromium (Playwright's own browser download is not used)."""
+    import shutil
+
+    return playwright.chromium.launch(
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+        headless=True,
+        args=[*CHROMIUM_ARGS, *extra_args],
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver: Any) -> Any:
+    browser = launch_chromium(playwright_driver)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

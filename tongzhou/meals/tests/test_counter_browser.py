@@ -114,26 +114,20 @@ def test_a_sale_by_the_qr_code_on_the_elders_phone(
 
 
 @pytest.fixture
-def camera_browser(tmp_path: Path) -> Any:
+def camera_browser(playwright_driver: Any, tmp_path: Path) -> Any:
     """A chromium whose camera shows a photo of the enrolled person (fake capture)."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
+    from conftest import launch_chromium
 
     frames = tmp_path / "camera.mjpeg"
     frames.write_bytes((FACES / "obama2.jpg").read_bytes() * 2)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={frames}",
-            ],
-        )  # fmt: skip
-        yield browser
-        browser.close()
+    browser = launch_chromium(
+        playwright_driver,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={frames}",
+    )
+    yield browser
+    browser.close()
 
 
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"

@@ -84,10 +84,12 @@ def best_match(
     if len(elder_ids) == 0:
         return None, "no_match"
     distances = np.linalg.norm(gallery - probe, axis=1)
-    order = np.argsort(distances)
-    best = int(order[0])
+    # Only the two nearest matter: a partial sort, not a full one, on a city-sized gallery.
+    nearest = np.argpartition(distances, 1)[:2] if len(distances) > 1 else np.array([0])
+    nearest = nearest[np.argsort(distances[nearest])]
+    best = int(nearest[0])
     best_distance = float(distances[best])
-    runner_up = float(distances[int(order[1])]) if len(order) > 1 else float("inf")
+    runner_up = float(distances[int(nearest[1])]) if len(nearest) > 1 else float("inf")
     if best_distance > threshold:
         return None, "no_match"
     if runner_up - best_distance < margin:

@@ -86,3 +86,16 @@ def test_the_worker_issues_a_code_in_the_back_office(make_user: Any, make_elder:
     ).content.decode()
     code = re.search(r"<strong>(\d{8})</strong>", page).group(1)
     assert Client().post("/me/login/", {"code": code}).status_code == 302
+
+
+def test_the_link_signs_in_directly(make_user: Any, make_elder: Any) -> None:
+    elder = make_elder("330902002001")
+    issued = grant_and_code(
+        actor=make_user(Role.VILLAGE_WORKER, region="330902002001"),
+        elder=elder,
+        kind="self",
+        holder_name="本人",
+    )
+    phone = Client()
+    assert phone.get(f"/me/login/?code={issued.code}").status_code == 302
+    assert phone.get("/me/").status_code == 200

@@ -28,7 +28,9 @@ def _grant(request: HttpRequest) -> AccessGrant | None:
 
 
 def login(request: HttpRequest) -> HttpResponse:
-    code = request.POST.get("code") or request.GET.get("code")
+    # A link only fills the code in: signing in takes a tap (a POST), so a chat app that
+    # previews the link cannot use up the one-time code.
+    code = request.POST.get("code") if request.method == "POST" else None
     error = None
     if code:
         try:
@@ -39,7 +41,13 @@ def login(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             request.session[SESSION_KEY] = grant.pk
             return redirect("portal:home")
-    return render(request, "portal/login.html", {"error": error}, status=403 if error else 200)
+    prefill = request.GET.get("code", "")[:8] if request.method == "GET" else ""
+    return render(
+        request,
+        "portal/login.html",
+        {"error": error, "prefill": prefill},
+        status=403 if error else 200,
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

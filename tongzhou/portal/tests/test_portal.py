@@ -97,5 +97,7 @@ def test_the_link_signs_in_directly(make_user: Any, make_elder: Any) -> None:
         holder_name="本人",
     )
     phone = Client()
-    assert phone.get(f"/me/login/?code={issued.code}").status_code == 302
+    preview = phone.get(f"/me/login/?code={issued.code}")  # what a link preview would fetch
+    assert preview.status_code == 200 and f'value="{issued.code}"' in preview.content.decode()
+    assert phone.post("/me/login/", {"code": issued.code}).status_code == 302
     assert phone.get("/me/").status_code == 200

@@ -16,7 +16,7 @@ from tongzhou.canteens.services import terminal_authenticate
 from tongzhou.core.api import ERRORS, ErrorOut
 from tongzhou.core.errors import PermissionDenied
 from tongzhou.elders.selectors import elder_get
-from tongzhou.identity.services import elder_by_card
+from tongzhou.identity.services import resolve_credential
 from tongzhou.ledger.services import purses_for
 from tongzhou.meals import services
 
@@ -202,7 +202,9 @@ def refund(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
 
 class TopUpIn(Schema):
     amount_fen: int = Field(..., gt=0, le=1_000_000)
-    card: str | None = Field(None, max_length=64, description="at a counter: the card read")
+    card: str | None = Field(
+        None, max_length=300, description="at a counter: the card number or QR code read"
+    )
     elder_id: int | None = Field(None, description="in the back office: the elder")
     purse: Literal["elder_own", "elder_subsidy", "elder_charity"] = "elder_own"
     note: str = Field("", max_length=120)
@@ -229,7 +231,8 @@ def topup(
 ) -> Any:
     terminal = _terminal(request)
     if terminal is not None:
-        _card, elder = elder_by_card(payload.card or "")
+        # Card or QR code (a family member can show the elder's code from their phone).
+        elder = resolve_credential(payload.card or "", terminal=terminal).elder
 
         def work() -> dict[str, Any]:
             receipt = services.purse_credit(

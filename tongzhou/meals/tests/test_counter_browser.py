@@ -161,3 +161,21 @@ def test_a_face_sale_goes_through_the_cashiers_confirmation(
     page.wait_for_function("document.getElementById('result').classList.contains('ok')")
     assert Meal.objects.get().elder == elder
     page.close()
+
+
+def test_family_tops_up_at_the_counter_with_the_code_on_their_phone(
+    counter_page: Any, make_member: Any
+) -> None:
+    from tongzhou.identity.services import qr_current_code, qr_identity_for
+    from tongzhou.ledger.services import purses_for
+
+    elder, _card = make_member(own_fen=0)
+    page = counter_page
+    page.locator("details.topup summary").click()
+    page.get_by_test_id("topup-amount").fill("100")
+    page.get_by_test_id("scan").fill(qr_current_code(qr_identity_for(elder)))
+    page.get_by_test_id("scan").press("Enter")
+    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    assert "100.00" in page.get_by_test_id("result").inner_text()
+    assert purses_for(elder.pk)["elder_own"].balance_fen == 10000
+    assert Meal.objects.count() == 0

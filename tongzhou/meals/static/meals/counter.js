@@ -141,6 +141,27 @@
     });
   }
 
+  function topUp(credential, amountFen) {
+    if (state.inFlight) return;
+    state.inFlight = true;
+    const key = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    show("busy", text.working);
+    api("POST", "/topups", { card: credential, amount_fen: amountFen }, key).then(({ status, data }) => {
+      state.inFlight = false;
+      if (status === 201) {
+        show("ok", '<div class="big-line">' + text.toppedUp + " " + yuan(data.amount_fen) + " " + text.yuan +
+          "</div><div>" + escapeHtml(data.elder_name) + " · " + text.balance + " " + yuan(data.balance_fen) + "</div>");
+        beep(true);
+        $("topup-amount").value = "";
+        $("topup-amount").closest("details").open = false;
+      } else {
+        show("bad", '<div class="big-line">' + escapeHtml((data.error || {}).message || status) + "</div>");
+        beep(false);
+      }
+      $("scan").focus();
+    }).catch(() => { state.inFlight = false; show("bad", text.offline); });
+  }
+
   function voidLast() {
     if (!state.lastReceipt || state.inFlight) return;
     state.inFlight = true;
@@ -185,7 +206,10 @@
     event.preventDefault();
     const value = event.target.value.trim();
     event.target.value = "";
-    if (value) sell(value, false);
+    if (!value) return;
+    const amount = parseFloat(($("topup-amount").value || "").replace(",", "."));
+    if ($("topup-amount").closest("details").open && amount > 0) topUp(value, Math.round(amount * 100));
+    else sell(value, false);
   });
   // Face: a picture, a candidate, and the cashier's confirmation before any charge.
   let stream = null;

@@ -374,6 +374,11 @@ class ElderAdmin(ScopedAdmin):
                 name="elders_elder_card",
             ),
             path(
+                "<int:elder_id>/code-card/",
+                self.admin_site.admin_view(self.code_card_view),
+                name="elders_elder_code_card",
+            ),
+            path(
                 "<int:elder_id>/page-access/",
                 self.admin_site.admin_view(self.page_access_view),
                 name="elders_elder_page_access",
@@ -428,6 +433,35 @@ class ElderAdmin(ScopedAdmin):
             except DomainError as error:
                 context["error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/card.html", context)
+
+    def code_card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
+        """A printed QR code card for an elder without a phone: issue, reissue, revoke."""
+        from tongzhou.identity.models import QrIdentity
+        from tongzhou.identity.render import qr_svg
+        from tongzhou.identity.services import qr_printed_card_issue, qr_printed_card_revoke
+
+        elder = self.get_object(request, str(elder_id))
+        if not has_cap(request.user, Cap.ELDER_EDIT):
+            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "elder": elder,
+            "title": _("Printed QR code card"),
+        }
+        if request.method == "POST":
+            try:
+                if request.POST.get("action") == "revoke":
+                    qr_printed_card_revoke(actor=request.user, elder=elder)
+                    context["revoked"] = True
+                else:
+                    code = qr_printed_card_issue(actor=request.user, elder=elder)
+                    context.update(code=code, svg=qr_svg(code, scale=6))
+            except DomainError as error:
+                context["error"] = error.message()
+        identity = QrIdentity.objects.filter(elder=elder).first()
+        context["active"] = bool(identity and identity.printed_active)
+        return TemplateResponse(request, "admin/elders/elder/code_card.html", context)
 
     def page_access_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         """Give the elder or a family member a one-time code for the elder's page (/me)."""

@@ -112,3 +112,25 @@ def test_a_replacement_card_keeps_the_person_and_blocks_the_old_one(
         "replaced",
         "active",
     ]
+
+
+def test_printed_code_card_issue_and_revoke(make_user: Any, make_elder: Any) -> None:
+    from tongzhou.identity.services import IdentityError, resolve_credential
+
+    elder = make_elder("330902002001")
+    client = _signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    page = client.post(f"/admin/elders/elder/{elder.pk}/code-card/", {"action": "issue"})
+    text = page.content.decode()
+    assert 'data-testid="code-card"' in text and "<svg" in text
+    from tongzhou.identity import qr
+    from tongzhou.identity.models import QrIdentity
+    from tongzhou.identity.services import _qr_secret
+
+    identity = QrIdentity.objects.get(elder=elder)
+    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    code = qr.printed_code(key, identity.token, identity.printed_version)
+    assert resolve_credential(code).elder == elder
+    client.post(f"/admin/elders/elder/{elder.pk}/code-card/", {"action": "revoke"})
+    with pytest.raises(IdentityError) as refused:
+        resolve_credential(code)
+    assert refused.value.code == "qr_revoked"

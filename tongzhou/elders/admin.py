@@ -409,6 +409,15 @@ class ElderAdmin(ScopedAdmin):
                 context["file_error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/import.html", context)
 
+    def _tool_context(self, request: HttpRequest, elder: Elder, title: Any) -> dict[str, Any]:
+        """What every page about one elder (card, code card, page access) starts from."""
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "elder": elder,
+            "title": title,
+        }
+
     def card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         """Bind a (new) citizen card: a replacement keeps the person, purses and history."""
         from tongzhou.identity.models import Card
@@ -417,11 +426,8 @@ class ElderAdmin(ScopedAdmin):
         elder = self.get_object(request, str(elder_id))
         if not has_cap(request.user, Cap.ELDER_EDIT):
             return render(request, "admin/elders/elder/forbidden.html", status=403)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "elder": elder,
-            "title": _("Citizen card"),
+        context: dict[str, Any] = {
+            **self._tool_context(request, elder, _("Citizen card")),
             "cards": Card.objects.filter(elder=elder).order_by("-issued_at"),
         }
         if request.method == "POST":
@@ -444,10 +450,7 @@ class ElderAdmin(ScopedAdmin):
         if not has_cap(request.user, Cap.ELDER_EDIT):
             return render(request, "admin/elders/elder/forbidden.html", status=403)
         context: dict[str, Any] = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "elder": elder,
-            "title": _("Printed QR code card"),
+            **self._tool_context(request, elder, _("Printed QR code card")),
         }
         if request.method == "POST":
             try:
@@ -470,11 +473,8 @@ class ElderAdmin(ScopedAdmin):
         elder = self.get_object(request, str(elder_id))
         if not has_cap(request.user, Cap.ELDER_EDIT):
             return render(request, "admin/elders/elder/forbidden.html", status=403)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "elder": elder,
-            "title": _("Elder's page access"),
+        context: dict[str, Any] = {
+            **self._tool_context(request, elder, _("Elder's page access")),
             "link": request.build_absolute_uri("/me/login/"),
         }
         if request.method == "POST":

@@ -159,7 +159,12 @@ def opening_balances(
     """Open the purses of many elders at once (data migrations, demo) and credit their own
     money in one balanced journal: one entry per credited elder plus one counter-entry, so
     stored balances still equal the sum of entries."""
-    if Account.objects.filter(elder_id__in=list(amounts), kind__in=PURSE_KINDS).exists():
+    ids = list(amounts)
+    chunks = [ids[i : i + 5000] for i in range(0, len(ids), 5000)]  # SQLite's variable limit
+    if any(
+        Account.objects.filter(elder_id__in=chunk, kind__in=PURSE_KINDS).exists()
+        for chunk in chunks
+    ):
         raise ValueError("opening balances are only for elders without purses yet")
     Account.objects.bulk_create(
         [
@@ -177,10 +182,13 @@ def opening_balances(
     if not credited:
         return None
     journal = Journal.objects.create(kind="topup", business_date=business_date, memo=memo[:120])
-    own = Account.objects.filter(kind=AccountKind.ELDER_OWN, elder_id__in=list(credited))
+    credited_ids = list(credited)
     entries = [
         Entry(journal=journal, account_id=account_id, amount_fen=credited[elder_id])
-        for account_id, elder_id in own.values_list("id", "elder_id").iterator(chunk_size=5000)
+        for i in range(0, len(credited_ids), 5000)
+        for account_id, elder_id in Account.objects.filter(
+            kind=AccountKind.ELDER_OWN, elder_id__in=credited_ids[i : i + 5000]
+        ).values_list("id", "elder_id")
     ]
     entries.append(Entry(journal=journal, account=source, amount_fen=-sum(credited.values())))
     Entry.objects.bulk_create(entries, batch_size=5000)
@@ -206,7 +214,10 @@ def credit_many(
     if source.kind in STORED_KINDS:
         _move_stored(source, -total)
     ids = [target.pk for target in targets]
-    Account.objects.filter(pk__in=ids).update(balance_fen=F("balance_fen") + amount_each)
+    for i in range(0, len(ids), 5000):  # SQLite's variable limit
+        Account.objects.filter(pk__in=ids[i : i + 5000]).update(
+            balance_fen=F("balance_fen") + amount_each
+        )
     journal = Journal.objects.create(kind=kind, business_date=business_date, memo=memo[:120])
     entries = [Entry(journal=journal, account_id=pk, amount_fen=amount_each) for pk in ids]
     entries.append(Entry(journal=journal, account=source, amount_fen=-total))
@@ -215,10 +226,13 @@ def credit_many(
 
 
 def purses_of_kind(kind: AccountKind, elder_ids: list[int]) -> list[Account]:
-    """One purse per elder (created where missing), in two queries whatever the count."""
+    """One purse per elder (created where missing), in a few batched queries."""
     Account.objects.bulk_create(
         [Account(kind=kind, elder_id=elder_id) for elder_id in elder_ids],
         ignore_conflicts=True,
         batch_size=5000,
     )
-    return list(Account.objects.filter(kind=kind, elder_id__in=elder_ids).order_by("pk"))
+    found: list[Account] = []
+    for i in range(0, len(elder_ids), 5000):  # SQLite's variable limit
+        found += Account.objects.filter(kind=kind, elder_id__in=elder_ids[i : i + 5000])
+    return sorted(found, key=lambda account: account.pk)

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements-dev.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint clean-db
+.PHONY: run test lint clean-db chromium
 
 run: $(RUN_STAMP) var/local.env
 	$(PY) manage.py migrate --noinput -v0
@@ -15,7 +15,7 @@ run: $(RUN_STAMP) var/local.env
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	TONGZHOU_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(DEV_STAMP) var/local.env
+test: $(DEV_STAMP) var/local.env chromium
 	$(PY) -m pytest
 
 lint: $(DEV_STAMP) var/local.env
@@ -45,6 +45,12 @@ var/local.env: | $(VENV)/bin/python
 	mkdir -p var
 	$(PY) -m tongzhou.core.keys > $@.tmp && mv $@.tmp $@
 	chmod 600 $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is not reachable).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 clean-db:
 	rm -f var/tongzhou.sqlite3 var/tongzhou.sqlite3-* var/demo-terminals.txt

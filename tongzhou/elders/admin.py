@@ -468,7 +468,8 @@ class ElderAdmin(ScopedAdmin):
 
     def page_access_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         """Give the elder or a family member a one-time code for the elder's page (/me)."""
-        from tongzhou.portal.services import grant_and_code
+        from tongzhou.portal.models import AccessGrant
+        from tongzhou.portal.services import grant_and_code, grant_revoke
 
         elder = self.get_object(request, str(elder_id))
         if not has_cap(request.user, Cap.ELDER_EDIT):
@@ -477,7 +478,11 @@ class ElderAdmin(ScopedAdmin):
             **self._tool_context(request, elder, _("Elder's page access")),
             "link": request.build_absolute_uri("/me/login/"),
         }
-        if request.method == "POST":
+        if request.method == "POST" and request.POST.get("revoke"):
+            grant = AccessGrant.objects.filter(elder=elder, pk=request.POST["revoke"]).first()
+            if grant is not None:
+                grant_revoke(actor=request.user, grant=grant)
+        elif request.method == "POST":
             try:
                 context["issued"] = grant_and_code(
                     actor=request.user,
@@ -487,6 +492,7 @@ class ElderAdmin(ScopedAdmin):
                 )
             except DomainError as error:
                 context["error"] = error.message()
+        context["grants"] = AccessGrant.objects.filter(elder=elder, revoked_at__isnull=True)
         return TemplateResponse(request, "admin/elders/elder/page_access.html", context)
 
     def reveal_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:

@@ -126,3 +126,26 @@ def sign_in(*, code: str, client: str) -> AccessGrant:
         found.save(update_fields=["used_at"])
     cache.delete(failures_key)
     return found.grant
+
+
+@transaction.atomic
+def grant_revoke(*, actor: Any, grant: AccessGrant) -> AccessGrant:
+    """A lost phone, a family falling out: the access ends at once, sessions included."""
+    require_cap(actor, Cap.ELDER_EDIT, "停用页面授权", "revoke page access")
+    in_scope = AccessGrant.objects.filter(
+        scope_for(actor).region_q("elder__residence__path"), pk=grant.pk
+    ).select_related("elder__residence")
+    found = in_scope.first()
+    if found is None:
+        raise NotFound("授权", "access")
+    if found.revoked_at is None:
+        found.revoked_at = clock.now()
+        found.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="portal.revoke",
+            target=found.elder,
+            after={"holder": found.holder_name},
+            scope_path=found.elder.residence.path,
+        )
+    return found

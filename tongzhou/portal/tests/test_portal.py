@@ -101,3 +101,17 @@ def test_the_link_signs_in_directly(make_user: Any, make_elder: Any) -> None:
     assert preview.status_code == 200 and f'value="{issued.code}"' in preview.content.decode()
     assert phone.post("/me/login/", {"code": issued.code}).status_code == 302
     assert phone.get("/me/").status_code == 200
+
+
+def test_revoking_access_ends_the_session_at_once(make_user: Any, make_elder: Any) -> None:
+    elder = make_elder("330902002001")
+    worker_user = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    issued = grant_and_code(actor=worker_user, elder=elder, kind="family", holder_name="前女婿")
+    phone = Client()
+    phone.post("/me/login/", {"code": issued.code})
+    assert phone.get("/me/").status_code == 200
+    worker = Client()
+    worker.force_login(worker_user)
+    worker.post(f"/admin/elders/elder/{elder.pk}/page-access/", {"revoke": issued.grant.pk})
+    assert phone.get("/me/").status_code == 302
+    assert AuditEvent.objects.filter(action="portal.revoke").exists()

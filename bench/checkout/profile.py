@@ -1,0 +1,72 @@
+"""Profile one checkout in-process against the benchmark's data set (not a test).
+
+Prints the queries a sale makes (with their share of the time) and the time per sale in
+process, to see what stands between the checkout and its throughput aim.
+
+    .venv/bin/python bench/checkout/profile.py [--sales 100]   (after bench/checkout/run.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var" / "bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sales", type=int, default=100)
+    args = parser.parse_args()
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/tongzhou_bench",
+        TONGZHOU_VAR_DIR=str(VAR),
+        TONGZHOU_ENV_FILE=str(ROOT / "var" / "local.env"),
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    cards = (VAR / "cards.txt").read_text().split()
+    terminal = (VAR / "terminals.txt").read_text().split()[0]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {terminal}")
+
+    def sale() -> None:
+        key = uuid.uuid4().hex
+        body = {"card": random.choice(cards), "session": "lunch", "accept_full_price": True,
+                "lines": [{"amount_fen": 1200}], "receipt_no": key[:30]}  # fmt: skip
+        response = client.post(
+            "/api/v1/checkout", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    for _ in range(5):
+        sale()  # warm caches and the connection
+    settings.DEBUG = True
+    reset_queries()
+    sale()
+    queries = list(connection.queries)
+    settings.DEBUG = False
+    print(f"queries per sale: {len(queries)}")
+    for query in queries:
+        print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:90]}")
+    started = time.perf_counter()
+    for _ in range(args.sales):
+        sale()
+    print(f"in-process time per sale: {(time.perf_counter() - started) / args.sales * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

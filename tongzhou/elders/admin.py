@@ -409,25 +409,33 @@ class ElderAdmin(ScopedAdmin):
                 context["file_error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/import.html", context)
 
-    def _tool_context(self, request: HttpRequest, elder: Elder, title: Any) -> dict[str, Any]:
-        """What every page about one elder (card, code card, page access) starts from."""
-        return {
+    def _elder_tool(
+        self, request: HttpRequest, elder_id: int, title: Any
+    ) -> tuple[Elder, dict[str, Any]] | HttpResponse:
+        """What every page about one elder (card, code card, page access) starts with: the
+        elder in the user's area (else 404), the right to change it (else 403), the context."""
+        elder = self.get_object(request, str(elder_id))
+        if not has_cap(request.user, Cap.ELDER_EDIT):
+            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "elder": elder,
             "title": title,
         }
+        return elder, context
 
     def card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         """Bind a (new) citizen card: a replacement keeps the person, purses and history."""
         from tongzhou.identity.models import Card
         from tongzhou.identity.services import card_issue
 
-        elder = self.get_object(request, str(elder_id))
-        if not has_cap(request.user, Cap.ELDER_EDIT):
-            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        found = self._elder_tool(request, elder_id, _("Citizen card"))
+        if isinstance(found, HttpResponse):
+            return found
+        elder, base = found
         context: dict[str, Any] = {
-            **self._tool_context(request, elder, _("Citizen card")),
+            **base,
             "cards": Card.objects.filter(elder=elder).order_by("-issued_at"),
         }
         if request.method == "POST":
@@ -446,11 +454,12 @@ class ElderAdmin(ScopedAdmin):
         from tongzhou.identity.render import qr_svg
         from tongzhou.identity.services import qr_printed_card_issue, qr_printed_card_revoke
 
-        elder = self.get_object(request, str(elder_id))
-        if not has_cap(request.user, Cap.ELDER_EDIT):
-            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        found = self._elder_tool(request, elder_id, _("Printed QR code card"))
+        if isinstance(found, HttpResponse):
+            return found
+        elder, base = found
         context: dict[str, Any] = {
-            **self._tool_context(request, elder, _("Printed QR code card")),
+            **base,
         }
         if request.method == "POST":
             try:
@@ -471,11 +480,12 @@ class ElderAdmin(ScopedAdmin):
         from tongzhou.portal.models import AccessGrant
         from tongzhou.portal.services import grant_and_code, grant_revoke
 
-        elder = self.get_object(request, str(elder_id))
-        if not has_cap(request.user, Cap.ELDER_EDIT):
-            return render(request, "admin/elders/elder/forbidden.html", status=403)
+        found = self._elder_tool(request, elder_id, _("Elder's page access"))
+        if isinstance(found, HttpResponse):
+            return found
+        elder, base = found
         context: dict[str, Any] = {
-            **self._tool_context(request, elder, _("Elder's page access")),
+            **base,
             "link": request.build_absolute_uri("/me/login/"),
         }
         if request.method == "POST" and request.POST.get("revoke"):

@@ -135,3 +135,10 @@ def elder_export_rows(
             scope_path=scope_for(actor).region_path or "",
         )
     return rows
+
+
+def require_elder_in_scope(*, actor: Any, elder: Elder) -> None:
+    """Services call this before touching an elder: outside the actor's area is 404, the same
+    answer as for an elder that does not exist."""
+    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
+        raise NotFound("老年人", "elder")

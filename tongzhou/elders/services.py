@@ -24,6 +24,7 @@ from tongzhou.elders.models import (
     ElderStatus,
     LivingArrangement,
 )
+from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.geo.models import Region, RegionLevel
 
 AUDITED_FIELDS = (
@@ -361,9 +362,7 @@ class RevealedIdentity:
 def elder_reveal(*, actor: Any, elder: Elder, reason: str) -> RevealedIdentity:
     """Decrypt the full ID number and phone for a role that needs them; every look is logged."""
     require_cap(actor, Cap.ELDER_REVEAL, "查看完整身份证号", "see full ID numbers")
-    in_scope = Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk)
-    if not in_scope.exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     if not reason.strip():
         raise ValidationFailed(
             "reason_required", "查看完整信息需要填写事由。", "Give a reason to see full details."

@@ -10,14 +10,15 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 
 from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.accounts.scope import require_cap
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock, crypto
-from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.ages import age_on
 from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import face
 from tongzhou.identity.models import ConsentMethod, FaceConfirmation, FaceEnrolment
 
@@ -59,8 +60,7 @@ def face_enrol(
     *, actor: Any, elder: Elder, image: bytes, consent_method: str, keep_photo: bool
 ) -> FaceEnrolment:
     require_cap(actor, Cap.ELDER_EDIT, "登记人脸", "enrol faces")
-    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     if consent_method not in ConsentMethod.values:
         raise ValidationFailed(
             "face_consent_required",
@@ -90,8 +90,7 @@ def face_enrol(
 def face_withdraw(*, actor: Any, elder: Elder) -> None:
     """Consent withdrawn: the embedding and the photo are deleted, not merely hidden."""
     require_cap(actor, Cap.ELDER_EDIT, "撤回人脸登记", "withdraw face enrolment")
-    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     deleted, _rows = FaceEnrolment.objects.filter(elder=elder).delete()
     audit_record(
         actor=actor,

@@ -17,6 +17,7 @@ from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import qr
 from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
 
@@ -219,8 +220,7 @@ def qr_current_code(identity: QrIdentity, *, at: float | None = None) -> str:
 def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
     """Issue (or reissue) a printed code card; any earlier printed card stops working."""
     require_cap(actor, Cap.ELDER_EDIT, "发放二维码卡", "issue printed code cards")
-    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
     identity.printed_version += 1
     identity.printed_active = True
@@ -239,8 +239,7 @@ def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
 @transaction.atomic
 def qr_printed_card_revoke(*, actor: Any, elder: Elder) -> None:
     require_cap(actor, Cap.ELDER_EDIT, "停用二维码卡", "revoke printed code cards")
-    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
     identity.printed_active = False
     identity.save(update_fields=["printed_active"])

@@ -32,6 +32,7 @@ from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.models import Category, Elder
+from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.geo.models import Region
 from tongzhou.identity.services import qr_mark_used, resolve_credential
 from tongzhou.ledger.models import Account, AccountKind, JournalKind
@@ -561,13 +562,10 @@ def purse_credit(
         label: str | None = f"terminal:{terminal.key_id}"
     else:
         require_cap(actor, Cap.PURSE_CREDIT, "充值或发放补贴", "credit purses")
-        if not Elder.objects.filter(
-            scope_for(actor).region_q("residence__path"), pk=elder.pk
-        ).exists():
-            raise NotFound("老年人", "elder")
-        district = Region.objects.get(code=elder.residence.path.split("/")[1])
-        city = Region.objects.get(code=CITY_CODE)
-        source_owner = {"region_id": district.pk if purse == AccountKind.ELDER_SUBSIDY else city.pk}
+        require_elder_in_scope(actor=actor, elder=elder)
+        district_code = elder.residence.path.split("/")[1]
+        source_code = district_code if purse == AccountKind.ELDER_SUBSIDY else CITY_CODE
+        source_owner = {"region_id": region_id(source_code)}
         label = None
     target = purses_for(elder.pk, lock=True)[purse]
     source, _created = Account.objects.get_or_create(kind=PURSE_SOURCES[purse], **source_owner)

@@ -17,6 +17,7 @@ from tongzhou.audit.services import audit_record
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder
+from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.portal.models import AccessGrant, GrantKind, SignInCode
 
 CODE_DIGITS = 8
@@ -50,8 +51,7 @@ def _issue(grant: AccessGrant) -> IssuedCode:
 def grant_and_code(*, actor: Any, elder: Elder, kind: str, holder_name: str) -> IssuedCode:
     """A community worker links the elder or a family member and hands over a code."""
     require_cap(actor, Cap.ELDER_EDIT, "开通老人页面", "give access to an elder's page")
-    if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
-        raise NotFound("老年人", "elder")
+    require_elder_in_scope(actor=actor, elder=elder)
     if kind not in GrantKind.values or not holder_name.strip():
         raise ValidationFailed(
             "grant_invalid", "请填写使用人及其身份。", "Name the person and who they are."

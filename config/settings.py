@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tongzhou.ledger",
     "tongzhou.meals",
     "tongzhou.charity",
+    "tongzhou.bookings",
     "tongzhou.portal",
     "tongzhou.dashboard",
     "tongzhou.demo",

@@ -38,6 +38,11 @@ class Cap(StrEnum):
     PURSE_CREDIT = "purse.credit"  # top-ups and allowances credited by staff
     MENU_EDIT = "menu.edit"
     LEDGER_CORRECT = "ledger.correct"  # corrections to purses, by the city bureau only
+    BOOKING_EDIT = "booking.edit"  # book, cancel and pause meals for elders
+    KITCHEN_VIEW = "kitchen.view"  # counts, lists and labels for the kitchen
+    DELIVERY_PLAN = "delivery.plan"  # assign delivery orders and compute routes
+    DELIVERY_RECORD = "delivery.record"  # proof of delivery, "nobody answered"
+    ALERT_CLOSE = "alert.close"  # close wellness alerts with an outcome
 
 
 REGION_ROLES = {
@@ -57,7 +62,16 @@ ROLE_LEVEL = {
     Role.VILLAGE_WORKER: "village",
 }
 
-_STAFF = {Cap.ELDER_VIEW, Cap.ELDER_EDIT, Cap.ELDER_REVEAL, Cap.CANTEEN_VIEW, Cap.USER_VIEW}
+_STAFF = {
+    Cap.ELDER_VIEW,
+    Cap.ELDER_EDIT,
+    Cap.ELDER_REVEAL,
+    Cap.CANTEEN_VIEW,
+    Cap.USER_VIEW,
+    Cap.BOOKING_EDIT,
+    Cap.KITCHEN_VIEW,
+    Cap.ALERT_CLOSE,
+}
 CAPABILITIES: dict[Role, frozenset[Cap]] = {
     Role.NONE: frozenset(),
     Role.CITY_BUREAU: frozenset(
@@ -100,7 +114,14 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
-        {Cap.ELDER_VIEW, Cap.ELDER_EDIT, Cap.ELDER_REVEAL, Cap.CANTEEN_VIEW}
+        {
+            Cap.ELDER_VIEW,
+            Cap.ELDER_EDIT,
+            Cap.ELDER_REVEAL,
+            Cap.CANTEEN_VIEW,
+            Cap.BOOKING_EDIT,
+            Cap.ALERT_CLOSE,
+        }
     ),
     Role.CANTEEN_MANAGER: frozenset(
         {
@@ -111,10 +132,14 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.MEAL_VOID,
             Cap.MENU_EDIT,
+            Cap.BOOKING_EDIT,
+            Cap.KITCHEN_VIEW,
+            Cap.DELIVERY_PLAN,
+            Cap.DELIVERY_RECORD,
         }
     ),
-    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID}),
-    Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW}),
+    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID, Cap.KITCHEN_VIEW}),
+    Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW, Cap.DELIVERY_RECORD}),
     Role.AUDITOR: frozenset(
         {Cap.ELDER_VIEW, Cap.CANTEEN_VIEW, Cap.USER_VIEW, Cap.AUDIT_VIEW, Cap.MEAL_VIEW}
     ),

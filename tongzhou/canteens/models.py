@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +92,16 @@ class Canteen(models.Model):
         _("status"), max_length=10, choices=CanteenStatus.choices, default=CanteenStatus.PLANNED
     )
     opened_on = models.DateField(_("opening date"), null=True, blank=True)
+    # Booking: a meal on day D is booked or cancelled until `booking_cutoff` on D - lead days.
+    booking_cutoff = models.TimeField(_("booking cut-off time"), default=dt.time(16, 0))
+    booking_lead_days = models.PositiveSmallIntegerField(_("booking days ahead"), default=1)
+    standard_meal_fen = models.PositiveIntegerField(
+        _("booked meal price (fen)"),
+        default=1500,
+        help_text=_("Charged for a booked meal delivered to the door."),
+    )
+    delivers = models.BooleanField(_("delivers meals"), default=False)
+    delivery_radius_km = models.FloatField(_("delivery radius (km)"), default=5.0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -5,8 +5,11 @@ without a phone (static, revocable by reissuing).
 Layout (23 digits, numeric mode, QR version 1):
     28 | token (9) | step mod 10^4 (4) | MAC (8)      rotating
     29 | token (9) | card version (4)  | MAC (8)      printed card
-The MAC is an HMAC-SHA256 over the first 15 digits with the elder's key (derived from the
-server's QR secret, the token and a key version), truncated as in HOTP (RFC 4226).
+The MAC is an HMAC-SHA256 over the first 15 digits, truncated as in HOTP (RFC 4226). Printed
+cards are signed with the elder's key (derived from the server's QR secret, the token and a key
+version); rotating codes with that key's *day key* for the day of their step. A counter that
+may have to work offline holds day keys for its regular elders, for today and tomorrow only:
+enough to check codes without the network, never the elder's key or the server's secret.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ TOKEN_DIGITS = 9
 COUNTER_DIGITS = 4
 MAC_DIGITS = 8
 LENGTH = 2 + TOKEN_DIGITS + COUNTER_DIGITS + MAC_DIGITS
+STEPS_PER_DAY = 86_400 // STEP_SECONDS
 
 
 class QrRefused(Exception):
@@ -73,9 +77,18 @@ def step_at(unix_seconds: float) -> int:
     return int(unix_seconds // STEP_SECONDS)
 
 
+def day_of(step: int) -> int:
+    return step // STEPS_PER_DAY
+
+
+def day_key(key: bytes, day: int) -> bytes:
+    """The key that signs one day's rotating codes (days counted in UTC from the epoch)."""
+    return hmac.new(key, f"day|{day}".encode(), hashlib.sha256).digest()
+
+
 def rotating_code(key: bytes, token: str, step: int) -> str:
     body = f"{ROTATING}{token}{step % 10**COUNTER_DIGITS:0{COUNTER_DIGITS}d}"
-    return body + mac(key, body)
+    return body + mac(day_key(key, day_of(step)), body)
 
 
 def printed_code(key: bytes, token: str, card_version: int) -> str:
@@ -85,12 +98,22 @@ def printed_code(key: bytes, token: str, card_version: int) -> str:
 
 def verify_rotating(payload: QrPayload, key: bytes, now_step: int) -> int:
     """The full time step the code was made for, or a refusal: tampered, or expired."""
-    if not hmac.compare_digest(mac(key, payload.body), payload.mac):
-        raise QrRefused("qr_tampered")
-    for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
-        if step % 10**COUNTER_DIGITS == payload.counter:
+
+    def signed_on(day: int) -> bool:
+        return hmac.compare_digest(mac(day_key(key, day), payload.body), payload.mac)
+
+    candidates = [
+        step
+        for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1)
+        if step % 10**COUNTER_DIGITS == payload.counter
+    ]
+    for step in candidates:
+        if signed_on(day_of(step)):
             return step
-    raise QrRefused("qr_expired")
+    today = day_of(now_step)
+    if not candidates and any(signed_on(day) for day in (today - 1, today, today + 1)):
+        raise QrRefused("qr_expired")
+    raise QrRefused("qr_tampered")
 
 
 def verify_printed(payload: QrPayload, key: bytes, card_version: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import hashlib
 import hmac
 import re
@@ -261,9 +263,10 @@ class Resolved:
     qr_step: int | None = None  # set for rotating codes: each is accepted once
 
 
-def resolve_credential(raw: str, *, terminal: Any = None) -> Resolved:
+def resolve_credential(raw: str, *, terminal: Any = None, at: dt.datetime | None = None) -> Resolved:
     """One resolver for every way an elder is recognised (card, QR code, confirmed face);
-    each resolves to exactly one elder or refuses with a stable code."""
+    each resolves to exactly one elder or refuses with a stable code. `at` is when the code
+    was shown, for a sale a counter recorded while offline."""
     from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
 
     if raw.startswith(TOKEN_PREFIX):
@@ -286,7 +289,7 @@ def resolve_credential(raw: str, *, terminal: Any = None) -> Resolved:
     key = qr.elder_key(_qr_secret(), payload.token, identity.key_version)
     try:
         if payload.kind == qr.ROTATING:
-            step = qr.verify_rotating(payload, key, qr.step_at(clock.now().timestamp()))
+            step = qr.verify_rotating(payload, key, qr.step_at((at or clock.now()).timestamp()))
             return Resolved(_usable(identity.elder), "qr", step)
         version = identity.printed_version if identity.printed_active else 0
         qr.verify_printed(payload, key, version)

@@ -34,7 +34,7 @@ from tongzhou.core.masking import mask_name
 from tongzhou.elders.models import Category, Elder
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.geo.models import Region
-from tongzhou.identity.services import qr_mark_used, resolve_credential
+from tongzhou.identity.services import Resolved, qr_mark_used, resolve_credential
 from tongzhou.ledger.models import Account, AccountKind, JournalKind
 from tongzhou.ledger.services import InsufficientFunds, post, purses_for, reverse
 from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, MenuItem, SubsidyClaim
@@ -270,15 +270,26 @@ def clear_caches() -> None:
     _region_ids.clear()
 
 
-def _checkout(terminal: Terminal, request: CheckoutRequest) -> tuple[Meal, dict[str, Any]]:
+def _checkout(
+    terminal: Terminal,
+    request: CheckoutRequest,
+    *,
+    resolved: Resolved | None = None,
+    at: dt.datetime | None = None,
+) -> tuple[Meal, dict[str, Any]]:
+    """Price and post one sale. `resolved` is given when the elder is known without a
+    credential (a delivered booking); `at` when the sale happened earlier than now (a
+    counter that was offline): its business date and session window are those of `at`."""
     canteen = terminal.canteen
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
-    resolved = resolve_credential(request.card, terminal=terminal)
+    if resolved is None:
+        resolved = resolve_credential(request.card, terminal=terminal, at=at)
     elder = resolved.elder
-    local = timezone.localtime(clock.now())
+    local = timezone.localtime(at or clock.now())
     business_date = local.date()
-    _session_window(canteen, request.session, local)
+    if not request.delivery:
+        _session_window(canteen, request.session, local)
     total, priced = _price_lines(canteen, business_date, request.session, request.lines)
 
     # Locking the elder's purses serialises their sales (monthly cap, purse draw).
@@ -589,17 +600,40 @@ def purse_credit(
 
 
 BACK_OFFICE_TERMINAL = "管理后台"
+DELIVERY_TERMINAL = "送餐到户"
 
 
-def _back_office_terminal(canteen: Canteen) -> Terminal:
-    """Sales keyed in by staff go through the same checkout as a counter device, on a
-    terminal row of their own that no device can authenticate as (its secret is unusable)."""
+def _service_terminal(canteen: Canteen, name: str = BACK_OFFICE_TERMINAL) -> Terminal:
+    """Sales keyed in by staff or charged on delivery go through the same checkout as a
+    counter device, on a terminal row of their own that no device can authenticate as (its
+    secret is unusable)."""
     terminal, _created = Terminal.objects.get_or_create(
-        canteen=canteen,
-        name=BACK_OFFICE_TERMINAL,
-        defaults={"key_id": secrets.token_hex(6), "secret_hash": "!"},
+        canteen=canteen, name=name, defaults={"key_id": secrets.token_hex(6), "secret_hash": "!"}
     )
     return terminal
+
+
+def delivered_meal_charge(booking: Any) -> tuple[Meal | None, str]:
+    """Charge a booked meal as it is handed over at the door: the canteen's booked-meal
+    price plus the policy's delivery fee, subsidised as at the counter. Runs inside the
+    delivery's transaction; a refusal (say, a short purse) is returned, not raised, because
+    the meal has been delivered either way."""
+    canteen = booking.canteen
+    request = CheckoutRequest(
+        card="",
+        session=booking.session,
+        lines=[Line(amount_fen=canteen.standard_meal_fen, label="送餐到户")],
+        client_receipt_no=f"B{booking.pk}",
+        accept_full_price=True,
+        delivery=True,
+    )
+    terminal = _service_terminal(canteen, DELIVERY_TERMINAL)
+    try:
+        with transaction.atomic():
+            meal, _receipt = _checkout(terminal, request, resolved=Resolved(booking.elder, "booking"))
+    except DomainError as refusal:
+        return None, refusal.code
+    return meal, ""
 
 
 def backoffice_checkout(
@@ -609,7 +643,7 @@ def backoffice_checkout(
     require_cap(actor, Cap.MEAL_VOID, "在后台收银", "sell in the back office")
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
-    terminal = _back_office_terminal(canteen)
+    terminal = _service_terminal(canteen)
     body = {"card": request.card, "session": request.session, "receipt": request.client_receipt_no,
             "lines": [line.__dict__ for line in request.lines],
             "full": request.accept_full_price}  # fmt: skip

@@ -53,7 +53,8 @@ class SubsidyPolicyAdmin(ScopedAdmin):
     change_list_template = "admin/subsidies/subsidypolicy/change_list.html"
     fields = (
         "region", "name", "effective_from", "min_spend_fen", "monthly_cap_meals",
-        "delivery_fee_fen", "delivery_subsidy_fen",
+        "delivery_fee_fen", "delivery_subsidy_fen", "delivery_categories",
+        "delivery_min_age_alone",
     )  # fmt: skip
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:

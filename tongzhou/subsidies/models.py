@@ -28,6 +28,14 @@ class SubsidyPolicy(models.Model):
     )
     delivery_fee_fen = models.PositiveIntegerField(_("delivery fee (fen)"), default=0)
     delivery_subsidy_fen = models.PositiveIntegerField(_("delivery fee subsidy (fen)"), default=0)
+    # Who may have meals delivered: members of these categories, or elders of at least this
+    # age who live alone (高龄独居).
+    delivery_categories = models.JSONField(
+        _("delivery for categories"), default=list, blank=True, help_text=_("category codes")
+    )
+    delivery_min_age_alone = models.PositiveSmallIntegerField(
+        _("delivery from this age when living alone"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -28,6 +28,8 @@ POLICY_FIELDS = (
     "monthly_cap_meals",
     "delivery_fee_fen",
     "delivery_subsidy_fen",
+    "delivery_categories",
+    "delivery_min_age_alone",
 )
 RULE_FIELDS = (
     "label",

@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 monthly_cap_meals=data["monthly_cap_meals"],
                 delivery_fee_fen=data["delivery_fee_fen"],
                 delivery_subsidy_fen=data["delivery_subsidy_fen"],
+                delivery_categories=data["delivery_categories"],
+                delivery_min_age_alone=data["delivery_min_age_alone"],
             )
             for rule in data["rules"]:
                 category = rule.pop("category", None)

@@ -1,0 +1,191 @@
+"""Reads for booking and delivery: a day's meals (booked rows plus standing bookings'
+days), the kitchen's counts, a courier's route, the open wellness alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.bookings.models import (
+    Booking,
+    BookingMode,
+    BookingPlan,
+    BookingStatus,
+    DeliveryRun,
+    Diet,
+    MealProfile,
+    WellnessAlert,
+)
+from tongzhou.canteens.models import Canteen
+from tongzhou.core.errors import NotFound
+from tongzhou.core.masking import mask_name
+from tongzhou.elders.models import Elder
+
+
+def _plans_on(day: dt.date) -> QuerySet[BookingPlan]:
+    weekday = str(day.isoweekday())
+    return (
+        BookingPlan.objects.filter(starts_on__lte=day, weekdays__contains=weekday)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .exclude(pauses__starts_on__lte=day, pauses__ends_on__gte=day)
+        .filter(elder__status="active")
+    )
+
+
+def plan_runs_on(elder_id: int, day: dt.date, session: str) -> BookingPlan | None:
+    """The standing booking that gives this elder a meal that day, if no row overrides it."""
+    if Booking.objects.filter(elder_id=elder_id, date=day, session=session).exists():
+        return None
+    return (
+        _plans_on(day).filter(elder_id=elder_id, session=session).select_related("canteen").first()
+    )
+
+
+def occurrences(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int, BookingPlan]]:
+    """Standing bookings' meals at this canteen that day that have no row of their own (a
+    paused day never appears; a cancelled day has a row)."""
+    taken = Booking.objects.filter(date=day, session=session).values("elder_id")
+    plans = _plans_on(day).filter(canteen=canteen, session=session).exclude(elder_id__in=taken)
+    return [(plan.elder_id, plan) for plan in plans.order_by("elder_id")]
+
+
+@dataclass
+class KitchenLine:
+    elder_id: int
+    name: str  # masked
+    village: str
+    mode: str
+    diets: list[str]  # Diet codes
+    allergies: str
+    stop: str = ""
+
+    @property
+    def diet_labels(self) -> list[str]:
+        return [str(Diet(code).label) for code in self.diets]
+
+
+@dataclass
+class KitchenSheet:
+    canteen: Canteen
+    day: dt.date
+    session: str
+    lines: list[KitchenLine]
+    by_diet: dict[str, int] = field(default_factory=dict)  # Diet code → meals
+    by_mode: dict[str, int] = field(default_factory=dict)
+    allergies: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.lines)
+
+    @property
+    def regular(self) -> int:
+        return sum(1 for line in self.lines if not line.diets)
+
+    @property
+    def diet_counts(self) -> list[tuple[str, int]]:
+        return [(str(Diet(code).label), count) for code, count in self.by_diet.items()]
+
+
+def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int, str, str]]:
+    """(elder id, mode, stop label) for every meal the kitchen makes; cancelled and paused
+    meals are not among them."""
+    rows = (
+        Booking.objects.filter(canteen=canteen, date=day, session=session)
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("run__courier")
+    )
+    meals = [
+        (row.elder_id, row.mode,
+         f"{row.run.courier.get_full_name() or row.run.courier.get_username()} #{row.stop_order}"
+         if row.run else "")
+        for row in rows
+    ]  # fmt: skip
+    meals += [(elder_id, plan.mode, "") for elder_id, plan in occurrences(canteen, day, session)]
+    return meals
+
+
+def require_canteen_in_scope(actor: Any, canteen_id: int, cap: Cap, zh: str, en: str) -> Canteen:
+    require_cap(actor, cap, zh, en)
+    canteen = (
+        Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen_id)
+        .select_related("village")
+        .first()
+    )
+    if canteen is None:
+        raise NotFound("食堂", "canteen")
+    return canteen
+
+
+def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) -> KitchenSheet:
+    canteen = require_canteen_in_scope(actor, canteen_id, Cap.KITCHEN_VIEW, "查看备餐", "see the kitchen")
+    meals = day_bookings(canteen, day, session)
+    elders = Elder.objects.in_bulk([elder_id for elder_id, _m, _s in meals])
+    villages = dict(
+        Elder.objects.filter(pk__in=elders).values_list("pk", "residence__name")
+    )
+    profiles = {p.elder_id: p for p in MealProfile.objects.filter(elder_id__in=elders)}
+    lines = []
+    for elder_id, mode, stop in meals:
+        profile = profiles.get(elder_id)
+        lines.append(
+            KitchenLine(
+                elder_id=elder_id,
+                name=mask_name(elders[elder_id].name),
+                village=villages.get(elder_id, ""),
+                mode=mode,
+                diets=list(profile.diets) if profile else [],
+                allergies=profile.allergies if profile else "",
+                stop=stop,
+            )
+        )
+    lines.sort(key=lambda line: (line.mode, line.stop or "~", line.village, line.elder_id))
+    by_diet: Counter[str] = Counter()
+    for line in lines:
+        by_diet.update(line.diets)
+    return KitchenSheet(
+        canteen=canteen,
+        day=day,
+        session=session,
+        lines=lines,
+        by_diet=dict(sorted(by_diet.items())),
+        by_mode=dict(Counter(line.mode for line in lines)),
+        allergies=sum(1 for line in lines if line.allergies),
+    )
+
+
+def runs_for(actor: Any, day: dt.date) -> QuerySet[DeliveryRun]:
+    """A courier's own runs that day; a canteen's manager sees all of the canteen's."""
+    require_cap(actor, Cap.DELIVERY_RECORD, "查看送餐路线", "see delivery routes")
+    scope = scope_for(actor)
+    runs = DeliveryRun.objects.filter(date=day).select_related("canteen", "courier")
+    if scope.everything:
+        return runs
+    from tongzhou.accounts.roles import Role
+
+    if actor.role == Role.CANTEEN_MANAGER:
+        return runs.filter(canteen_id=scope.canteen_id)
+    return runs.filter(courier=actor)
+
+
+def run_stops(run: DeliveryRun) -> list[Booking]:
+    return list(
+        run.stops.exclude(status=BookingStatus.CANCELLED)
+        .filter(mode=BookingMode.DELIVERY)
+        .select_related("elder__residence", "elder__meal_profile", "meal")
+        .order_by("stop_order")
+    )
+
+
+def alerts_for(actor: Any, *, open_only: bool = True) -> QuerySet[WellnessAlert]:
+    require_cap(actor, Cap.ALERT_CLOSE, "查看关爱提醒", "see wellness alerts")
+    alerts = WellnessAlert.objects.filter(scope_for(actor).region_q("village__path")).select_related(
+        "elder", "village", "booking__canteen", "raised_by"
+    )
+    return alerts.filter(closed_at__isnull=True) if open_only else alerts

@@ -1,0 +1,546 @@
+"""Booking meals, planning deliveries, recording proof, closing wellness alerts.
+
+Who books: staff with `booking.edit` inside their area (a community worker for the elders of
+the village, a canteen manager for a phone call to the canteen), or the elder and linked
+family through the elder's page (an access grant). A meal on day D can be booked, cancelled
+or paused until the canteen's cut-off (e.g. 16:00 on D - 1); after that it is the kitchen's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tongzhou.accounts.roles import Cap, Role
+from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record
+from tongzhou.bookings import routing
+from tongzhou.bookings.models import (
+    WEEKDAY_DIGITS,
+    AlertOutcome,
+    Booking,
+    BookingMode,
+    BookingPause,
+    BookingPlan,
+    BookingStatus,
+    DeliveryRun,
+    MealProfile,
+    WellnessAlert,
+)
+from tongzhou.bookings.selectors import occurrences, plan_runs_on
+from tongzhou.canteens.models import Canteen, CanteenStatus, MealSession
+from tongzhou.core import clock, crypto
+from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.elders.ages import age_on
+from tongzhou.elders.models import Elder, ElderStatus, LivingArrangement
+from tongzhou.elders.selectors import require_elder_in_scope
+from tongzhou.subsidies.selectors import policy_in_force
+from tongzhou.subsidies.services import elder_facts
+
+MAX_PHOTO_BYTES = 2_000_000
+
+
+def _conflict(code: str, zh: str, en: str, **details: Any) -> DomainError:
+    return DomainError(code=code, message_zh=zh, message_en=en, status=409, details=details)
+
+
+def cutoff_for(canteen: Canteen, day: dt.date) -> dt.datetime:
+    """The last moment a meal on `day` at `canteen` can be booked, cancelled or paused."""
+    naive = dt.datetime.combine(day - dt.timedelta(days=canteen.booking_lead_days), canteen.booking_cutoff)
+    return timezone.make_aware(naive)
+
+
+def first_open_day(canteen: Canteen) -> dt.date:
+    """The first day whose cut-off has not passed."""
+    day = clock.today()
+    while clock.now() >= cutoff_for(canteen, day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _require_open(canteen: Canteen, day: dt.date) -> None:
+    cutoff = cutoff_for(canteen, day)
+    if clock.now() >= cutoff:
+        local = timezone.localtime(cutoff)
+        raise _conflict(
+            "booking_closed",
+            f"{day:%m月%d日}的预订已于{local:%m月%d日 %H:%M}截止，请联系食堂。",
+            f"Bookings for {day:%d %b} closed at {local:%d %b %H:%M}; please call the canteen.",
+            cutoff=local.isoformat(),
+        )
+
+
+def actor_label(actor: Any) -> str:
+    """Who booked, as shown to the canteen: a staff account, or the elder's page."""
+    from tongzhou.portal.models import AccessGrant
+
+    if isinstance(actor, AccessGrant):
+        return f"{actor.get_kind_display()}·{actor.holder_name}"[:80]
+    return actor.get_username()[:80]
+
+
+def _require_may_book(actor: Any, elder: Elder, canteen: Canteen | None = None) -> Any:
+    """The staff user to audit as (None for the elder's page)."""
+    from tongzhou.portal.models import AccessGrant
+
+    if isinstance(actor, AccessGrant):
+        if actor.revoked_at is not None or actor.elder_id != elder.pk:
+            raise NotFound("老年人", "elder")
+        return None
+    require_cap(actor, Cap.BOOKING_EDIT, "预订餐食", "book meals")
+    scope = scope_for(actor)
+    if scope.canteen_id is not None:
+        # A canteen's staff book by phone for their own canteen only.
+        if canteen is None or canteen.pk != scope.canteen_id:
+            raise NotFound("食堂", "canteen")
+        return actor
+    require_elder_in_scope(actor=actor, elder=elder)
+    return actor
+
+
+def _audit(actor: Any, action: str, target: Any, elder: Elder, after: dict[str, Any]) -> None:
+    from tongzhou.portal.models import AccessGrant
+
+    grant = isinstance(actor, AccessGrant)
+    audit_record(
+        actor=None if grant else actor,
+        actor_label=f"grant:{actor.pk}" if grant else None,
+        action=action,
+        target=target,
+        after=after,
+        scope_path=elder.residence.path,
+    )
+
+
+def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainError | None:
+    """Why this elder cannot have meals delivered from this canteen, or None.
+
+    Who qualifies is policy data: the policy's categories, or elders of at least its age who
+    live alone (高龄独居)."""
+    if not canteen.delivers:
+        return _conflict(
+            "canteen_does_not_deliver",
+            "该食堂不提供送餐服务。",
+            "This canteen does not deliver meals.",
+        )
+    facts = elder_facts(elder, day)
+    policy = policy_in_force(district_code=facts.district_code, day=day).policy
+    if facts.categories & set(policy.delivery_categories):
+        return None
+    alone = elder.living_arrangement == LivingArrangement.ALONE or "living_alone" in facts.categories
+    min_age = policy.delivery_min_age_alone
+    if alone and min_age is not None and age_on(elder.birth_date, day) >= min_age:
+        return None
+    return _conflict(
+        "delivery_not_eligible",
+        "按现行政策，该老人不在送餐服务对象范围内（失能、特困或高龄独居等）。",
+        "Under the policy in force this elder does not qualify for home delivery.",
+    )
+
+
+def _check_bookable(elder: Elder, canteen: Canteen, day: dt.date, session: str, mode: str) -> None:
+    if elder.status != ElderStatus.ACTIVE:
+        raise _conflict("elder_inactive", "该老人已不在册，不能预订。", "This elder is no longer active.")
+    if canteen.status != CanteenStatus.OPEN:
+        raise _conflict("canteen_not_open", "该食堂目前未营业。", "This canteen is not open.")
+    if mode not in BookingMode.values:
+        raise ValidationFailed("mode_invalid", "用餐方式不正确。", "Unknown booking mode.")
+    if not MealSession.objects.filter(canteen=canteen, kind=session).exists():
+        raise ValidationFailed(
+            "session_not_served", "该食堂不供应这一餐。", "This canteen does not serve that meal."
+        )
+    if mode == BookingMode.DELIVERY and (refusal := delivery_refusal(elder, canteen, day)):
+        raise refusal
+
+
+def _already_booked(day: dt.date) -> DomainError:
+    return _conflict(
+        "already_booked",
+        f"该老人{day:%m月%d日}这一餐已有预订。",
+        f"This elder already has a booking for that meal on {day:%d %b}.",
+    )
+
+
+@transaction.atomic
+def booking_create(
+    *, actor: Any, elder: Elder, canteen: Canteen, day: dt.date, session: str, mode: str
+) -> Booking:
+    _require_may_book(actor, elder, canteen)
+    _check_bookable(elder, canteen, day, session, mode)
+    _require_open(canteen, day)
+    # Serialise this elder's bookings: the unique constraint keeps one per meal, the lock
+    # keeps a plan's day and a one-off booking from both being made.
+    Elder.objects.select_for_update().filter(pk=elder.pk).first()
+    if plan_runs_on(elder.pk, day, session):
+        raise _already_booked(day)
+    booking = Booking.objects.filter(elder=elder, date=day, session=session).first()
+    if booking is not None and booking.status != BookingStatus.CANCELLED:
+        raise _already_booked(day)
+    if booking is None:
+        booking = Booking(elder=elder, date=day, session=session)
+    booking.canteen, booking.mode, booking.plan = canteen, mode, None
+    booking.status, booking.cancelled_at = BookingStatus.BOOKED, None
+    booking.booked_by = actor_label(actor)
+    booking.save()
+    _audit(actor, "booking.create", booking, elder,
+           {"canteen": canteen.code, "date": day.isoformat(), "session": session, "mode": mode})  # fmt: skip
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, actor: Any, elder: Elder, day: dt.date, session: str) -> Booking:
+    """Cancel one meal, whether booked on its own or as a day of a standing booking."""
+    Elder.objects.select_for_update().filter(pk=elder.pk).first()
+    booking = Booking.objects.select_related("canteen").filter(
+        elder=elder, date=day, session=session
+    ).first()
+    plan = plan_runs_on(elder.pk, day, session) if booking is None else None
+    if (booking is None or booking.status != BookingStatus.BOOKED) and plan is None:
+        raise NotFound("预订", "booking")
+    canteen = booking.canteen if booking is not None else plan.canteen  # type: ignore[union-attr]
+    _require_may_book(actor, elder, canteen)
+    _require_open(canteen, day)
+    if booking is None:
+        assert plan is not None
+        booking = Booking(elder=elder, date=day, session=session, canteen=canteen,
+                          mode=plan.mode, plan=plan, booked_by=plan.booked_by)  # fmt: skip
+    booking.status, booking.cancelled_at = BookingStatus.CANCELLED, clock.now()
+    booking.save()
+    _audit(actor, "booking.cancel", booking, elder, {"date": day.isoformat(), "session": session})
+    return booking
+
+
+def _weekdays(value: str) -> str:
+    digits = "".join(sorted(set(value.replace(",", "").replace(" ", ""))))
+    if not digits or any(d not in WEEKDAY_DIGITS for d in digits):
+        raise ValidationFailed(
+            "weekdays_invalid",
+            "请选择星期几（周一为1）。",
+            "Choose the weekdays (Monday = 1).",
+        )
+    return digits
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: Any,
+    elder: Elder,
+    canteen: Canteen,
+    session: str,
+    mode: str,
+    weekdays: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+) -> BookingPlan:
+    _require_may_book(actor, elder, canteen)
+    _check_bookable(elder, canteen, starts_on, session, mode)
+    _require_open(canteen, starts_on)
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationFailed("range_invalid", "结束日期早于开始日期。", "The end is before the start.")
+    Elder.objects.select_for_update().filter(pk=elder.pk).first()
+    overlapping = BookingPlan.objects.filter(elder=elder, session=session).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on)
+    )
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    if overlapping.exists():
+        raise _conflict(
+            "plan_overlaps",
+            "该老人这一餐已有长期预订，请先结束原预订。",
+            "This elder already has a standing booking for that meal; end it first.",
+        )
+    plan = BookingPlan.objects.create(
+        elder=elder, canteen=canteen, session=session, mode=mode, weekdays=_weekdays(weekdays),
+        starts_on=starts_on, ends_on=ends_on, booked_by=actor_label(actor),
+    )  # fmt: skip
+    _audit(actor, "booking.plan_create", plan, elder,
+           {"canteen": canteen.code, "session": session, "weekdays": plan.weekdays,
+            "from": starts_on.isoformat(), "until": ends_on.isoformat() if ends_on else None})  # fmt: skip
+    return plan
+
+
+def _plan_locked(actor: Any, plan_id: int) -> BookingPlan:
+    plan = (
+        BookingPlan.objects.select_for_update()
+        .select_related("elder__residence", "canteen")
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None:
+        raise NotFound("长期预订", "standing booking")
+    _require_may_book(actor, plan.elder, plan.canteen)
+    return plan
+
+
+@transaction.atomic
+def plan_pause(
+    *, actor: Any, plan_id: int, starts_on: dt.date, ends_on: dt.date, reason: str = ""
+) -> BookingPause:
+    """Skip days (a hospital stay); the plan runs again by itself after `ends_on`."""
+    plan = _plan_locked(actor, plan_id)
+    if ends_on < starts_on:
+        raise ValidationFailed("range_invalid", "结束日期早于开始日期。", "The end is before the start.")
+    _require_open(plan.canteen, starts_on)
+    pause = BookingPause.objects.create(
+        plan=plan, starts_on=starts_on, ends_on=ends_on, reason=reason.strip()[:120]
+    )
+    _audit(actor, "booking.plan_pause", plan, plan.elder,
+           {"from": starts_on.isoformat(), "until": ends_on.isoformat(), "reason": pause.reason})  # fmt: skip
+    return pause
+
+
+@transaction.atomic
+def plan_end(*, actor: Any, plan_id: int, last_day: dt.date) -> BookingPlan:
+    plan = _plan_locked(actor, plan_id)
+    first = first_open_day(plan.canteen)
+    if last_day < first - dt.timedelta(days=1):
+        raise _conflict(
+            "booking_closed",
+            f"{first:%m月%d日}之前的餐食已截止，最早可从该日停止。",
+            f"Meals before {first:%d %b} are past their cut-off; the plan can end from then.",
+        )
+    plan.ends_on = max(last_day, plan.starts_on)
+    plan.save(update_fields=["ends_on"])
+    _audit(actor, "booking.plan_end", plan, plan.elder, {"until": plan.ends_on.isoformat()})
+    return plan
+
+
+@transaction.atomic
+def profile_save(
+    *,
+    actor: Any,
+    elder: Elder,
+    diets: Sequence[str],
+    allergies: str = "",
+    home: tuple[float, float] | None = None,
+    door_note: str = "",
+) -> MealProfile:
+    require_cap(actor, Cap.ELDER_EDIT, "修改用餐档案", "edit meal profiles")
+    require_elder_in_scope(actor=actor, elder=elder)
+    from tongzhou.bookings.models import Diet
+
+    unknown = set(diets) - set(Diet.values)
+    if unknown:
+        raise ValidationFailed("diet_invalid", "饮食类别不正确。", f"Unknown diets: {sorted(unknown)}.")
+    profile, _created = MealProfile.objects.get_or_create(elder=elder)
+    profile.diets = sorted(set(diets))
+    profile.allergies = allergies.strip()[:120]
+    profile.home_lon, profile.home_lat = home if home else (None, None)
+    profile.door_note = door_note.strip()[:120]
+    profile.save()
+    _audit(actor, "booking.profile_save", profile, elder,
+           {"diets": profile.diets, "allergies": profile.allergies, "home_set": home is not None})  # fmt: skip
+    return profile
+
+
+# --- delivery -------------------------------------------------------------------------
+
+
+def _require_canteen(actor: Any, canteen: Canteen, cap: Cap, zh: str, en: str) -> None:
+    require_cap(actor, cap, zh, en)
+    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
+        raise NotFound("食堂", "canteen")
+
+
+def materialise(canteen: Canteen, day: dt.date, session: str) -> int:
+    """Once the cut-off has passed, a standing booking's day becomes a row of its own (for
+    the route and the proof). Idempotent: rows already there are kept."""
+    rows = [
+        Booking(elder_id=elder_id, canteen=canteen, date=day, session=session, mode=plan.mode,
+                plan=plan, booked_by=plan.booked_by)  # fmt: skip
+        for elder_id, plan in occurrences(canteen, day, session)
+    ]
+    Booking.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _home(booking: Booking) -> routing.Point:
+    profile = getattr(booking.elder, "meal_profile", None)
+    if profile is not None and profile.home_lon is not None and profile.home_lat is not None:
+        return (profile.home_lon, profile.home_lat)
+    village = booking.elder.residence
+    return (village.lon or 0.0, village.lat or 0.0)
+
+
+@transaction.atomic
+def delivery_plan(
+    *, actor: Any, canteen: Canteen, day: dt.date, session: str, couriers: Sequence[Any]
+) -> list[DeliveryRun]:
+    """Share the session's delivery orders among couriers and order each share into a route.
+    Done after the cut-off (the list is final); done again as long as nothing is delivered."""
+    from tongzhou.accounts.models import User
+
+    _require_canteen(actor, canteen, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries")
+    if clock.now() < cutoff_for(canteen, day):
+        raise _conflict(
+            "booking_still_open",
+            "预订尚未截止，截止后再安排送餐路线。",
+            "Bookings are still open; plan the routes after the cut-off.",
+        )
+    courier_ids = sorted({c.pk for c in couriers})
+    valid = User.objects.filter(
+        pk__in=courier_ids, canteen=canteen, is_active=True,
+        role__in=[Role.DELIVERY_VOLUNTEER, Role.CANTEEN_MANAGER],
+    ).order_by("pk")  # fmt: skip
+    if not courier_ids or len(valid) != len(courier_ids):
+        raise ValidationFailed(
+            "courier_invalid",
+            "请选择本食堂的送餐员。",
+            "Choose delivery volunteers of this canteen.",
+        )
+    materialise(canteen, day, session)
+    orders = list(
+        Booking.objects.select_for_update()
+        .filter(canteen=canteen, date=day, session=session, mode=BookingMode.DELIVERY)
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("elder__residence", "elder__meal_profile")
+        .order_by("pk")
+    )
+    if any(order.status != BookingStatus.BOOKED for order in orders):
+        raise _conflict(
+            "delivery_started",
+            "已有送达记录，不能重新安排路线。",
+            "Deliveries have been recorded; the routes can no longer be changed.",
+        )
+    depot = (canteen.lon, canteen.lat)
+    whole, _length = routing.tour(depot, [_home(order) for order in orders])
+    DeliveryRun.objects.filter(canteen=canteen, date=day, session=session).exclude(
+        courier_id__in=courier_ids
+    ).delete()
+    runs = []
+    for courier, share in zip(valid, routing.split_tour(whole, len(valid)), strict=False):
+        stops = [orders[index] for index in share]
+        order, length = routing.tour(depot, [_home(stop) for stop in stops])
+        run, _created = DeliveryRun.objects.update_or_create(
+            canteen=canteen, date=day, session=session, courier=courier,
+            defaults={"distance_m": length, "computed_at": clock.now()},
+        )  # fmt: skip
+        for position, index in enumerate(order, start=1):
+            stops[index].run, stops[index].stop_order = run, position
+        Booking.objects.bulk_update(stops, ["run", "stop_order"])
+        runs.append(run)
+    audit_record(
+        actor=actor,
+        action="delivery.plan",
+        target=canteen,
+        after={"date": day.isoformat(), "session": session, "orders": len(orders),
+               "couriers": [run.courier_id for run in runs]},
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )  # fmt: skip
+    return runs
+
+
+def _stop_locked(actor: Any, booking_id: int) -> Booking:
+    booking = (
+        Booking.objects.select_for_update()
+        .select_related("run", "canteen__village", "elder__residence")
+        .filter(pk=booking_id, mode=BookingMode.DELIVERY)
+        .first()
+    )
+    if booking is None or booking.run is None:
+        raise NotFound("送餐单", "delivery order")
+    require_cap(actor, Cap.DELIVERY_RECORD, "记录送餐", "record deliveries")
+    scope = scope_for(actor)
+    own_run = booking.run.courier_id == actor.pk
+    manager = scope.everything or (
+        actor.role == Role.CANTEEN_MANAGER and scope.canteen_id == booking.canteen_id
+    )
+    if not (own_run or manager):
+        raise NotFound("送餐单", "delivery order")
+    if booking.status != BookingStatus.BOOKED:
+        raise _conflict(
+            "delivery_already_recorded", "这一单已经记录过。", "This delivery is already recorded."
+        )
+    return booking
+
+
+@transaction.atomic
+def delivery_done(*, actor: Any, booking_id: int, photo: bytes | None = None) -> Booking:
+    """Proof of delivery (time, who, optional photo); the meal is charged as it is handed
+    over, through the same checkout as the counter (policy, caps, purses, delivery fee)."""
+    from tongzhou.meals.services import delivered_meal_charge
+
+    booking = _stop_locked(actor, booking_id)
+    if photo is not None and len(photo) > MAX_PHOTO_BYTES:
+        raise ValidationFailed("photo_too_large", "照片不能超过2MB。", "The photo must be under 2 MB.")
+    booking.status = BookingStatus.DELIVERED
+    booking.delivered_at, booking.delivered_by = clock.now(), actor
+    booking.proof_photo_encrypted = crypto.encrypt_bytes(photo) if photo else None
+    booking.meal, charge_error = delivered_meal_charge(booking)
+    booking.save()
+    audit_record(
+        actor=actor,
+        action="delivery.done",
+        target=booking,
+        after={"photo": photo is not None, "receipt_no": booking.meal.receipt_no if booking.meal else None,
+               "charge_error": charge_error},
+        scope_path=booking.elder.residence.path,
+        canteen_id=booking.canteen_id,
+    )  # fmt: skip
+    return booking
+
+
+@transaction.atomic
+def delivery_no_answer(*, actor: Any, booking_id: int, note: str = "") -> WellnessAlert:
+    """Nobody answered the door: nothing is charged, and the village's community worker
+    gets a wellness alert to follow up and close."""
+    booking = _stop_locked(actor, booking_id)
+    booking.status = BookingStatus.NOT_DELIVERED
+    booking.delivered_at, booking.delivered_by = clock.now(), actor
+    booking.save()
+    alert = WellnessAlert.objects.create(
+        booking=booking,
+        elder=booking.elder,
+        village=booking.elder.residence,
+        raised_at=booking.delivered_at,
+        raised_by=actor,
+        note=note.strip()[:200],
+    )
+    audit_record(
+        actor=actor,
+        action="delivery.no_answer",
+        target=alert,
+        after={"booking": booking.pk},
+        scope_path=booking.elder.residence.path,
+        canteen_id=booking.canteen_id,
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, actor: Any, alert_id: int, outcome: str, note: str) -> WellnessAlert:
+    require_cap(actor, Cap.ALERT_CLOSE, "处理关爱提醒", "close wellness alerts")
+    alert = (
+        WellnessAlert.objects.select_for_update()
+        .filter(scope_for(actor).region_q("village__path"), pk=alert_id)
+        .select_related("village")
+        .first()
+    )
+    if alert is None:
+        raise NotFound("关爱提醒", "wellness alert")
+    if alert.closed_at is not None:
+        raise _conflict("alert_already_closed", "该提醒已处理。", "This alert is already closed.")
+    if outcome not in AlertOutcome.values or not note.strip():
+        raise ValidationFailed(
+            "alert_outcome_required",
+            "请选择处理结果并填写情况说明。",
+            "Choose an outcome and describe what was found.",
+        )
+    alert.outcome, alert.note = outcome, note.strip()[:200]
+    alert.closed_at, alert.closed_by = clock.now(), actor
+    alert.save()
+    audit_record(
+        actor=actor,
+        action="alert.close",
+        target=alert,
+        after={"outcome": outcome, "note": alert.note},
+        scope_path=alert.village.path,
+    )
+    return alert

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tongzhou.meals",
     "tongzhou.charity",
     "tongzhou.bookings",
+    "tongzhou.coverage",
     "tongzhou.portal",
     "tongzhou.dashboard",
     "tongzhou.demo",

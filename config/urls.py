@@ -3,10 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
+from tongzhou.coverage.views import coverage
 from tongzhou.meals.views import counter
 
 urlpatterns = [
     path("", include("tongzhou.dashboard.urls")),
+    path("", include("tongzhou.bookings.urls")),
+    path("coverage/", coverage, name="coverage"),
     path("terminal/", counter, name="counter"),
     path("me/", include("tongzhou.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

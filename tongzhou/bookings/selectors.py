@@ -189,3 +189,65 @@ def alerts_for(actor: Any, *, open_only: bool = True) -> QuerySet[WellnessAlert]
         "elder", "village", "booking__canteen", "raised_by"
     )
     return alerts.filter(closed_at__isnull=True) if open_only else alerts
+
+
+@dataclass
+class UpcomingMeal:
+    day: dt.date
+    session: str
+    canteen: Canteen
+    mode: str
+    status: str
+    from_plan: bool
+    cutoff_passed: bool
+
+
+def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[UpcomingMeal]:
+    """The elder's meals in the coming days: booked rows and standing bookings' days."""
+    from tongzhou.bookings.services import cutoff_for
+    from tongzhou.core import clock
+
+    last = first + dt.timedelta(days=days - 1)
+    rows = {
+        (row.date, row.session): row
+        for row in Booking.objects.filter(elder=elder, date__range=(first, last)).select_related(
+            "canteen"
+        )
+    }
+    plans = list(
+        BookingPlan.objects.filter(elder=elder, starts_on__lte=last)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+        .select_related("canteen")
+        .prefetch_related("pauses")
+    )
+    now = clock.now()
+    meals = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        for session in ("breakfast", "lunch", "dinner"):
+            row = rows.get((day, session))
+            if row is not None:
+                meals.append(UpcomingMeal(day, session, row.canteen, row.mode, row.status,
+                                          row.plan_id is not None,
+                                          now >= cutoff_for(row.canteen, day)))  # fmt: skip
+                continue
+            for plan in plans:
+                runs = (plan.session == session and plan.starts_on <= day
+                        and (plan.ends_on is None or day <= plan.ends_on)
+                        and str(day.isoweekday()) in plan.weekdays)  # fmt: skip
+                paused = any(p.starts_on <= day <= p.ends_on for p in plan.pauses.all())
+                if runs:
+                    meals.append(UpcomingMeal(day, session, plan.canteen, plan.mode,
+                                              "paused" if paused else BookingStatus.BOOKED, True,
+                                              now >= cutoff_for(plan.canteen, day)))  # fmt: skip
+    return meals
+
+
+def bookable_canteens(elder: Elder) -> QuerySet[Canteen]:
+    """Open canteens of the elder's district, nearest town first in the list."""
+    from tongzhou.canteens.models import CanteenStatus
+
+    district = "/".join(elder.residence.path.split("/")[:2]) + "/"
+    return Canteen.objects.filter(
+        status=CanteenStatus.OPEN, village__path__startswith=district
+    ).order_by("code")

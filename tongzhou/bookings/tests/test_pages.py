@@ -1,0 +1,76 @@
+"""The pages: a community worker books for an elder, the kitchen sees the count and prints
+labels, the manager computes routes, the courier records proof or an alert, and the worker
+closes the alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tongzhou.accounts.roles import Role
+from tongzhou.bookings.models import Booking, BookingStatus, WellnessAlert
+from tongzhou.bookings.tests.conftest import VILLAGE, at
+from tongzhou.canteens.models import Canteen
+from tongzhou.elders.models import LivingArrangement
+from tongzhou.meals.services import purse_credit
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_book_cook_route_deliver_and_follow_up_through_the_pages(
+    canteen: Canteen, make_elder: Callable[..., Any], make_user: Callable[..., Any],
+    superuser: Any, now: Any,
+) -> None:  # fmt: skip
+    worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE))
+    elders = [
+        make_elder(VILLAGE, name=name, birth=dt.date(1938, 2, 2),
+                   living_arrangement=LivingArrangement.ALONE)  # fmt: skip
+        for name in ("王阿婆", "陈阿公")
+    ]
+    for elder in elders:
+        purse_credit(elder=elder, amount_fen=3000, actor=superuser)
+        assert "王阿婆" in worker.get("/bookings/?q=王").content.decode()
+        page = worker.post(f"/bookings/elder/{elder.pk}/", {
+            "action": "book", "day": "2026-03-11", "session": "lunch",
+            "canteen": canteen.pk, "mode": "delivery"}, follow=True)  # fmt: skip
+        assert "已预订" in page.content.decode()
+    late = worker.post(f"/bookings/elder/{elders[0].pk}/", {
+        "action": "book", "day": "2026-03-10", "session": "dinner",
+        "canteen": canteen.pk, "mode": "eat_in"}, follow=True)  # fmt: skip
+    assert "已于03月09日 16:00截止" in late.content.decode()
+    assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == 2
+
+    manager = make_user(Role.CANTEEN_MANAGER, canteen=canteen)
+    courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
+    kitchen = signed_in(manager).get(f"/kitchen/{canteen.pk}/?date=2026-03-11&session=lunch")
+    assert 'data-testid="kitchen-delivery">2<' in kitchen.content.decode()
+    labels = signed_in(manager).get(f"/kitchen/{canteen.pk}/?date=2026-03-11&session=lunch&labels=1")
+    assert labels.content.decode().count('data-testid="label"') == 2
+    assert signed_in(courier).get(f"/kitchen/{canteen.pk}/").status_code == 404
+
+    now(at(2026, 3, 11, 10, 45))
+    signed_in(manager).post("/delivery/plan/", {"date": "2026-03-11", "session": "lunch",
+                                                "couriers": [courier.pk]})  # fmt: skip
+    mine = signed_in(courier)
+    route = mine.get("/delivery/?date=2026-03-11&session=lunch").content.decode()
+    assert route.count('data-testid="stop"') == 2
+    first, second = Booking.objects.order_by("stop_order")
+    mine.post(f"/delivery/stop/{first.pk}/", {"outcome": "delivered"})
+    mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "no_answer", "note": "敲门无人"})
+    assert Booking.objects.get(pk=first.pk).meal is not None
+    alert = WellnessAlert.objects.get()
+    assert alert.booking_id == second.pk
+    assert second.elder.name in worker.get("/alerts/").content.decode()
+    worker.post("/alerts/", {"alert": alert.pk, "outcome": "well", "note": "老人外出买菜，已见面"})
+    assert WellnessAlert.objects.get().closed_at is not None
+    assert 'data-testid="no-alerts"' in worker.get("/alerts/").content.decode()

@@ -1,0 +1,244 @@
+"""Pages for booking (community workers, canteens), the kitchen sheet and labels, the
+courier's route on a phone, and the wellness alerts a community worker closes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from tongzhou.accounts.models import User
+from tongzhou.accounts.roles import Cap, Role
+from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.bookings import services
+from tongzhou.bookings.models import AlertOutcome, BookingMode, BookingPlan, Diet
+from tongzhou.bookings.selectors import (
+    alerts_for,
+    bookable_canteens,
+    elder_upcoming,
+    kitchen_sheet,
+    require_canteen_in_scope,
+    run_stops,
+    runs_for,
+)
+from tongzhou.canteens.models import Canteen
+from tongzhou.core import clock
+from tongzhou.core.errors import DomainError, ValidationFailed
+from tongzhou.core.masking import mask_name
+from tongzhou.elders.models import Elder
+from tongzhou.meals.models import SESSION_CHOICES
+
+SESSIONS = [key for key, _label in SESSION_CHOICES]
+WEEKDAY_NAMES = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+
+
+def _date(value: str | None, default: dt.date | None = None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        if default is not None:
+            return default
+        raise ValidationFailed("date_invalid", "日期格式不正确。", "The date is not valid.") from None
+
+
+def _session(value: str | None) -> str:
+    return value if value in SESSIONS else "lunch"
+
+
+def _done(request: HttpRequest, work: Any, ok_zh: str, ok_en: str) -> None:
+    """Run a service call from a form; its refusal is shown on the page, in the user's language."""
+    try:
+        work()
+    except DomainError as refused:
+        messages.error(request, refused.message())
+    else:
+        messages.success(request, ok_en if (request.LANGUAGE_CODE or "").startswith("en") else ok_zh)
+
+
+def _elder_in_scope(request: HttpRequest, elder_id: int) -> Elder:
+    elder = (
+        Elder.objects.filter(scope_for(request.user).region_q("residence__path"), pk=elder_id)
+        .select_related("residence")
+        .first()
+    )
+    if elder is None or not has_cap(request.user, Cap.BOOKING_EDIT):
+        raise Http404
+    return elder
+
+
+@login_required
+def elders(request: HttpRequest) -> HttpResponse:
+    """The elders a community worker books for, searchable by name."""
+    if not has_cap(request.user, Cap.BOOKING_EDIT):
+        raise Http404
+    found = Elder.objects.active().filter(scope_for(request.user).region_q("residence__path"))
+    query = request.GET.get("q", "").strip()
+    if query:
+        found = found.filter(name__contains=query)
+    page = Paginator(found.select_related("residence").order_by("residence__code", "name"), 30)
+    return render(
+        request,
+        "bookings/elders.html",
+        {"page": page.get_page(request.GET.get("page")), "q": query},
+    )
+
+
+@login_required
+def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
+    elder = _elder_in_scope(request, elder_id)
+    actor = request.user
+    if request.method == "POST":
+        form = request.POST
+        action = form.get("action")
+        canteen = Canteen.objects.filter(pk=form.get("canteen") or 0).first()
+        try:
+            if action == "book" and canteen:
+                _done(request, lambda: services.booking_create(
+                    actor=actor, elder=elder, canteen=canteen, day=_date(form.get("day")),
+                    session=_session(form.get("session")), mode=form.get("mode", "")),
+                    "已预订。", "Booked.")  # fmt: skip
+            elif action == "cancel":
+                _done(request, lambda: services.booking_cancel(
+                    actor=actor, elder=elder, day=_date(form.get("day")),
+                    session=_session(form.get("session"))),
+                    "已取消这一餐。", "That meal is cancelled.")  # fmt: skip
+            elif action == "plan" and canteen:
+                _done(request, lambda: services.plan_create(
+                    actor=actor, elder=elder, canteen=canteen,
+                    session=_session(form.get("session")), mode=form.get("mode", ""),
+                    weekdays="".join(form.getlist("weekdays")),
+                    starts_on=_date(form.get("starts_on")),
+                    ends_on=_date(form.get("ends_on")) if form.get("ends_on") else None),
+                    "长期预订已建立。", "Standing booking made.")  # fmt: skip
+            elif action == "pause":
+                _done(request, lambda: services.plan_pause(
+                    actor=actor, plan_id=int(form.get("plan", 0)),
+                    starts_on=_date(form.get("starts_on")), ends_on=_date(form.get("ends_on")),
+                    reason=form.get("reason", "")),
+                    "已暂停，到期自动恢复。", "Paused; it resumes by itself.")  # fmt: skip
+            elif action == "end":
+                _done(request, lambda: services.plan_end(
+                    actor=actor, plan_id=int(form.get("plan", 0)),
+                    last_day=_date(form.get("last_day"))),
+                    "长期预订已结束。", "Standing booking ended.")  # fmt: skip
+        except DomainError as refused:
+            messages.error(request, refused.message())
+        return redirect("bookings:elder", elder_id=elder.pk)
+    today = clock.today()
+    plans = BookingPlan.objects.filter(elder=elder).select_related("canteen").prefetch_related(
+        "pauses"
+    )
+    return render(
+        request,
+        "bookings/elder.html",
+        {
+            "elder": elder,
+            "masked_name": mask_name(elder.name),
+            "upcoming": elder_upcoming(elder, today),
+            "plans": plans,
+            "canteens": bookable_canteens(elder),
+            "sessions": SESSION_CHOICES,
+            "modes": BookingMode.choices,
+            "tomorrow": today + dt.timedelta(days=1),
+            "weekdays": list(zip("1234567", WEEKDAY_NAMES, strict=True)),
+        },
+    )
+
+
+@login_required
+def kitchen(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """The kitchen's sheet for one session: counts by diet and mode, the list, and labels
+    (one per meal, printed on A4 label sheets)."""
+    day = _date(request.GET.get("date"), clock.today())
+    session = _session(request.GET.get("session"))
+    try:
+        sheet = kitchen_sheet(actor=request.user, canteen_id=canteen_id, day=day, session=session)
+    except DomainError:
+        raise Http404 from None
+    template = "bookings/labels.html" if request.GET.get("labels") else "bookings/kitchen.html"
+    return render(request, template, {"sheet": sheet, "sessions": SESSION_CHOICES,
+                                      "diets": Diet.choices})  # fmt: skip
+
+
+@login_required
+def delivery(request: HttpRequest) -> HttpResponse:
+    """A courier's round for the day on a phone; a canteen manager also plans the routes."""
+    if not has_cap(request.user, Cap.DELIVERY_RECORD):
+        raise Http404
+    day = _date(request.GET.get("date"), clock.today())
+    session = _session(request.GET.get("session"))
+    runs = [(run, run_stops(run)) for run in runs_for(request.user, day).filter(session=session)]
+    couriers = None
+    if has_cap(request.user, Cap.DELIVERY_PLAN) and request.user.canteen_id:
+        couriers = User.objects.filter(
+            canteen_id=request.user.canteen_id, is_active=True,
+            role__in=[Role.DELIVERY_VOLUNTEER, Role.CANTEEN_MANAGER],
+        ).order_by("username")  # fmt: skip
+    return render(
+        request,
+        "bookings/delivery.html",
+        {"runs": runs, "day": day, "session": session, "sessions": SESSION_CHOICES,
+         "couriers": couriers},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def delivery_plan(request: HttpRequest) -> HttpResponse:
+    day = _date(request.POST.get("date"), clock.today())
+    session = _session(request.POST.get("session"))
+    try:
+        canteen = require_canteen_in_scope(
+            request.user, request.user.canteen_id or 0, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries"
+        )
+    except DomainError:
+        raise Http404 from None
+    couriers = list(User.objects.filter(pk__in=request.POST.getlist("couriers")))
+    _done(request, lambda: services.delivery_plan(
+        actor=request.user, canteen=canteen, day=day, session=session, couriers=couriers),
+        "路线已计算。", "Routes computed.")  # fmt: skip
+    return redirect(f"/delivery/?date={day}&session={session}")
+
+
+@login_required
+@require_POST
+def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
+    if request.POST.get("outcome") == "no_answer":
+        _done(request, lambda: services.delivery_no_answer(
+            actor=request.user, booking_id=booking_id, note=request.POST.get("note", "")),
+            "已记录无人应答，已通知社区工作人员。",
+            "Recorded; the community worker has been alerted.")  # fmt: skip
+    else:
+        upload = request.FILES.get("photo")
+        photo = upload.read() if upload else None
+        _done(request, lambda: services.delivery_done(
+            actor=request.user, booking_id=booking_id, photo=photo),
+            "已送达。", "Delivered.")  # fmt: skip
+    return redirect(request.POST.get("next") or "/delivery/")
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    if not has_cap(request.user, Cap.ALERT_CLOSE):
+        raise Http404
+    if request.method == "POST":
+        _done(request, lambda: services.alert_close(
+            actor=request.user, alert_id=int(request.POST.get("alert", 0)),
+            outcome=request.POST.get("outcome", ""), note=request.POST.get("note", "")),
+            "已处理。", "Closed.")  # fmt: skip
+        return redirect("bookings:alerts")
+    open_alerts = alerts_for(request.user)
+    closed = alerts_for(request.user, open_only=False).filter(closed_at__isnull=False)
+    return render(
+        request,
+        "bookings/alerts.html",
+        {"open": open_alerts, "closed": closed.order_by("-closed_at")[:20],
+         "outcomes": AlertOutcome.choices},
+    )  # fmt: skip

@@ -20,6 +20,9 @@ class Card(models.Model):
     )
     number_hash = models.CharField(_("card number hash"), max_length=64, unique=True)
     number_masked = models.CharField(_("card number"), max_length=32)
+    # A slow hash of the number for counters selling offline (identity/offline.py); filled
+    # when the card is issued, or at its first online use for cards issued before.
+    offline_verifier = models.CharField(_("offline verifier"), max_length=32, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
     )
@@ -55,6 +58,7 @@ class QrIdentity(models.Model):
     key_version = models.PositiveIntegerField(_("key version"), default=1)
     printed_version = models.PositiveIntegerField(_("printed card version"), default=0)
     printed_active = models.BooleanField(_("printed card in use"), default=False)
+    printed_verifier = models.CharField(_("printed card offline verifier"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("QR identity")

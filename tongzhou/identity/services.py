@@ -20,7 +20,7 @@ from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
-from tongzhou.identity import qr
+from tongzhou.identity import offline, qr
 from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
 
 _CARD = re.compile(r"^[0-9A-Za-z]{6,32}$")
@@ -67,7 +67,10 @@ def card_issue(*, actor: Any, elder: Elder, number: str) -> Card:
     try:
         with transaction.atomic():
             card = Card.objects.create(
-                elder=elder, number_hash=card_hash(number), number_masked=mask_card(number)
+                elder=elder,
+                number_hash=card_hash(number),
+                number_masked=mask_card(number),
+                offline_verifier=offline.verifier(number),
             )
     except IntegrityError:
         raise ValidationFailed(
@@ -146,7 +149,7 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
     card = (
         Card.objects.select_related("elder__residence")
         .only(
-            "status", "elder__name", "elder__birth_date", "elder__status",
+            "status", "offline_verifier", "elder__name", "elder__birth_date", "elder__status",
             "elder__residence__path",
         )
         .filter(number_hash=card_hash(normalised))
@@ -161,6 +164,9 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
             "This card has been reported lost or replaced.",
             403,
         )
+    if not card.offline_verifier:
+        # Cards issued in bulk get their offline hash at first use, when the number is here.
+        Card.objects.filter(pk=card.pk).update(offline_verifier=offline.verifier(normalised))
     return card, _usable(card.elder)
 
 
@@ -226,7 +232,10 @@ def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
     identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
     identity.printed_version += 1
     identity.printed_active = True
-    identity.save(update_fields=["printed_version", "printed_active"])
+    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    code = qr.printed_code(key, identity.token, identity.printed_version)
+    identity.printed_verifier = offline.verifier(code)
+    identity.save(update_fields=["printed_version", "printed_active", "printed_verifier"])
     audit_record(
         actor=actor,
         action="qr.printed_issue",
@@ -234,8 +243,7 @@ def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
         after={"printed_version": identity.printed_version},
         scope_path=elder.residence.path,
     )
-    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
-    return qr.printed_code(key, identity.token, identity.printed_version)
+    return code
 
 
 @transaction.atomic

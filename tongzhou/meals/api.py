@@ -8,6 +8,7 @@ import json
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, Header, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
@@ -403,3 +404,99 @@ def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
         "distance": candidate.distance,
         "photo_base64": base64.b64encode(candidate.photo).decode() if candidate.photo else None,
     }
+
+
+class OfflinePackOut(Schema):
+    issued_at: str
+    valid_until: str
+    salt: str
+    iterations: int
+    elders: list[dict[str, str]]
+    verifiers: dict[str, int]
+    rotating: dict[str, dict[str, Any]]
+
+
+@router.get(
+    "/terminal/offline-pack",
+    auth=terminal_auth,
+    response={200: OfflinePackOut, **ERRORS},
+    summary="What the counter needs to recognise its regular elders while offline",
+)
+def offline_pack(request: HttpRequest) -> dict[str, Any]:
+    from django.db import transaction
+
+    from tongzhou.audit.services import audit_record
+    from tongzhou.identity.offline import offline_pack as build
+
+    terminal = _terminal(request)
+    assert terminal is not None
+    pack = build(terminal)
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            actor_label=f"terminal:{terminal.key_id}",
+            action="terminal.offline_pack",
+            target=terminal,
+            after={"elders": len(pack["elders"]), "valid_until": pack["valid_until"]},
+            canteen_id=terminal.canteen_id,
+            scope_path=terminal.canteen.village.path,
+        )
+    return pack
+
+
+class OfflineSaleSchema(Schema):
+    client_id: str = Field(..., min_length=8, max_length=64)
+    receipt_no: str = Field(..., min_length=1, max_length=40)
+    device_time: dt.datetime
+    card: str = Field(..., min_length=1, max_length=300)
+    session: Literal["breakfast", "lunch", "dinner"]
+    lines: list[LineIn] = Field(..., min_length=1, max_length=20)
+    accept_full_price: bool = False
+
+
+class OfflineBatchIn(Schema):
+    sales: list[OfflineSaleSchema] = Field(..., max_length=500)
+
+
+class OfflineResult(Schema):
+    client_id: str
+    receipt_no: str
+    outcome: Literal["posted", "full_price", "repriced", "review"]
+    reason_code: str
+    reason: str
+    meal_receipt_no: str | None
+    total_fen: int | None
+    own_fen: int | None
+    subsidy_fen: int | None
+
+
+class OfflineBatchOut(Schema):
+    results: list[OfflineResult]
+
+
+@router.post(
+    "/terminal/offline-sales",
+    auth=terminal_auth,
+    response={200: OfflineBatchOut, **ERRORS},
+    summary="Upload sales recorded while offline (safe to repeat, in any order)",
+)
+def offline_sales(request: HttpRequest, payload: OfflineBatchIn) -> dict[str, Any]:
+    from tongzhou.meals.offline import OfflineSaleIn, offline_sync
+
+    terminal = _terminal(request)
+    assert terminal is not None
+    sales = [
+        OfflineSaleIn(
+            client_id=sale.client_id,
+            receipt_no=sale.receipt_no,
+            device_time=sale.device_time
+            if timezone.is_aware(sale.device_time)
+            else timezone.make_aware(sale.device_time),
+            card=sale.card,
+            session=sale.session,
+            lines=[services.Line(**line.model_dump()) for line in sale.lines],
+            accept_full_price=sale.accept_full_price,
+        )
+        for sale in payload.sales
+    ]
+    return {"results": offline_sync(terminal=terminal, sales=sales)}

@@ -218,3 +218,49 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OfflineOutcome(models.TextChoices):
+    POSTED = "posted", _("posted as sold")
+    FULL_PRICE = "full_price", _("posted at full price (subsidy used elsewhere first)")
+    REPRICED = "repriced", _("re-posted at full price (an earlier offline sale had the subsidy)")
+    REVIEW = "review", _("needs review (not charged)")
+
+
+class OfflineSale(models.Model):
+    """A sale a counter recorded while offline, as it arrived when the counter synced, and
+    how the server resolved it. One row per client-generated id: a retried or reordered
+    batch finds its row and is answered from it."""
+
+    terminal = models.ForeignKey(
+        "canteens.Terminal", verbose_name=_("terminal"), on_delete=models.PROTECT, related_name="+"
+    )
+    client_id = models.CharField(_("client id"), max_length=64)
+    receipt_no = models.CharField(_("terminal receipt number"), max_length=40)
+    device_time = models.DateTimeField(_("device time"))
+    business_date = models.DateField(_("business date"))
+    session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
+    payload = models.JSONField(_("as recorded"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=OfflineOutcome.choices)
+    reason_code = models.CharField(_("reason"), max_length=40, blank=True)
+    reason = models.CharField(_("explanation"), max_length=200, blank=True)
+    meal = models.ForeignKey(
+        Meal, null=True, blank=True, on_delete=models.PROTECT, related_name="offline_sales"
+    )
+    synced_at = models.DateTimeField(_("synced at"))
+    resolved_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offline sale")
+        verbose_name_plural = _("offline sales")
+        ordering = ["-device_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "client_id"], name="offline_sale_once"),
+            models.CheckConstraint(
+                condition=Q(outcome="review") | Q(meal__isnull=False),
+                name="offline_sale_posted_has_meal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_no} ({self.get_outcome_display()})"

@@ -63,6 +63,7 @@ class CheckoutRequest:
     device_time: dt.datetime | None = None
     accept_full_price: bool = False
     delivery: bool = False
+    forgo_subsidy: bool = False  # re-posted at full price: the subsidy went to another sale
 
 
 @dataclass
@@ -298,7 +299,10 @@ def _checkout(
     facts = elder_facts(elder, business_date)
     in_force = policy_in_force(district_code=facts.district_code, day=business_date)
     claims = SubsidyClaim.objects.filter(elder=elder, released=False)
-    this_session = claims.filter(business_date=business_date, session=request.session).exists()
+    this_session = (
+        request.forgo_subsidy
+        or claims.filter(business_date=business_date, session=request.session).exists()
+    )
     this_month = 0
     if in_force.spec.monthly_cap_meals is not None:
         this_month = claims.filter(

@@ -9,4 +9,5 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("qr.json", views.qr_json, name="qr"),
     path("family/", views.link_family, name="family"),
+    path("book/", views.book, name="book"),
 ]

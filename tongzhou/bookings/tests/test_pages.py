@@ -74,3 +74,25 @@ def test_book_cook_route_deliver_and_follow_up_through_the_pages(
     worker.post("/alerts/", {"alert": alert.pk, "outcome": "well", "note": "老人外出买菜，已见面"})
     assert WellnessAlert.objects.get().closed_at is not None
     assert 'data-testid="no-alerts"' in worker.get("/alerts/").content.decode()
+
+
+def test_a_family_member_books_and_cancels_on_the_elders_page(
+    canteen: Canteen, make_elder: Callable[..., Any], make_user: Callable[..., Any]
+) -> None:
+    from tongzhou.portal.services import grant_and_code
+
+    elder = make_elder(VILLAGE, name="林阿婆")
+    worker = make_user(Role.VILLAGE_WORKER, region=VILLAGE)
+    issued = grant_and_code(actor=worker, elder=elder, kind="family", holder_name="女儿")
+    phone = Client()
+    phone.post("/me/login/", {"code": issued.code})
+    page = phone.post("/me/book/", {"action": "book", "day": "2026-03-12", "session": "lunch",
+                                    "canteen": canteen.pk, "mode": "eat_in"}, follow=True)  # fmt: skip
+    assert 'role="status">已预订' in page.content.decode(), page.content.decode()[:3000]
+    booking = Booking.objects.get()
+    assert booking.booked_by == "家属·女儿"
+    refused = phone.post("/me/book/", {"action": "book", "day": "2026-03-13", "session": "lunch",
+                                       "canteen": canteen.pk, "mode": "delivery"}, follow=True)  # fmt: skip
+    assert "不在送餐服务对象范围内" in refused.content.decode()
+    phone.post("/me/book/", {"action": "cancel", "day": "2026-03-12", "session": "lunch"})
+    assert Booking.objects.get().status == BookingStatus.CANCELLED

@@ -24,7 +24,10 @@ class MealProfile(models.Model):
     the door is. Kept apart from the register; the home point is seen only on a route."""
 
     elder = models.OneToOneField(
-        "elders.Elder", verbose_name=_("elder"), on_delete=models.CASCADE, related_name="meal_profile"
+        "elders.Elder",
+        verbose_name=_("elder"),
+        on_delete=models.CASCADE,
+        related_name="meal_profile",
     )
     diets = models.JSONField(_("diets"), default=list, blank=True)
     allergies = models.CharField(_("allergies"), max_length=120, blank=True)
@@ -238,7 +241,9 @@ class WellnessAlert(models.Model):
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    outcome = models.CharField(_("outcome"), max_length=12, choices=AlertOutcome.choices, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=AlertOutcome.choices, blank=True
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(

@@ -7,6 +7,7 @@ Distances are great-circle metres times a detour factor for roads and lanes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -52,7 +53,7 @@ def tour(depot: Point, stops: Sequence[Point]) -> tuple[list[int], int]:
         )
     at_depot = cycle.index(0)
     ordered = cycle[at_depot:-1] + cycle[:at_depot] + [0]
-    length = sum(graph.edges[a, b]["weight"] for a, b in zip(ordered, ordered[1:], strict=False))
+    length = sum(graph.edges[a, b]["weight"] for a, b in itertools.pairwise(ordered))
     return [node - 1 for node in ordered[1:-1]], round(length)
 
 

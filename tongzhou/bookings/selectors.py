@@ -102,11 +102,15 @@ def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int
         .select_related("run__courier")
     )
     meals = [
-        (row.elder_id, row.mode,
-         f"{row.run.courier.get_full_name() or row.run.courier.get_username()} #{row.stop_order}"
-         if row.run else "")
+        (
+            row.elder_id,
+            row.mode,
+            f"{row.run.courier.get_full_name() or row.run.courier.get_username()} #{row.stop_order}"
+            if row.run
+            else "",
+        )
         for row in rows
-    ]  # fmt: skip
+    ]
     meals += [(elder_id, plan.mode, "") for elder_id, plan in occurrences(canteen, day, session)]
     return meals
 
@@ -124,12 +128,12 @@ def require_canteen_in_scope(actor: Any, canteen_id: int, cap: Cap, zh: str, en:
 
 
 def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) -> KitchenSheet:
-    canteen = require_canteen_in_scope(actor, canteen_id, Cap.KITCHEN_VIEW, "查看备餐", "see the kitchen")
+    canteen = require_canteen_in_scope(
+        actor, canteen_id, Cap.KITCHEN_VIEW, "查看备餐", "see the kitchen"
+    )
     meals = day_bookings(canteen, day, session)
     elders = Elder.objects.in_bulk([elder_id for elder_id, _m, _s in meals])
-    villages = dict(
-        Elder.objects.filter(pk__in=elders).values_list("pk", "residence__name")
-    )
+    villages = dict(Elder.objects.filter(pk__in=elders).values_list("pk", "residence__name"))
     profiles = {p.elder_id: p for p in MealProfile.objects.filter(elder_id__in=elders)}
     lines = []
     for elder_id, mode, stop in meals:
@@ -170,7 +174,7 @@ def runs_for(actor: Any, day: dt.date) -> QuerySet[DeliveryRun]:
     from tongzhou.accounts.roles import Role
 
     if actor.role == Role.CANTEEN_MANAGER:
-        return runs.filter(canteen_id=scope.canteen_id)
+        return runs.filter(canteen_id=scope.canteen_id or 0)
     return runs.filter(courier=actor)
 
 
@@ -185,9 +189,9 @@ def run_stops(run: DeliveryRun) -> list[Booking]:
 
 def alerts_for(actor: Any, *, open_only: bool = True) -> QuerySet[WellnessAlert]:
     require_cap(actor, Cap.ALERT_CLOSE, "查看关爱提醒", "see wellness alerts")
-    alerts = WellnessAlert.objects.filter(scope_for(actor).region_q("village__path")).select_related(
-        "elder", "village", "booking__canteen", "raised_by"
-    )
+    alerts = WellnessAlert.objects.filter(
+        scope_for(actor).region_q("village__path")
+    ).select_related("elder", "village", "booking__canteen", "raised_by")
     return alerts.filter(closed_at__isnull=True) if open_only else alerts
 
 
@@ -227,19 +231,38 @@ def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[Upcomin
         for session in ("breakfast", "lunch", "dinner"):
             row = rows.get((day, session))
             if row is not None:
-                meals.append(UpcomingMeal(day, session, row.canteen, row.mode, row.status,
-                                          row.plan_id is not None,
-                                          now >= cutoff_for(row.canteen, day)))  # fmt: skip
+                meals.append(
+                    UpcomingMeal(
+                        day,
+                        session,
+                        row.canteen,
+                        row.mode,
+                        row.status,
+                        row.plan_id is not None,
+                        now >= cutoff_for(row.canteen, day),
+                    )
+                )
                 continue
             for plan in plans:
-                runs = (plan.session == session and plan.starts_on <= day
-                        and (plan.ends_on is None or day <= plan.ends_on)
-                        and str(day.isoweekday()) in plan.weekdays)  # fmt: skip
+                runs = (
+                    plan.session == session
+                    and plan.starts_on <= day
+                    and (plan.ends_on is None or day <= plan.ends_on)
+                    and str(day.isoweekday()) in plan.weekdays
+                )
                 paused = any(p.starts_on <= day <= p.ends_on for p in plan.pauses.all())
                 if runs:
-                    meals.append(UpcomingMeal(day, session, plan.canteen, plan.mode,
-                                              "paused" if paused else BookingStatus.BOOKED, True,
-                                              now >= cutoff_for(plan.canteen, day)))  # fmt: skip
+                    meals.append(
+                        UpcomingMeal(
+                            day,
+                            session,
+                            plan.canteen,
+                            plan.mode,
+                            "paused" if paused else BookingStatus.BOOKED,
+                            True,
+                            now >= cutoff_for(plan.canteen, day),
+                        )
+                    )
     return meals
 
 

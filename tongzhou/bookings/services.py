@@ -51,7 +51,9 @@ def _conflict(code: str, zh: str, en: str, **details: Any) -> DomainError:
 
 def cutoff_for(canteen: Canteen, day: dt.date) -> dt.datetime:
     """The last moment a meal on `day` at `canteen` can be booked, cancelled or paused."""
-    naive = dt.datetime.combine(day - dt.timedelta(days=canteen.booking_lead_days), canteen.booking_cutoff)
+    naive = dt.datetime.combine(
+        day - dt.timedelta(days=canteen.booking_lead_days), canteen.booking_cutoff
+    )
     return timezone.make_aware(naive)
 
 
@@ -132,7 +134,9 @@ def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainErro
     policy = policy_in_force(district_code=facts.district_code, day=day).policy
     if facts.categories & set(policy.delivery_categories):
         return None
-    alone = elder.living_arrangement == LivingArrangement.ALONE or "living_alone" in facts.categories
+    alone = (
+        elder.living_arrangement == LivingArrangement.ALONE or "living_alone" in facts.categories
+    )
     min_age = policy.delivery_min_age_alone
     if alone and min_age is not None and age_on(elder.birth_date, day) >= min_age:
         return None
@@ -145,7 +149,9 @@ def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainErro
 
 def _check_bookable(elder: Elder, canteen: Canteen, day: dt.date, session: str, mode: str) -> None:
     if elder.status != ElderStatus.ACTIVE:
-        raise _conflict("elder_inactive", "该老人已不在册，不能预订。", "This elder is no longer active.")
+        raise _conflict(
+            "elder_inactive", "该老人已不在册，不能预订。", "This elder is no longer active."
+        )
     if canteen.status != CanteenStatus.OPEN:
         raise _conflict("canteen_not_open", "该食堂目前未营业。", "This canteen is not open.")
     if mode not in BookingMode.values:
@@ -187,8 +193,13 @@ def booking_create(
     booking.status, booking.cancelled_at = BookingStatus.BOOKED, None
     booking.booked_by = actor_label(actor)
     booking.save()
-    _audit(actor, "booking.create", booking, elder,
-           {"canteen": canteen.code, "date": day.isoformat(), "session": session, "mode": mode})  # fmt: skip
+    _audit(
+        actor,
+        "booking.create",
+        booking,
+        elder,
+        {"canteen": canteen.code, "date": day.isoformat(), "session": session, "mode": mode},
+    )
     return booking
 
 
@@ -196,9 +207,11 @@ def booking_create(
 def booking_cancel(*, actor: Any, elder: Elder, day: dt.date, session: str) -> Booking:
     """Cancel one meal, whether booked on its own or as a day of a standing booking."""
     Elder.objects.select_for_update().filter(pk=elder.pk).first()
-    booking = Booking.objects.select_related("canteen").filter(
-        elder=elder, date=day, session=session
-    ).first()
+    booking = (
+        Booking.objects.select_related("canteen")
+        .filter(elder=elder, date=day, session=session)
+        .first()
+    )
     plan = plan_runs_on(elder.pk, day, session) if booking is None else None
     if (booking is None or booking.status != BookingStatus.BOOKED) and plan is None:
         raise NotFound("预订", "booking")
@@ -207,8 +220,15 @@ def booking_cancel(*, actor: Any, elder: Elder, day: dt.date, session: str) -> B
     _require_open(canteen, day)
     if booking is None:
         assert plan is not None
-        booking = Booking(elder=elder, date=day, session=session, canteen=canteen,
-                          mode=plan.mode, plan=plan, booked_by=plan.booked_by)  # fmt: skip
+        booking = Booking(
+            elder=elder,
+            date=day,
+            session=session,
+            canteen=canteen,
+            mode=plan.mode,
+            plan=plan,
+            booked_by=plan.booked_by,
+        )
     booking.status, booking.cancelled_at = BookingStatus.CANCELLED, clock.now()
     booking.save()
     _audit(actor, "booking.cancel", booking, elder, {"date": day.isoformat(), "session": session})
@@ -242,7 +262,9 @@ def plan_create(
     _check_bookable(elder, canteen, starts_on, session, mode)
     _require_open(canteen, starts_on)
     if ends_on is not None and ends_on < starts_on:
-        raise ValidationFailed("range_invalid", "结束日期早于开始日期。", "The end is before the start.")
+        raise ValidationFailed(
+            "range_invalid", "结束日期早于开始日期。", "The end is before the start."
+        )
     Elder.objects.select_for_update().filter(pk=elder.pk).first()
     overlapping = BookingPlan.objects.filter(elder=elder, session=session).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on)
@@ -256,12 +278,28 @@ def plan_create(
             "This elder already has a standing booking for that meal; end it first.",
         )
     plan = BookingPlan.objects.create(
-        elder=elder, canteen=canteen, session=session, mode=mode, weekdays=_weekdays(weekdays),
-        starts_on=starts_on, ends_on=ends_on, booked_by=actor_label(actor),
-    )  # fmt: skip
-    _audit(actor, "booking.plan_create", plan, elder,
-           {"canteen": canteen.code, "session": session, "weekdays": plan.weekdays,
-            "from": starts_on.isoformat(), "until": ends_on.isoformat() if ends_on else None})  # fmt: skip
+        elder=elder,
+        canteen=canteen,
+        session=session,
+        mode=mode,
+        weekdays=_weekdays(weekdays),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        booked_by=actor_label(actor),
+    )
+    _audit(
+        actor,
+        "booking.plan_create",
+        plan,
+        elder,
+        {
+            "canteen": canteen.code,
+            "session": session,
+            "weekdays": plan.weekdays,
+            "from": starts_on.isoformat(),
+            "until": ends_on.isoformat() if ends_on else None,
+        },
+    )
     return plan
 
 
@@ -285,13 +323,20 @@ def plan_pause(
     """Skip days (a hospital stay); the plan runs again by itself after `ends_on`."""
     plan = _plan_locked(actor, plan_id)
     if ends_on < starts_on:
-        raise ValidationFailed("range_invalid", "结束日期早于开始日期。", "The end is before the start.")
+        raise ValidationFailed(
+            "range_invalid", "结束日期早于开始日期。", "The end is before the start."
+        )
     _require_open(plan.canteen, starts_on)
     pause = BookingPause.objects.create(
         plan=plan, starts_on=starts_on, ends_on=ends_on, reason=reason.strip()[:120]
     )
-    _audit(actor, "booking.plan_pause", plan, plan.elder,
-           {"from": starts_on.isoformat(), "until": ends_on.isoformat(), "reason": pause.reason})  # fmt: skip
+    _audit(
+        actor,
+        "booking.plan_pause",
+        plan,
+        plan.elder,
+        {"from": starts_on.isoformat(), "until": ends_on.isoformat(), "reason": pause.reason},
+    )
     return pause
 
 
@@ -327,15 +372,22 @@ def profile_save(
 
     unknown = set(diets) - set(Diet.values)
     if unknown:
-        raise ValidationFailed("diet_invalid", "饮食类别不正确。", f"Unknown diets: {sorted(unknown)}.")
+        raise ValidationFailed(
+            "diet_invalid", "饮食类别不正确。", f"Unknown diets: {sorted(unknown)}."
+        )
     profile, _created = MealProfile.objects.get_or_create(elder=elder)
     profile.diets = sorted(set(diets))
     profile.allergies = allergies.strip()[:120]
     profile.home_lon, profile.home_lat = home if home else (None, None)
     profile.door_note = door_note.strip()[:120]
     profile.save()
-    _audit(actor, "booking.profile_save", profile, elder,
-           {"diets": profile.diets, "allergies": profile.allergies, "home_set": home is not None})  # fmt: skip
+    _audit(
+        actor,
+        "booking.profile_save",
+        profile,
+        elder,
+        {"diets": profile.diets, "allergies": profile.allergies, "home_set": home is not None},
+    )
     return profile
 
 
@@ -352,8 +404,15 @@ def materialise(canteen: Canteen, day: dt.date, session: str) -> int:
     """Once the cut-off has passed, a standing booking's day becomes a row of its own (for
     the route and the proof). Idempotent: rows already there are kept."""
     rows = [
-        Booking(elder_id=elder_id, canteen=canteen, date=day, session=session, mode=plan.mode,
-                plan=plan, booked_by=plan.booked_by)  # fmt: skip
+        Booking(
+            elder_id=elder_id,
+            canteen=canteen,
+            date=day,
+            session=session,
+            mode=plan.mode,
+            plan=plan,
+            booked_by=plan.booked_by,
+        )
         for elder_id, plan in occurrences(canteen, day, session)
     ]
     Booking.objects.bulk_create(rows, ignore_conflicts=True)
@@ -385,9 +444,11 @@ def delivery_plan(
         )
     courier_ids = sorted({c.pk for c in couriers})
     valid = User.objects.filter(
-        pk__in=courier_ids, canteen=canteen, is_active=True,
+        pk__in=courier_ids,
+        canteen=canteen,
+        is_active=True,
         role__in=[Role.DELIVERY_VOLUNTEER, Role.CANTEEN_MANAGER],
-    ).order_by("pk")  # fmt: skip
+    ).order_by("pk")
     if not courier_ids or len(valid) != len(courier_ids):
         raise ValidationFailed(
             "courier_invalid",
@@ -418,9 +479,12 @@ def delivery_plan(
         stops = [orders[index] for index in share]
         order, length = routing.tour(depot, [_home(stop) for stop in stops])
         run, _created = DeliveryRun.objects.update_or_create(
-            canteen=canteen, date=day, session=session, courier=courier,
+            canteen=canteen,
+            date=day,
+            session=session,
+            courier=courier,
             defaults={"distance_m": length, "computed_at": clock.now()},
-        )  # fmt: skip
+        )
         for position, index in enumerate(order, start=1):
             stops[index].run, stops[index].stop_order = run, position
         Booking.objects.bulk_update(stops, ["run", "stop_order"])
@@ -429,11 +493,15 @@ def delivery_plan(
         actor=actor,
         action="delivery.plan",
         target=canteen,
-        after={"date": day.isoformat(), "session": session, "orders": len(orders),
-               "couriers": [run.courier_id for run in runs]},
+        after={
+            "date": day.isoformat(),
+            "session": session,
+            "orders": len(orders),
+            "couriers": [run.courier_id for run in runs],
+        },
         scope_path=canteen.village.path,
         canteen_id=canteen.pk,
-    )  # fmt: skip
+    )
     return runs
 
 
@@ -469,7 +537,9 @@ def delivery_done(*, actor: Any, booking_id: int, photo: bytes | None = None) ->
 
     booking = _stop_locked(actor, booking_id)
     if photo is not None and len(photo) > MAX_PHOTO_BYTES:
-        raise ValidationFailed("photo_too_large", "照片不能超过2MB。", "The photo must be under 2 MB.")
+        raise ValidationFailed(
+            "photo_too_large", "照片不能超过2MB。", "The photo must be under 2 MB."
+        )
     booking.status = BookingStatus.DELIVERED
     booking.delivered_at, booking.delivered_by = clock.now(), actor
     booking.proof_photo_encrypted = crypto.encrypt_bytes(photo) if photo else None
@@ -479,11 +549,14 @@ def delivery_done(*, actor: Any, booking_id: int, photo: bytes | None = None) ->
         actor=actor,
         action="delivery.done",
         target=booking,
-        after={"photo": photo is not None, "receipt_no": booking.meal.receipt_no if booking.meal else None,
-               "charge_error": charge_error},
+        after={
+            "photo": photo is not None,
+            "receipt_no": booking.meal.receipt_no if booking.meal else None,
+            "charge_error": charge_error,
+        },
         scope_path=booking.elder.residence.path,
         canteen_id=booking.canteen_id,
-    )  # fmt: skip
+    )
     return booking
 
 

@@ -45,7 +45,9 @@ def _date(value: str | None, default: dt.date | None = None) -> dt.date:
     except ValueError:
         if default is not None:
             return default
-        raise ValidationFailed("date_invalid", "日期格式不正确。", "The date is not valid.") from None
+        raise ValidationFailed(
+            "date_invalid", "日期格式不正确。", "The date is not valid."
+        ) from None
 
 
 def _session(value: str | None) -> str:
@@ -59,7 +61,9 @@ def _done(request: HttpRequest, work: Any, ok_zh: str, ok_en: str) -> None:
     except DomainError as refused:
         messages.error(request, refused.message())
     else:
-        messages.success(request, ok_en if (request.LANGUAGE_CODE or "").startswith("en") else ok_zh)
+        messages.success(
+            request, ok_en if (request.LANGUAGE_CODE or "").startswith("en") else ok_zh
+        )
 
 
 def _elder_in_scope(request: HttpRequest, elder_id: int) -> Elder:
@@ -100,40 +104,77 @@ def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
         canteen = Canteen.objects.filter(pk=form.get("canteen") or 0).first()
         try:
             if action == "book" and canteen:
-                _done(request, lambda: services.booking_create(
-                    actor=actor, elder=elder, canteen=canteen, day=_date(form.get("day")),
-                    session=_session(form.get("session")), mode=form.get("mode", "")),
-                    "已预订。", "Booked.")  # fmt: skip
+                _done(
+                    request,
+                    lambda: services.booking_create(
+                        actor=actor,
+                        elder=elder,
+                        canteen=canteen,
+                        day=_date(form.get("day")),
+                        session=_session(form.get("session")),
+                        mode=form.get("mode", ""),
+                    ),
+                    "已预订。",
+                    "Booked.",
+                )
             elif action == "cancel":
-                _done(request, lambda: services.booking_cancel(
-                    actor=actor, elder=elder, day=_date(form.get("day")),
-                    session=_session(form.get("session"))),
-                    "已取消这一餐。", "That meal is cancelled.")  # fmt: skip
+                _done(
+                    request,
+                    lambda: services.booking_cancel(
+                        actor=actor,
+                        elder=elder,
+                        day=_date(form.get("day")),
+                        session=_session(form.get("session")),
+                    ),
+                    "已取消这一餐。",
+                    "That meal is cancelled.",
+                )
             elif action == "plan" and canteen:
-                _done(request, lambda: services.plan_create(
-                    actor=actor, elder=elder, canteen=canteen,
-                    session=_session(form.get("session")), mode=form.get("mode", ""),
-                    weekdays="".join(form.getlist("weekdays")),
-                    starts_on=_date(form.get("starts_on")),
-                    ends_on=_date(form.get("ends_on")) if form.get("ends_on") else None),
-                    "长期预订已建立。", "Standing booking made.")  # fmt: skip
+                _done(
+                    request,
+                    lambda: services.plan_create(
+                        actor=actor,
+                        elder=elder,
+                        canteen=canteen,
+                        session=_session(form.get("session")),
+                        mode=form.get("mode", ""),
+                        weekdays="".join(form.getlist("weekdays")),
+                        starts_on=_date(form.get("starts_on")),
+                        ends_on=_date(form.get("ends_on")) if form.get("ends_on") else None,
+                    ),
+                    "长期预订已建立。",
+                    "Standing booking made.",
+                )
             elif action == "pause":
-                _done(request, lambda: services.plan_pause(
-                    actor=actor, plan_id=int(form.get("plan", 0)),
-                    starts_on=_date(form.get("starts_on")), ends_on=_date(form.get("ends_on")),
-                    reason=form.get("reason", "")),
-                    "已暂停，到期自动恢复。", "Paused; it resumes by itself.")  # fmt: skip
+                _done(
+                    request,
+                    lambda: services.plan_pause(
+                        actor=actor,
+                        plan_id=int(form.get("plan", 0)),
+                        starts_on=_date(form.get("starts_on")),
+                        ends_on=_date(form.get("ends_on")),
+                        reason=form.get("reason", ""),
+                    ),
+                    "已暂停，到期自动恢复。",
+                    "Paused; it resumes by itself.",
+                )
             elif action == "end":
-                _done(request, lambda: services.plan_end(
-                    actor=actor, plan_id=int(form.get("plan", 0)),
-                    last_day=_date(form.get("last_day"))),
-                    "长期预订已结束。", "Standing booking ended.")  # fmt: skip
+                _done(
+                    request,
+                    lambda: services.plan_end(
+                        actor=actor,
+                        plan_id=int(form.get("plan", 0)),
+                        last_day=_date(form.get("last_day")),
+                    ),
+                    "长期预订已结束。",
+                    "Standing booking ended.",
+                )
         except DomainError as refused:
             messages.error(request, refused.message())
         return redirect("bookings:elder", elder_id=elder.pk)
     today = clock.today()
-    plans = BookingPlan.objects.filter(elder=elder).select_related("canteen").prefetch_related(
-        "pauses"
+    plans = (
+        BookingPlan.objects.filter(elder=elder).select_related("canteen").prefetch_related("pauses")
     )
     return render(
         request,
@@ -163,8 +204,9 @@ def kitchen(request: HttpRequest, canteen_id: int) -> HttpResponse:
     except DomainError:
         raise Http404 from None
     template = "bookings/labels.html" if request.GET.get("labels") else "bookings/kitchen.html"
-    return render(request, template, {"sheet": sheet, "sessions": SESSION_CHOICES,
-                                      "diets": Diet.choices})  # fmt: skip
+    return render(
+        request, template, {"sheet": sheet, "sessions": SESSION_CHOICES, "diets": Diet.choices}
+    )
 
 
 @login_required
@@ -176,17 +218,23 @@ def delivery(request: HttpRequest) -> HttpResponse:
     session = _session(request.GET.get("session"))
     runs = [(run, run_stops(run)) for run in runs_for(request.user, day).filter(session=session)]
     couriers = None
-    if has_cap(request.user, Cap.DELIVERY_PLAN) and request.user.canteen_id:
+    if has_cap(request.user, Cap.DELIVERY_PLAN) and getattr(request.user, "canteen_id", None):
         couriers = User.objects.filter(
-            canteen_id=request.user.canteen_id, is_active=True,
+            canteen_id=getattr(request.user, "canteen_id", None),
+            is_active=True,
             role__in=[Role.DELIVERY_VOLUNTEER, Role.CANTEEN_MANAGER],
-        ).order_by("username")  # fmt: skip
+        ).order_by("username")
     return render(
         request,
         "bookings/delivery.html",
-        {"runs": runs, "day": day, "session": session, "sessions": SESSION_CHOICES,
-         "couriers": couriers},
-    )  # fmt: skip
+        {
+            "runs": runs,
+            "day": day,
+            "session": session,
+            "sessions": SESSION_CHOICES,
+            "couriers": couriers,
+        },
+    )
 
 
 @login_required
@@ -196,14 +244,23 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
     session = _session(request.POST.get("session"))
     try:
         canteen = require_canteen_in_scope(
-            request.user, request.user.canteen_id or 0, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries"
+            request.user,
+            getattr(request.user, "canteen_id", None) or 0,
+            Cap.DELIVERY_PLAN,
+            "安排送餐",
+            "plan deliveries",
         )
     except DomainError:
         raise Http404 from None
     couriers = list(User.objects.filter(pk__in=request.POST.getlist("couriers")))
-    _done(request, lambda: services.delivery_plan(
-        actor=request.user, canteen=canteen, day=day, session=session, couriers=couriers),
-        "路线已计算。", "Routes computed.")  # fmt: skip
+    _done(
+        request,
+        lambda: services.delivery_plan(
+            actor=request.user, canteen=canteen, day=day, session=session, couriers=couriers
+        ),
+        "路线已计算。",
+        "Routes computed.",
+    )
     return redirect(f"/delivery/?date={day}&session={session}")
 
 
@@ -211,16 +268,23 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
     if request.POST.get("outcome") == "no_answer":
-        _done(request, lambda: services.delivery_no_answer(
-            actor=request.user, booking_id=booking_id, note=request.POST.get("note", "")),
+        _done(
+            request,
+            lambda: services.delivery_no_answer(
+                actor=request.user, booking_id=booking_id, note=request.POST.get("note", "")
+            ),
             "已记录无人应答，已通知社区工作人员。",
-            "Recorded; the community worker has been alerted.")  # fmt: skip
+            "Recorded; the community worker has been alerted.",
+        )
     else:
         upload = request.FILES.get("photo")
         photo = upload.read() if upload else None
-        _done(request, lambda: services.delivery_done(
-            actor=request.user, booking_id=booking_id, photo=photo),
-            "已送达。", "Delivered.")  # fmt: skip
+        _done(
+            request,
+            lambda: services.delivery_done(actor=request.user, booking_id=booking_id, photo=photo),
+            "已送达。",
+            "Delivered.",
+        )
     return redirect(request.POST.get("next") or "/delivery/")
 
 
@@ -229,16 +293,26 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if not has_cap(request.user, Cap.ALERT_CLOSE):
         raise Http404
     if request.method == "POST":
-        _done(request, lambda: services.alert_close(
-            actor=request.user, alert_id=int(request.POST.get("alert", 0)),
-            outcome=request.POST.get("outcome", ""), note=request.POST.get("note", "")),
-            "已处理。", "Closed.")  # fmt: skip
+        _done(
+            request,
+            lambda: services.alert_close(
+                actor=request.user,
+                alert_id=int(request.POST.get("alert", 0)),
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", ""),
+            ),
+            "已处理。",
+            "Closed.",
+        )
         return redirect("bookings:alerts")
     open_alerts = alerts_for(request.user)
     closed = alerts_for(request.user, open_only=False).filter(closed_at__isnull=False)
     return render(
         request,
         "bookings/alerts.html",
-        {"open": open_alerts, "closed": closed.order_by("-closed_at")[:20],
-         "outcomes": AlertOutcome.choices},
-    )  # fmt: skip
+        {
+            "open": open_alerts,
+            "closed": closed.order_by("-closed_at")[:20],
+            "outcomes": AlertOutcome.choices,
+        },
+    )

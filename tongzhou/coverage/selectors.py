@@ -95,9 +95,7 @@ def coverage_report(*, actor: Any, day: dt.date) -> CoverageReport:
         .select_related("island", "parent__parent")
         .order_by("code")
     )
-    canteens = list(
-        Canteen.objects.filter(status=CanteenStatus.OPEN).select_related("island")
-    )
+    canteens = list(Canteen.objects.filter(status=CanteenStatus.OPEN).select_related("island"))
     since = day - dt.timedelta(days=DELIVERY_DAYS - 1)
     delivered = dict(
         Booking.objects.filter(status=BookingStatus.DELIVERED, date__range=(since, day))

@@ -37,10 +37,10 @@ from tongzhou.core.masking import mask_id_number, mask_phone
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
-from tongzhou.identity import offline
 from tongzhou.elders.services import elders_bulk_load, id_number_hash, phone_hash
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.services import zhoushan_counts, zhoushan_load
+from tongzhou.identity import offline
 from tongzhou.identity.models import Card
 from tongzhou.identity.services import card_hash, mask_card
 from tongzhou.ledger.models import Account, AccountKind

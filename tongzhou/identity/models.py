@@ -58,7 +58,9 @@ class QrIdentity(models.Model):
     key_version = models.PositiveIntegerField(_("key version"), default=1)
     printed_version = models.PositiveIntegerField(_("printed card version"), default=0)
     printed_active = models.BooleanField(_("printed card in use"), default=False)
-    printed_verifier = models.CharField(_("printed card offline verifier"), max_length=32, blank=True)
+    printed_verifier = models.CharField(
+        _("printed card offline verifier"), max_length=32, blank=True
+    )
 
     class Meta:
         verbose_name = _("QR identity")

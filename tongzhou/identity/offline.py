@@ -82,9 +82,11 @@ def offline_pack(terminal: Terminal) -> dict[str, Any]:
         for e in elders
     ]
     verifiers: dict[str, int] = {}
-    for elder_id, value in Card.objects.filter(
-        elder_id__in=ids, status=CardStatus.ACTIVE
-    ).exclude(offline_verifier="").values_list("elder_id", "offline_verifier"):
+    for elder_id, value in (
+        Card.objects.filter(elder_id__in=ids, status=CardStatus.ACTIVE)
+        .exclude(offline_verifier="")
+        .values_list("elder_id", "offline_verifier")
+    ):
         verifiers[value] = index[elder_id]
     day = qr.day_of(qr.step_at(now.timestamp()))
     rotating: dict[str, dict[str, Any]] = {}

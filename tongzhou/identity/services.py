@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import hashlib
 import hmac
 import re
@@ -271,7 +270,9 @@ class Resolved:
     qr_step: int | None = None  # set for rotating codes: each is accepted once
 
 
-def resolve_credential(raw: str, *, terminal: Any = None, at: dt.datetime | None = None) -> Resolved:
+def resolve_credential(
+    raw: str, *, terminal: Any = None, at: dt.datetime | None = None
+) -> Resolved:
     """One resolver for every way an elder is recognised (card, QR code, confirmed face);
     each resolves to exactly one elder or refuses with a stable code. `at` is when the code
     was shown, for a sale a counter recorded while offline."""

@@ -19,7 +19,7 @@ from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.core.money import yuan
 from tongzhou.meals import services
-from tongzhou.meals.models import Dish, Meal, Menu, MenuItem
+from tongzhou.meals.models import Dish, Meal, Menu, MenuItem, OfflineSale
 from tongzhou.meals.selectors import dishes_visible_to, meals_visible_to, menus_visible_to
 
 
@@ -243,3 +243,28 @@ class MenuAdmin(MenuScopedAdmin):
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Menu]:
         return menus_visible_to(request.user).select_related("canteen")
+
+
+@admin.register(OfflineSale)
+class OfflineSaleAdmin(ScopedAdmin):
+    """What the server resolved for sales counters made offline: the canteen sees its own,
+    the bureau its area; each row shows the outcome and, for a review, why."""
+
+    view_cap = Cap.MEAL_VIEW
+    list_display = (
+        "device_time",
+        "terminal",
+        "receipt_no",
+        "outcome",
+        "reason",
+        "meal",
+        "synced_at",
+    )
+    list_filter = ("outcome", "business_date")
+    search_fields = ("receipt_no", "client_id")
+    readonly_fields = [f.name for f in OfflineSale._meta.fields]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[OfflineSale]:
+        return OfflineSale.objects.filter(
+            scope_for(request.user).canteen_q("terminal__canteen__")
+        ).select_related("terminal", "meal")

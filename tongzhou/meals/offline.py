@@ -89,7 +89,9 @@ def answer(row: OfflineSale) -> dict[str, Any]:
         "outcome": row.outcome,
         "reason_code": row.reason_code,
         "reason": row.reason,
-        "meal_receipt_no": meal.receipt_no if meal and meal.status == MealStatus.COMPLETED else None,
+        "meal_receipt_no": meal.receipt_no
+        if meal and meal.status == MealStatus.COMPLETED
+        else None,
         "total_fen": meal.total_fen if meal else None,
         "own_fen": meal.own_fen if meal else None,
         "subsidy_fen": meal.subsidy_fen if meal else None,
@@ -115,8 +117,13 @@ def _sync_one(terminal: Terminal, sale: OfflineSaleIn) -> dict[str, Any]:
     raise RuntimeError("offline sale could not be recorded")
 
 
-def _record(terminal: Terminal, sale: OfflineSaleIn, outcome: str, meal: Meal | None,
-            refusal: DomainError | None = None) -> OfflineSale:  # fmt: skip
+def _record(
+    terminal: Terminal,
+    sale: OfflineSaleIn,
+    outcome: str,
+    meal: Meal | None,
+    refusal: DomainError | None = None,
+) -> OfflineSale:
     row = OfflineSale.objects.create(
         terminal=terminal,
         client_id=sale.client_id,
@@ -136,11 +143,14 @@ def _record(terminal: Terminal, sale: OfflineSaleIn, outcome: str, meal: Meal | 
         actor_label=f"terminal:{terminal.key_id}",
         action="meal.offline_sync",
         target=row,
-        after={"outcome": outcome, "reason": row.reason_code,
-               "meal": meal.receipt_no if meal else None},
+        after={
+            "outcome": outcome,
+            "reason": row.reason_code,
+            "meal": meal.receipt_no if meal else None,
+        },
         canteen_id=terminal.canteen_id,
         scope_path=terminal.canteen.village.path,
-    )  # fmt: skip
+    )
     return row
 
 
@@ -155,16 +165,34 @@ def _post_new(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:
         return _record(terminal, sale, OfflineOutcome.POSTED, posted)
     now = clock.now()
     if sale.device_time > now + CLOCK_TOLERANCE:
-        return _record(terminal, sale, OfflineOutcome.REVIEW, None, _review(
-            "device_clock_ahead", "收银机时间晚于服务器时间，请核对。",
-            "The counter's clock is ahead of the server's."))  # fmt: skip
+        return _record(
+            terminal,
+            sale,
+            OfflineOutcome.REVIEW,
+            None,
+            _review(
+                "device_clock_ahead",
+                "收银机时间晚于服务器时间，请核对。",
+                "The counter's clock is ahead of the server's.",
+            ),
+        )
     if sale.device_time < now - MAX_AGE:
-        return _record(terminal, sale, OfflineOutcome.REVIEW, None, _review(
-            "offline_sale_too_old", "离线交易超过7天才上传，请人工核对。",
-            "This offline sale is more than 7 days old."))  # fmt: skip
+        return _record(
+            terminal,
+            sale,
+            OfflineOutcome.REVIEW,
+            None,
+            _review(
+                "offline_sale_too_old",
+                "离线交易超过7天才上传，请人工核对。",
+                "This offline sale is more than 7 days old.",
+            ),
+        )
     try:
         with transaction.atomic():
-            meal, _receipt = _checkout(terminal, sale.request(full_price=False), at=sale.device_time)
+            meal, _receipt = _checkout(
+                terminal, sale.request(full_price=False), at=sale.device_time
+            )
         return _record(terminal, sale, OfflineOutcome.POSTED, meal)
     except DomainError as refusal:
         if refusal.code != "subsidy_already_used":
@@ -191,7 +219,9 @@ def _subsidy_conflict(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:
     if claim is not None and holder is not None and _rank(holder) > ours:
         _displace(holder, claim.meal)
         with transaction.atomic():
-            meal, _receipt = _checkout(terminal, sale.request(full_price=False), at=sale.device_time)
+            meal, _receipt = _checkout(
+                terminal, sale.request(full_price=False), at=sale.device_time
+            )
         return _record(terminal, sale, OfflineOutcome.POSTED, meal)
     # The subsidy stays where it is (an online sale, or an earlier offline one): full price.
     try:
@@ -199,8 +229,11 @@ def _subsidy_conflict(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:
             meal, _receipt = _checkout(terminal, sale.request(full_price=True), at=sale.device_time)
     except DomainError as refusal:
         return _record(terminal, sale, OfflineOutcome.REVIEW, None, refusal)
-    note = _review("subsidy_used_elsewhere", "同一餐次的补贴已在别处先行使用，本笔按原价结算。",
-                   "The subsidy for this meal was used first elsewhere; charged at full price.")  # fmt: skip
+    note = _review(
+        "subsidy_used_elsewhere",
+        "同一餐次的补贴已在别处先行使用，本笔按原价结算。",
+        "The subsidy for this meal was used first elsewhere; charged at full price.",
+    )
     return _record(terminal, sale, OfflineOutcome.FULL_PRICE, meal, note)
 
 
@@ -210,8 +243,11 @@ def _displace(holder: OfflineSale, meal: Meal) -> None:
     meal = Meal.objects.select_for_update().select_related("canteen__village").get(pk=meal.pk)
     _reverse_meal(meal, kind=JournalKind.VOID, status=MealStatus.VOIDED)
     later = _sale_in(holder)
-    reason = _review("subsidy_to_earlier_sale", "同一餐次另一笔更早的离线交易享受补贴，本笔改按原价结算。",
-                     "An earlier offline sale of this meal keeps the subsidy; this one is at full price.")  # fmt: skip
+    reason = _review(
+        "subsidy_to_earlier_sale",
+        "同一餐次另一笔更早的离线交易享受补贴，本笔改按原价结算。",
+        "An earlier offline sale of this meal keeps the subsidy; this one is at full price.",
+    )
     try:
         with transaction.atomic():
             again, _receipt = _checkout(
@@ -221,7 +257,7 @@ def _displace(holder: OfflineSale, meal: Meal) -> None:
                 ),
                 resolved=Resolved(meal.elder, "repriced"),
                 at=later.device_time,
-            )  # fmt: skip
+            )
         holder.meal, holder.outcome = again, OfflineOutcome.REPRICED
     except DomainError as refusal:
         holder.outcome, reason = OfflineOutcome.REVIEW, refusal

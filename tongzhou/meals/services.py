@@ -634,7 +634,9 @@ def delivered_meal_charge(booking: Any) -> tuple[Meal | None, str]:
     terminal = _service_terminal(canteen, DELIVERY_TERMINAL)
     try:
         with transaction.atomic():
-            meal, _receipt = _checkout(terminal, request, resolved=Resolved(booking.elder, "booking"))
+            meal, _receipt = _checkout(
+                terminal, request, resolved=Resolved(booking.elder, "booking")
+            )
     except DomainError as refusal:
         return None, refusal.code
     return meal, ""

@@ -12,11 +12,11 @@ from tongzhou.bookings.services import booking_cancel, booking_create
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
-from tongzhou.meals.models import SESSION_CHOICES
 from tongzhou.core.masking import mask_name
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
 from tongzhou.identity.services import qr_current_code, qr_identity_for
+from tongzhou.meals.models import SESSION_CHOICES
 from tongzhou.portal.models import AccessGrant
 from tongzhou.portal.selectors import elder_page
 from tongzhou.portal.services import code_for_family, sign_in
@@ -116,8 +116,14 @@ def book(request: HttpRequest) -> HttpResponse:
             canteen = Canteen.objects.filter(pk=form.get("canteen") or 0).first()
             if canteen is None:
                 raise ValidationFailed("canteen_required", "请选择食堂。", "Choose a canteen.")
-            booking_create(actor=grant, elder=grant.elder, canteen=canteen, day=day,
-                           session=session, mode=form.get("mode", "eat_in"))  # fmt: skip
+            booking_create(
+                actor=grant,
+                elder=grant.elder,
+                canteen=canteen,
+                day=day,
+                session=session,
+                mode=form.get("mode", "eat_in"),
+            )
             text = _("Booked.")
         message = {"level": "ok", "text": str(text)}
     except ValueError:

@@ -36,6 +36,11 @@ def canteen(make_canteen: Callable[..., Canteen], superuser: Any, now: Any) -> C
     call_command("load_default_policy", stdout=StringIO())
     canteen = make_canteen(VILLAGE, delivers=True)
     for kind, start, end in (("lunch", 10, 13), ("dinner", 16, 18)):
-        meal_session_set(actor=superuser, canteen=canteen, kind=kind,
-                         starts_at=dt.time(start), ends_at=dt.time(end))  # fmt: skip
+        meal_session_set(
+            actor=superuser,
+            canteen=canteen,
+            kind=kind,
+            starts_at=dt.time(start),
+            ends_at=dt.time(end),
+        )
     return canteen

@@ -85,8 +85,14 @@ def test_a_worker_cannot_book_for_an_elder_of_another_village(
     elder = make_elder(VILLAGE)
     stranger = make_user(Role.VILLAGE_WORKER, region="330902002002")
     with pytest.raises(NotFound):
-        services.booking_create(actor=stranger, elder=elder, canteen=canteen,
-                                day=dt.date(2026, 3, 12), session="lunch", mode="eat_in")  # fmt: skip
+        services.booking_create(
+            actor=stranger,
+            elder=elder,
+            canteen=canteen,
+            day=dt.date(2026, 3, 12),
+            session="lunch",
+            mode="eat_in",
+        )
     assert not Booking.objects.exists()
 
 
@@ -96,15 +102,25 @@ def test_a_standing_booking_pauses_over_month_end_and_resumes_by_itself(
     elder = make_elder(VILLAGE)
     now(at(2026, 3, 25, 23, 50))
     plan = services.plan_create(
-        actor=worker, elder=elder, canteen=canteen, session="lunch", mode="eat_in",
-        weekdays="12345", starts_on=dt.date(2026, 3, 27),
-    )  # fmt: skip
+        actor=worker,
+        elder=elder,
+        canteen=canteen,
+        session="lunch",
+        mode="eat_in",
+        weekdays="12345",
+        starts_on=dt.date(2026, 3, 27),
+    )
     # Friday 27 March and Monday 30 March; Saturday is not a plan day.
     assert lunches(canteen, superuser, dt.date(2026, 3, 27)) == 1
     assert lunches(canteen, superuser, dt.date(2026, 3, 28)) == 0
     # Hospital from Tuesday 31 March to Thursday 2 April.
-    services.plan_pause(actor=worker, plan_id=plan.pk, starts_on=dt.date(2026, 3, 31),
-                        ends_on=dt.date(2026, 4, 2), reason="住院")  # fmt: skip
+    services.plan_pause(
+        actor=worker,
+        plan_id=plan.pk,
+        starts_on=dt.date(2026, 3, 31),
+        ends_on=dt.date(2026, 4, 2),
+        reason="住院",
+    )
     counts = {
         day: lunches(canteen, superuser, dt.date(2026, 3, 30) + dt.timedelta(days=day))
         for day in range(5)
@@ -113,8 +129,12 @@ def test_a_standing_booking_pauses_over_month_end_and_resumes_by_itself(
     # Pausing a day whose cut-off passed (at midnight, 16:00 the day before has gone) fails.
     now(at(2026, 4, 3, 0, 0))
     with pytest.raises(DomainError) as late:
-        services.plan_pause(actor=worker, plan_id=plan.pk, starts_on=dt.date(2026, 4, 3),
-                            ends_on=dt.date(2026, 4, 3))  # fmt: skip
+        services.plan_pause(
+            actor=worker,
+            plan_id=plan.pk,
+            starts_on=dt.date(2026, 4, 3),
+            ends_on=dt.date(2026, 4, 3),
+        )
     assert late.value.code == "booking_closed"
     # A single day of the plan is cancelled as a row of its own; the plan stays.
     services.booking_cancel(actor=worker, elder=elder, day=dt.date(2026, 4, 6), session="lunch")
@@ -122,8 +142,14 @@ def test_a_standing_booking_pauses_over_month_end_and_resumes_by_itself(
     assert lunches(canteen, superuser, dt.date(2026, 4, 7)) == 1
     # A one-off booking on a plan day is refused: the plan already books it.
     with pytest.raises(DomainError) as twice:
-        services.booking_create(actor=worker, elder=elder, canteen=canteen,
-                                day=dt.date(2026, 4, 7), session="lunch", mode="eat_in")  # fmt: skip
+        services.booking_create(
+            actor=worker,
+            elder=elder,
+            canteen=canteen,
+            day=dt.date(2026, 4, 7),
+            session="lunch",
+            mode="eat_in",
+        )
     assert twice.value.code == "already_booked"
     services.plan_end(actor=worker, plan_id=plan.pk, last_day=dt.date(2026, 4, 30))
     assert lunches(canteen, superuser, dt.date(2026, 5, 1)) == 0  # a Friday, after the end
@@ -136,12 +162,23 @@ def test_the_kitchen_counts_by_diet_and_mode(
     day = dt.date(2026, 3, 12)
     diets = [[Diet.LOW_SALT, Diet.SOFT], [Diet.LOW_SALT], [], [Diet.HALAL]]
     for index, wanted in enumerate(diets):
-        elder = make_elder(VILLAGE, name=f"老人{index}", birth=dt.date(1940, 1, 1),
-                           living_arrangement=LivingArrangement.ALONE)  # fmt: skip
-        services.profile_save(actor=worker, elder=elder, diets=wanted,
-                              allergies="花生" if index == 2 else "")  # fmt: skip
-        services.booking_create(actor=worker, elder=elder, canteen=canteen, day=day,
-                                session="lunch", mode="delivery" if index % 2 else "eat_in")  # fmt: skip
+        elder = make_elder(
+            VILLAGE,
+            name=f"老人{index}",
+            birth=dt.date(1940, 1, 1),
+            living_arrangement=LivingArrangement.ALONE,
+        )
+        services.profile_save(
+            actor=worker, elder=elder, diets=wanted, allergies="花生" if index == 2 else ""
+        )
+        services.booking_create(
+            actor=worker,
+            elder=elder,
+            canteen=canteen,
+            day=day,
+            session="lunch",
+            mode="delivery" if index % 2 else "eat_in",
+        )
     sheet = kitchen_sheet(actor=superuser, canteen_id=canteen.pk, day=day, session="lunch")
     assert sheet.total == 4 and sheet.regular == 1 and sheet.allergies == 1
     assert sheet.by_mode == {"eat_in": 2, "delivery": 2}
@@ -154,11 +191,24 @@ def test_delivery_needs_a_qualifying_elder(
 ) -> None:
     young = make_elder(VILLAGE, birth=dt.date(1960, 1, 1))
     with pytest.raises(DomainError) as refused:
-        services.booking_create(actor=worker, elder=young, canteen=canteen,
-                                day=dt.date(2026, 3, 12), session="lunch", mode="delivery")  # fmt: skip
+        services.booking_create(
+            actor=worker,
+            elder=young,
+            canteen=canteen,
+            day=dt.date(2026, 3, 12),
+            session="lunch",
+            mode="delivery",
+        )
     assert refused.value.code == "delivery_not_eligible"
-    alone_85 = make_elder(VILLAGE, birth=dt.date(1940, 1, 1),
-                          living_arrangement=LivingArrangement.ALONE)  # fmt: skip
-    booking = services.booking_create(actor=worker, elder=alone_85, canteen=canteen,
-                                      day=dt.date(2026, 3, 12), session="lunch", mode="delivery")  # fmt: skip
+    alone_85 = make_elder(
+        VILLAGE, birth=dt.date(1940, 1, 1), living_arrangement=LivingArrangement.ALONE
+    )
+    booking = services.booking_create(
+        actor=worker,
+        elder=alone_85,
+        canteen=canteen,
+        day=dt.date(2026, 3, 12),
+        session="lunch",
+        mode="delivery",
+    )
     assert booking.status == BookingStatus.BOOKED

@@ -26,19 +26,34 @@ DAY = dt.date(2026, 3, 11)
 
 @pytest.fixture
 def orders(
-    canteen: Canteen, make_elder: Callable[..., Any], make_user: Callable[..., Any],
-    superuser: Any, now: Any,
-) -> list[Booking]:  # fmt: skip
+    canteen: Canteen,
+    make_elder: Callable[..., Any],
+    make_user: Callable[..., Any],
+    superuser: Any,
+    now: Any,
+) -> list[Booking]:
     worker = make_user(Role.VILLAGE_WORKER, region=VILLAGE)
     made = []
     for index in range(7):
-        elder = make_elder(VILLAGE, name=f"送餐{index}", birth=dt.date(1940, 1, 1),
-                           living_arrangement=LivingArrangement.ALONE)  # fmt: skip
+        elder = make_elder(
+            VILLAGE,
+            name=f"送餐{index}",
+            birth=dt.date(1940, 1, 1),
+            living_arrangement=LivingArrangement.ALONE,
+        )
         home = (canteen.lon + 0.004 * (index % 3), canteen.lat + 0.003 * (index // 3))
         services.profile_save(actor=worker, elder=elder, diets=[], home=home)
         purse_credit(elder=elder, amount_fen=5000, actor=superuser)
-        made.append(services.booking_create(actor=worker, elder=elder, canteen=canteen, day=DAY,
-                                            session="lunch", mode="delivery"))  # fmt: skip
+        made.append(
+            services.booking_create(
+                actor=worker,
+                elder=elder,
+                canteen=canteen,
+                day=DAY,
+                session="lunch",
+                mode="delivery",
+            )
+        )
     now(at(2026, 3, 11, 10, 30))
     return made
 
@@ -47,8 +62,9 @@ def test_routes_are_shared_and_ordered_by_the_solver(
     canteen: Canteen, orders: list[Booking], make_user: Callable[..., Any], superuser: Any
 ) -> None:
     couriers = [make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen) for _ in range(2)]
-    runs = services.delivery_plan(actor=superuser, canteen=canteen, day=DAY, session="lunch",
-                                  couriers=couriers)  # fmt: skip
+    runs = services.delivery_plan(
+        actor=superuser, canteen=canteen, day=DAY, session="lunch", couriers=couriers
+    )
     assert len(runs) == 2
     stops = [run_stops(run) for run in runs]
     assert sorted(len(share) for share in stops) == [3, 4]
@@ -62,28 +78,41 @@ def test_routes_are_shared_and_ordered_by_the_solver(
     # The courier sees only their own run.
     assert list(runs_for(couriers[0], DAY)) == [runs[0]]
     # Planning again gives the same routes.
-    again = services.delivery_plan(actor=superuser, canteen=canteen, day=DAY, session="lunch",
-                                   couriers=couriers)  # fmt: skip
+    again = services.delivery_plan(
+        actor=superuser, canteen=canteen, day=DAY, session="lunch", couriers=couriers
+    )
     assert [[b.pk for b in run_stops(run)] for run in again] == [[b.pk for b in s] for s in stops]
 
 
 def test_routes_wait_for_the_cut_off(
-    canteen: Canteen, orders: list[Booking], make_user: Callable[..., Any], superuser: Any,
+    canteen: Canteen,
+    orders: list[Booking],
+    make_user: Callable[..., Any],
+    superuser: Any,
     now: Any,
-) -> None:  # fmt: skip
+) -> None:
     now(at(2026, 3, 10, 15, 0))
     with pytest.raises(DomainError) as early:
-        services.delivery_plan(actor=superuser, canteen=canteen, day=DAY, session="lunch",
-                               couriers=[make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)])  # fmt: skip
+        services.delivery_plan(
+            actor=superuser,
+            canteen=canteen,
+            day=DAY,
+            session="lunch",
+            couriers=[make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)],
+        )
     assert early.value.code == "booking_still_open"
 
 
 def test_proof_charges_once_and_no_answer_raises_an_alert_to_close(
-    canteen: Canteen, orders: list[Booking], make_user: Callable[..., Any], superuser: Any,
-) -> None:  # fmt: skip
+    canteen: Canteen,
+    orders: list[Booking],
+    make_user: Callable[..., Any],
+    superuser: Any,
+) -> None:
     courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
-    (run,) = services.delivery_plan(actor=superuser, canteen=canteen, day=DAY, session="lunch",
-                                    couriers=[courier])  # fmt: skip
+    (run,) = services.delivery_plan(
+        actor=superuser, canteen=canteen, day=DAY, session="lunch", couriers=[courier]
+    )
     first, second, *_rest = run_stops(run)
     done = services.delivery_done(actor=courier, booking_id=first.pk, photo=b"\x89PNG fake")
     assert done.status == BookingStatus.DELIVERED and done.delivered_by == courier
@@ -107,7 +136,9 @@ def test_proof_charges_once_and_no_answer_raises_an_alert_to_close(
     with pytest.raises(DomainError) as bare:
         services.alert_close(actor=worker, alert_id=alert.pk, outcome="well", note=" ")
     assert bare.value.code == "alert_outcome_required"
-    services.alert_close(actor=worker, alert_id=alert.pk, outcome="hospital", note="已住院，家属告知")
+    services.alert_close(
+        actor=worker, alert_id=alert.pk, outcome="hospital", note="已住院，家属告知"
+    )
     closed = WellnessAlert.objects.get(pk=alert.pk)
     assert closed.closed_by == worker and closed.outcome == "hospital"
     assert list(alerts_for(worker)) == []

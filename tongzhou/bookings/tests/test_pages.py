@@ -28,25 +28,48 @@ def signed_in(user: Any) -> Client:
 
 
 def test_book_cook_route_deliver_and_follow_up_through_the_pages(
-    canteen: Canteen, make_elder: Callable[..., Any], make_user: Callable[..., Any],
-    superuser: Any, now: Any,
-) -> None:  # fmt: skip
+    canteen: Canteen,
+    make_elder: Callable[..., Any],
+    make_user: Callable[..., Any],
+    superuser: Any,
+    now: Any,
+) -> None:
     worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE))
     elders = [
-        make_elder(VILLAGE, name=name, birth=dt.date(1938, 2, 2),
-                   living_arrangement=LivingArrangement.ALONE)  # fmt: skip
+        make_elder(
+            VILLAGE,
+            name=name,
+            birth=dt.date(1938, 2, 2),
+            living_arrangement=LivingArrangement.ALONE,
+        )
         for name in ("王阿婆", "陈阿公")
     ]
     for elder in elders:
         purse_credit(elder=elder, amount_fen=3000, actor=superuser)
         assert "王阿婆" in worker.get("/bookings/?q=王").content.decode()
-        page = worker.post(f"/bookings/elder/{elder.pk}/", {
-            "action": "book", "day": "2026-03-11", "session": "lunch",
-            "canteen": canteen.pk, "mode": "delivery"}, follow=True)  # fmt: skip
+        page = worker.post(
+            f"/bookings/elder/{elder.pk}/",
+            {
+                "action": "book",
+                "day": "2026-03-11",
+                "session": "lunch",
+                "canteen": canteen.pk,
+                "mode": "delivery",
+            },
+            follow=True,
+        )
         assert "已预订" in page.content.decode()
-    late = worker.post(f"/bookings/elder/{elders[0].pk}/", {
-        "action": "book", "day": "2026-03-10", "session": "dinner",
-        "canteen": canteen.pk, "mode": "eat_in"}, follow=True)  # fmt: skip
+    late = worker.post(
+        f"/bookings/elder/{elders[0].pk}/",
+        {
+            "action": "book",
+            "day": "2026-03-10",
+            "session": "dinner",
+            "canteen": canteen.pk,
+            "mode": "eat_in",
+        },
+        follow=True,
+    )
     assert "已于03月09日 16:00截止" in late.content.decode()
     assert Booking.objects.filter(status=BookingStatus.BOOKED).count() == 2
 
@@ -54,13 +77,16 @@ def test_book_cook_route_deliver_and_follow_up_through_the_pages(
     courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
     kitchen = signed_in(manager).get(f"/kitchen/{canteen.pk}/?date=2026-03-11&session=lunch")
     assert 'data-testid="kitchen-delivery">2<' in kitchen.content.decode()
-    labels = signed_in(manager).get(f"/kitchen/{canteen.pk}/?date=2026-03-11&session=lunch&labels=1")
+    labels = signed_in(manager).get(
+        f"/kitchen/{canteen.pk}/?date=2026-03-11&session=lunch&labels=1"
+    )
     assert labels.content.decode().count('data-testid="label"') == 2
     assert signed_in(courier).get(f"/kitchen/{canteen.pk}/").status_code == 404
 
     now(at(2026, 3, 11, 10, 45))
-    signed_in(manager).post("/delivery/plan/", {"date": "2026-03-11", "session": "lunch",
-                                                "couriers": [courier.pk]})  # fmt: skip
+    signed_in(manager).post(
+        "/delivery/plan/", {"date": "2026-03-11", "session": "lunch", "couriers": [courier.pk]}
+    )
     mine = signed_in(courier)
     route = mine.get("/delivery/?date=2026-03-11&session=lunch").content.decode()
     assert route.count('data-testid="stop"') == 2
@@ -86,13 +112,31 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
     issued = grant_and_code(actor=worker, elder=elder, kind="family", holder_name="女儿")
     phone = Client()
     phone.post("/me/login/", {"code": issued.code})
-    page = phone.post("/me/book/", {"action": "book", "day": "2026-03-12", "session": "lunch",
-                                    "canteen": canteen.pk, "mode": "eat_in"}, follow=True)  # fmt: skip
+    page = phone.post(
+        "/me/book/",
+        {
+            "action": "book",
+            "day": "2026-03-12",
+            "session": "lunch",
+            "canteen": canteen.pk,
+            "mode": "eat_in",
+        },
+        follow=True,
+    )
     assert 'role="status">已预订' in page.content.decode(), page.content.decode()[:3000]
     booking = Booking.objects.get()
     assert booking.booked_by == "家属·女儿"
-    refused = phone.post("/me/book/", {"action": "book", "day": "2026-03-13", "session": "lunch",
-                                       "canteen": canteen.pk, "mode": "delivery"}, follow=True)  # fmt: skip
+    refused = phone.post(
+        "/me/book/",
+        {
+            "action": "book",
+            "day": "2026-03-13",
+            "session": "lunch",
+            "canteen": canteen.pk,
+            "mode": "delivery",
+        },
+        follow=True,
+    )
     assert "不在送餐服务对象范围内" in refused.content.decode()
     phone.post("/me/book/", {"action": "cancel", "day": "2026-03-12", "session": "lunch"})
     assert Booking.objects.get().status == BookingStatus.CANCELLED

@@ -23,9 +23,12 @@ DINGHAI = "330902"
 
 
 def test_coverage_counts_canteens_reach_and_recent_deliveries(
-    make_canteen: Callable[..., Any], make_elder: Callable[..., Any], superuser: Any,
-    make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    make_canteen: Callable[..., Any],
+    make_elder: Callable[..., Any],
+    superuser: Any,
+    make_user: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     noon = dt.datetime(2026, 3, 31, 12, tzinfo=timezone.get_default_timezone())
     monkeypatch.setattr(clock, "now", lambda: noon)
     villages = list(Region.objects.filter(level="village", path__startswith=f"330900/{DINGHAI}/"))
@@ -45,16 +48,29 @@ def test_coverage_counts_canteens_reach_and_recent_deliveries(
     elder = make_elder(far.code)
     for days_ago, status in ((40, BookingStatus.DELIVERED), (3, BookingStatus.NOT_DELIVERED)):
         Booking.objects.create(
-            elder=elder, canteen=canteen, date=DAY - dt.timedelta(days=days_ago), session="lunch",
-            mode="delivery", status=status, booked_by="t", delivered_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-        )  # fmt: skip
+            elder=elder,
+            canteen=canteen,
+            date=DAY - dt.timedelta(days=days_ago),
+            session="lunch",
+            mode="delivery",
+            status=status,
+            booked_by="t",
+            delivered_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        )
     # A delivery 40 days ago and a missed one do not count ...
-    assert far in [v.village for v in coverage_report(actor=officer, day=DAY).districts[0].uncovered]
+    assert far in [
+        v.village for v in coverage_report(actor=officer, day=DAY).districts[0].uncovered
+    ]
     Booking.objects.create(
-        elder=elder, canteen=canteen, date=DAY - dt.timedelta(days=5), session="dinner",
-        mode="delivery", status=BookingStatus.DELIVERED, booked_by="t",
+        elder=elder,
+        canteen=canteen,
+        date=DAY - dt.timedelta(days=5),
+        session="dinner",
+        mode="delivery",
+        status=BookingStatus.DELIVERED,
+        booked_by="t",
         delivered_at=dt.datetime(2026, 3, 26, tzinfo=dt.UTC),
-    )  # fmt: skip
+    )
     after = coverage_report(actor=officer, day=DAY).districts[0]
     assert next(v for v in after.villages if v.village == far).how == "delivery"
     assert after.covered == 1 + len(near) + 1

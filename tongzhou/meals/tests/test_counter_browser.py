@@ -179,3 +179,54 @@ def test_family_tops_up_at_the_counter_with_the_code_on_their_phone(
     assert "100.00" in page.get_by_test_id("result").inner_text()
     assert purses_for(elder.pk)["elder_own"].balance_fen == 10000
     assert Meal.objects.count() == 0
+
+
+def test_the_counter_keeps_selling_offline_and_posts_each_sale_once(
+    live_server: Any, chromium: Any, live_zhoushan: None, counter: Any, make_member: Any
+) -> None:
+    from tongzhou.meals.models import OfflineSale
+    from tongzhou.meals.tests.conftest import LUNCH_NOW
+
+    members = [make_member(name=name) for name in ("离线阿公", "离线阿婆")]
+    page = chromium.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page.clock.set_fixed_time(LUNCH_NOW)  # the device's clock agrees with the server's
+    page.goto(f"{live_server.url}/terminal/")
+    page.get_by_label("终端凭证").fill(counter.credential)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="荤素套餐").wait_for()
+    page.wait_for_function("localStorage.getItem('tongzhou.pack') !== null")
+
+    page.context.set_offline(True)
+    for number, (_elder, card) in enumerate(members, start=1):
+        page.get_by_role("button", name="荤素套餐").click()
+        page.get_by_test_id("scan").fill(card)
+        page.get_by_test_id("scan").press("Enter")
+        page.wait_for_function(
+            f"document.getElementById('queue-length').textContent === '{number}'"
+        )
+    assert page.get_by_test_id("offline-banner").is_visible()
+    assert "离线" in page.get_by_test_id("offline-banner").inner_text()
+    assert "离**公" not in page.get_by_test_id("result").inner_text()  # the last was 阿婆
+    assert "离**婆" in page.get_by_test_id("result").inner_text()
+    # An unknown card cannot be checked offline and is not queued.
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("scan").fill("NOSUCHCARD1")
+    page.get_by_test_id("scan").press("Enter")
+    page.wait_for_function("document.getElementById('result').classList.contains('bad')")
+    assert page.get_by_test_id("queue-length").inner_text() == "2"
+    page.screenshot(path=str(SCREENSHOTS / "counter-offline.png"))
+    assert not Meal.objects.exists()
+
+    page.context.set_offline(False)
+    page.wait_for_function("document.getElementById('queue-length').textContent === '0'")
+    page.wait_for_function("document.getElementById('sync-report').textContent.length > 0")
+    assert Meal.objects.count() == 2 and OfflineSale.objects.count() == 2
+    assert set(OfflineSale.objects.values_list("outcome", flat=True)) == {"posted"}
+    # A queue uploaded again (a lost answer) posts nothing twice.
+    page.evaluate("""() => fetch('/api/v1/terminal/offline-sales', {method: 'POST',
+        headers: {'Authorization': 'Bearer ' + localStorage.getItem('tongzhou.terminal'),
+                  'Content-Type': 'application/json'},
+        body: JSON.stringify({sales: []})})""")
+    assert Meal.objects.count() == 2
+    assert ledger_check() == []
+    page.close()

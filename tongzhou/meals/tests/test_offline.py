@@ -18,20 +18,25 @@ from tongzhou.identity import offline as identity_offline
 from tongzhou.identity import qr
 from tongzhou.identity.services import card_report_lost, qr_current_code, qr_identity_for
 from tongzhou.ledger.services import ledger_check
-from tongzhou.meals.offline import answer
 from tongzhou.meals.models import Meal, MealStatus, OfflineSale, SubsidyClaim
+from tongzhou.meals.offline import answer
 from tongzhou.meals.tests.conftest import LUNCH_NOW, Counter
 
 pytestmark = pytest.mark.django_db
 
 
-def sale(card: str, minutes: int, *, fen: int = 1200, client_id: str | None = None) -> dict[str, Any]:
+def sale(
+    card: str, minutes: int, *, fen: int = 1200, client_id: str | None = None
+) -> dict[str, Any]:
     key = client_id or uuid.uuid4().hex
     return {
-        "client_id": key, "receipt_no": f"off-{key[:12]}", "card": card, "session": "lunch",
+        "client_id": key,
+        "receipt_no": f"off-{key[:12]}",
+        "card": card,
+        "session": "lunch",
         "device_time": (LUNCH_NOW - dt.timedelta(minutes=minutes)).isoformat(),
         "lines": [{"amount_fen": fen}],
-    }  # fmt: skip
+    }
 
 
 def sync(counter: Counter, sales: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -75,7 +80,7 @@ def test_shuffled_and_duplicated_batches_post_every_sale_once(
         north, south = make_counter("330902002001"), make_counter("330902002002")
         twice, twice_card = make_member(own_fen=5000)
         others = [make_member(own_fen=5000) for _ in range(3)]
-        poor, poor_card = make_member(own_fen=50)
+        _poor, poor_card = make_member(own_fen=50)
         sales = {
             "n-twice": (north, sale(twice_card, 50)),  # earlier: keeps the subsidy
             "s-twice": (south, sale(twice_card, 20)),
@@ -102,19 +107,22 @@ def test_shuffled_and_duplicated_batches_post_every_sale_once(
             for name, (_c, s) in sales.items()
         }
         # Every sale has exactly one row and at most one live meal; nothing doubled.
-        for name, (counter, s) in sales.items():
+        for name, (_counter, s) in sales.items():
             rows = OfflineSale.objects.filter(client_id=s["client_id"])
             assert rows.count() == 1, name
-            live = Meal.objects.filter(client_receipt_no__startswith=s["receipt_no"],
-                                       status=MealStatus.COMPLETED)  # fmt: skip
+            live = Meal.objects.filter(
+                client_receipt_no__startswith=s["receipt_no"], status=MealStatus.COMPLETED
+            )
             assert live.count() == (0 if by_name[name]["outcome"] == "review" else 1), name
         claims = SubsidyClaim.objects.filter(elder=twice, released=False)
         assert claims.count() == 1
         assert claims.get().meal.client_receipt_no == sales["n-twice"][1]["receipt_no"]
-        outcomes.append({
-            name: (row["outcome"] != "review", row["subsidy_fen"] or 0, row["own_fen"] or 0)
-            for name, row in by_name.items()
-        })  # fmt: skip
+        outcomes.append(
+            {
+                name: (row["outcome"] != "review", row["subsidy_fen"] or 0, row["own_fen"] or 0)
+                for name, row in by_name.items()
+            }
+        )
     # The same sales resolve the same way whatever the order they arrived in.
     assert all(outcome == outcomes[0] for outcome in outcomes)
     first = outcomes[0]
@@ -131,7 +139,10 @@ def test_a_card_blocked_since_goes_to_review_uncharged(
     result = sync(counter, [sale(card, 10)])
     (row,) = result.values()
     assert (row["outcome"], row["reason_code"], row["meal_receipt_no"]) == (
-        "review", "card_blocked", None)  # fmt: skip
+        "review",
+        "card_blocked",
+        None,
+    )
     assert not Meal.objects.exists()
 
 
@@ -142,10 +153,15 @@ def test_a_sale_posted_online_whose_answer_was_lost_is_not_posted_again(
     offline = sale(card, 5)
     online = counter.client().post(
         "/api/v1/checkout",
-        {"card": card, "session": "lunch", "lines": offline["lines"],
-         "receipt_no": offline["receipt_no"]},
-        content_type="application/json", HTTP_IDEMPOTENCY_KEY=offline["client_id"],
-    )  # fmt: skip
+        {
+            "card": card,
+            "session": "lunch",
+            "lines": offline["lines"],
+            "receipt_no": offline["receipt_no"],
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=offline["client_id"],
+    )
     assert online.status_code == 201
     (row,) = sync(counter, [offline]).values()
     assert row["meal_receipt_no"] == online.json()["receipt_no"]

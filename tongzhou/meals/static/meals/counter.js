@@ -107,6 +107,7 @@
         device_time: new Date().toISOString(),
       },
     };
+    if (!navigator.onLine) { state.inFlight = false; sellOffline(attempt); return; }
     show("busy", text.working);
     submit(attempt, 0);
   }
@@ -135,11 +136,113 @@
       }
       $("scan").focus();
     }).catch(() => {
-      // The answer was lost: retry the same attempt (same key), so it is charged at most once.
+      // No answer. Offline: keep selling from the queue (same id and receipt number, so the
+      // server posts it once even if this attempt did arrive). Otherwise retry the same key.
+      if (!navigator.onLine || tries >= 2) { state.inFlight = false; sellOffline(attempt); return; }
       show("busy", text.offline);
-      setTimeout(() => submit(attempt, tries + 1), Math.min(8000, 1000 * (tries + 1)));
+      setTimeout(() => submit(attempt, tries + 1), 1000 * (tries + 1));
     });
   }
+
+  // --- Offline selling ---------------------------------------------------------------
+  // The pack (identity/offline.py) lists the canteen's regular elders: slow hashes of their
+  // cards and printed codes, and day keys for their rotating QR codes. Sales wait in a
+  // queue in this browser and are uploaded when the network is back.
+  const QUEUE = "tongzhou.queue", PACK = "tongzhou.pack", TODAY = "tongzhou.today";
+  const queue = () => JSON.parse(localStorage.getItem(QUEUE) || "[]");
+  const saveQueue = (items) => { localStorage.setItem(QUEUE, JSON.stringify(items)); renderBanner(); };
+  const b64 = (value) => Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+  const hex = (buffer) => Array.from(new Uint8Array(buffer)).map((b) => b.toString(16).padStart(2, "0")).join("");
+
+  function renderBanner() {
+    const waiting = queue().length;
+    $("offline-banner").hidden = navigator.onLine && !waiting;
+    $("offline-state").textContent = navigator.onLine ? text.syncing : text.offlineMode;
+    $("queue-length").textContent = String(waiting);
+  }
+
+  async function slowHash(pack, value) {
+    const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(value), "PBKDF2", false, ["deriveBits"]);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "PBKDF2", hash: "SHA-256", salt: b64(pack.salt), iterations: pack.iterations }, material, 128);
+    return hex(bits);
+  }
+
+  async function qrSignedBy(dayKey, body, mac) {
+    const key = await crypto.subtle.importKey("raw", b64(dayKey), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const digest = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+    const offset = digest[31] & 0x0f;
+    const number = ((digest[offset] & 0x7f) << 24) | (digest[offset + 1] << 16) | (digest[offset + 2] << 8) | digest[offset + 3];
+    return String(number % 100000000).padStart(8, "0") === mac;
+  }
+
+  async function identifyOffline(raw) {
+    const pack = JSON.parse(localStorage.getItem(PACK) || "null");
+    if (!pack || new Date(pack.valid_until) < new Date()) return null;
+    const value = raw.trim().replace(/ /g, "").toUpperCase();
+    if (/^28\d{21}$/.test(value)) {
+      const entry = pack.rotating[value.slice(2, 11)];
+      if (!entry) return null;
+      const now = Math.floor(Date.now() / 60000), counter = Number(value.slice(11, 15));
+      for (const step of [now - 1, now, now + 1]) {
+        const dayKey = entry.keys[String(Math.floor(step / 1440))];
+        if (step % 10000 === counter && dayKey && await qrSignedBy(dayKey, value.slice(0, 15), value.slice(15))) {
+          return pack.elders[entry.elder];
+        }
+      }
+      return null;
+    }
+    const index = pack.verifiers[await slowHash(pack, value)];
+    return index === undefined ? null : pack.elders[index];
+  }
+
+  async function sellOffline(attempt) {
+    const who = await identifyOffline(attempt.body.card);
+    if (!who) { show("bad", '<div class="big-line">' + text.offlineUnknown + "</div>"); beep(false); return; }
+    const total = attempt.body.lines.reduce((sum, line) => {
+      const dish = state.order.find((d) => d.id === line.menu_item_id);
+      return sum + (dish ? dish.price_fen * line.quantity : 0);
+    }, 0);
+    saveQueue(queue().concat([{ client_id: attempt.key, receipt_no: attempt.body.receipt_no,
+      device_time: attempt.body.device_time, card: attempt.body.card, session: attempt.body.session,
+      lines: attempt.body.lines, accept_full_price: attempt.body.accept_full_price }]));
+    show("ok", '<div class="big-line">' + text.queued + " · " + yuan(total) + " " + text.yuan + "</div><div>" +
+      escapeHtml(who.name) + " · " + escapeHtml(who.age_band) + "</div><div>" + text.settledLater + "</div>");
+    beep(true);
+    state.order = [];
+    renderOrder();
+    $("scan").focus();
+  }
+
+  let syncing = false;
+  function syncQueue() {
+    const waiting = queue();
+    renderBanner();
+    if (syncing || !waiting.length || !navigator.onLine) return;
+    syncing = true;
+    api("POST", "/terminal/offline-sales", { sales: waiting }).then(({ status, data }) => {
+      syncing = false;
+      if (status !== 200) return;
+      const done = new Set(data.results.map((r) => r.client_id));
+      saveQueue(queue().filter((sale) => !done.has(sale.client_id)));
+      const review = data.results.filter((r) => r.outcome === "review").length;
+      const full = data.results.filter((r) => r.outcome === "full_price").length;
+      $("sync-report").textContent = text.synced.replace("%s", data.results.length) +
+        (full ? " " + text.syncedFull.replace("%s", full) : "") + (review ? " " + text.syncedReview.replace("%s", review) : "");
+    }).catch(() => { syncing = false; });
+  }
+
+  function refreshPack() {
+    if (!navigator.onLine) return;
+    api("GET", "/terminal/offline-pack").then(({ status, data }) => {
+      if (status === 200) localStorage.setItem(PACK, JSON.stringify(data));
+    }).catch(() => {});
+  }
+
+  window.addEventListener("online", () => { syncQueue(); refreshPack(); });
+  window.addEventListener("offline", renderBanner);
+  setInterval(syncQueue, 10000);
+  setInterval(refreshPack, 10 * 60 * 1000);
 
   function topUp(credential, amountFen) {
     if (state.inFlight) return;
@@ -177,22 +280,36 @@
     }).catch(() => { state.inFlight = false; show("bad", text.offline); });
   }
 
+  function showCounter(data) {
+    state.today = data;
+    state.session = state.session || data.current_session || (data.sessions[0] || {}).kind || "lunch";
+    $("canteen-name").textContent = data.canteen;
+    $("terminal-name").textContent = data.terminal;
+    $("today").textContent = data.business_date;
+    $("setup").hidden = true;
+    $("counter").hidden = false;
+    renderAll();
+    renderBanner();
+  }
+
   function start() {
-    api("GET", "/terminal/today").then(({ status, data }) => {
+    api("GET", "/terminal/today").catch(() => {
+      // Opened without a network: the menu and the pack kept from the last visit serve.
+      const kept = localStorage.getItem(TODAY);
+      if (kept) showCounter(JSON.parse(kept));
+      return { status: 0 };
+    }).then(({ status, data }) => {
+      if (status === 0) return;
       if (status !== 200) {
         $("setup").hidden = false;
         $("counter").hidden = true;
         $("setup-error").textContent = (data.error || {}).message || "";
         return;
       }
-      state.today = data;
-      state.session = data.current_session || (data.sessions[0] || {}).kind || "lunch";
-      $("canteen-name").textContent = data.canteen;
-      $("terminal-name").textContent = data.terminal;
-      $("today").textContent = data.business_date;
-      $("setup").hidden = true;
-      $("counter").hidden = false;
-      renderAll();
+      localStorage.setItem(TODAY, JSON.stringify(data));
+      showCounter(data);
+      refreshPack();
+      syncQueue();
     });
   }
 

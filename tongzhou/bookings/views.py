@@ -218,9 +218,10 @@ def delivery(request: HttpRequest) -> HttpResponse:
     session = _session(request.GET.get("session"))
     runs = [(run, run_stops(run)) for run in runs_for(request.user, day).filter(session=session)]
     couriers = None
-    if has_cap(request.user, Cap.DELIVERY_PLAN) and getattr(request.user, "canteen_id", None):
+    canteen_id = getattr(request.user, "canteen_id", None)
+    if has_cap(request.user, Cap.DELIVERY_PLAN) and canteen_id:
         couriers = User.objects.filter(
-            canteen_id=getattr(request.user, "canteen_id", None),
+            canteen_id=canteen_id,
             is_active=True,
             role__in=[Role.DELIVERY_VOLUNTEER, Role.CANTEEN_MANAGER],
         ).order_by("username")

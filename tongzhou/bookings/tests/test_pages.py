@@ -140,3 +140,15 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
     assert "不在送餐服务对象范围内" in refused.content.decode()
     phone.post("/me/book/", {"action": "cancel", "day": "2026-03-12", "session": "lunch"})
     assert Booking.objects.get().status == BookingStatus.CANCELLED
+
+
+def test_the_top_bar_shows_each_role_its_pages(
+    canteen: Canteen, make_user: Callable[..., Any]
+) -> None:
+    worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE)).get("/").content.decode()
+    assert "/bookings/" in worker and "/alerts/" in worker and "/delivery/" not in worker
+    courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
+    page = signed_in(courier).get("/").content.decode()
+    assert "/delivery/" in page and "/bookings/" not in page and "/coverage/" not in page
+    manager = signed_in(make_user(Role.CANTEEN_MANAGER, canteen=canteen)).get("/").content.decode()
+    assert f"/kitchen/{canteen.pk}/" in manager

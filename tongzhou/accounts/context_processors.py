@@ -1,0 +1,28 @@
+"""The top bar shows each user the pages their role can use, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from tongzhou.accounts.roles import Cap
+from tongzhou.accounts.scope import has_cap, scope_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    region_staff = has_cap(user, Cap.CANTEEN_VIEW) and scope_for(user).canteen_id is None
+    return {
+        "nav": {
+            "bookings": has_cap(user, Cap.BOOKING_EDIT) and region_staff,
+            "kitchen": getattr(user, "canteen_id", None)
+            if has_cap(user, Cap.KITCHEN_VIEW)
+            else None,
+            "delivery": has_cap(user, Cap.DELIVERY_RECORD),
+            "alerts": has_cap(user, Cap.ALERT_CLOSE),
+            "coverage": region_staff,
+        }
+    }

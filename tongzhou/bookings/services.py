@@ -457,7 +457,7 @@ def delivery_plan(
         )
     materialise(canteen, day, session)
     orders = list(
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(of=("self",))
         .filter(canteen=canteen, date=day, session=session, mode=BookingMode.DELIVERY)
         .exclude(status=BookingStatus.CANCELLED)
         .select_related("elder__residence", "elder__meal_profile")
@@ -507,7 +507,7 @@ def delivery_plan(
 
 def _stop_locked(actor: Any, booking_id: int) -> Booking:
     booking = (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(of=("self",))
         .select_related("run", "canteen__village", "elder__residence")
         .filter(pk=booking_id, mode=BookingMode.DELIVERY)
         .first()

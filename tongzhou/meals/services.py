@@ -284,12 +284,13 @@ def _checkout(
     canteen = terminal.canteen
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
+    at_the_counter = resolved is None
     if resolved is None:
         resolved = resolve_credential(request.card, terminal=terminal, at=at)
     elder = resolved.elder
     local = timezone.localtime(at or clock.now())
     business_date = local.date()
-    if not request.delivery:
+    if at_the_counter:  # a meal handed over at the door is charged whenever it arrives
         _session_window(canteen, request.session, local)
     total, priced = _price_lines(canteen, business_date, request.session, request.lines)
 

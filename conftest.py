@@ -57,6 +57,19 @@ def make_user(db: Any) -> Callable[..., User]:
 
 
 @pytest.fixture
+def signed_in(db: Any) -> Callable[[User], Any]:
+    """A test client signed in as the user."""
+    from django.test import Client
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def make_canteen(db: Any, superuser: User) -> Callable[..., Canteen]:
     from tongzhou.canteens.services import canteen_save
 

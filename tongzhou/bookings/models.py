@@ -3,6 +3,8 @@ and the wellness alerts a missed delivery raises."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -94,6 +96,28 @@ class BookingPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder} · {self.canteen} · {self.get_session_display()}"
+
+    def runs_on(self, day: dt.date) -> bool:
+        """Whether the plan gives a meal that day, pauses aside (selectors.plans_on is the
+        same rule in SQL)."""
+        in_range = self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        return in_range and str(day.isoweekday()) in self.weekdays
+
+    def paused_on(self, day: dt.date) -> bool:
+        return any(pause.starts_on <= day <= pause.ends_on for pause in self.pauses.all())
+
+    def booking_on(self, day: dt.date) -> Booking:
+        """The plan's day as a row of its own (unsaved): made when the day is cancelled, or
+        at the cut-off for the route and the proof."""
+        return Booking(
+            elder_id=self.elder_id,
+            canteen_id=self.canteen_id,
+            date=day,
+            session=self.session,
+            mode=self.mode,
+            plan=self,
+            booked_by=self.booked_by,
+        )
 
 
 class BookingPause(models.Model):

@@ -47,12 +47,12 @@ def plan_runs_on(elder_id: int, day: dt.date, session: str) -> BookingPlan | Non
     )
 
 
-def occurrences(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int, BookingPlan]]:
-    """Standing bookings' meals at this canteen that day that have no row of their own (a
+def occurrences(canteen: Canteen, day: dt.date, session: str) -> list[BookingPlan]:
+    """Standing bookings giving a meal at this canteen that day with no row of their own (a
     paused day never appears; a cancelled day has a row)."""
     taken = Booking.objects.filter(date=day, session=session).values("elder_id")
     plans = _plans_on(day).filter(canteen=canteen, session=session).exclude(elder_id__in=taken)
-    return [(plan.elder_id, plan) for plan in plans.order_by("elder_id")]
+    return list(plans.order_by("elder_id"))
 
 
 @dataclass
@@ -111,7 +111,7 @@ def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int
         )
         for row in rows
     ]
-    meals += [(elder_id, plan.mode, "") for elder_id, plan in occurrences(canteen, day, session)]
+    meals += [(plan.elder_id, plan.mode, "") for plan in occurrences(canteen, day, session)]
     return meals
 
 
@@ -132,8 +132,7 @@ def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) ->
         actor, canteen_id, Cap.KITCHEN_VIEW, "查看备餐", "see the kitchen"
     )
     meals = day_bookings(canteen, day, session)
-    elders = Elder.objects.in_bulk([elder_id for elder_id, _m, _s in meals])
-    villages = dict(Elder.objects.filter(pk__in=elders).values_list("pk", "residence__name"))
+    elders = Elder.objects.select_related("residence").in_bulk([e for e, _m, _s in meals])
     profiles = {p.elder_id: p for p in MealProfile.objects.filter(elder_id__in=elders)}
     lines = []
     for elder_id, mode, stop in meals:
@@ -142,7 +141,7 @@ def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) ->
             KitchenLine(
                 elder_id=elder_id,
                 name=mask_name(elders[elder_id].name),
-                village=villages.get(elder_id, ""),
+                village=elders[elder_id].residence.name,
                 mode=mode,
                 diets=list(profile.diets) if profile else [],
                 allergies=profile.allergies if profile else "",
@@ -208,7 +207,6 @@ class UpcomingMeal:
 
 def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[UpcomingMeal]:
     """The elder's meals in the coming days: booked rows and standing bookings' days."""
-    from tongzhou.bookings.services import cutoff_for
     from tongzhou.core import clock
 
     last = first + dt.timedelta(days=days - 1)
@@ -239,28 +237,22 @@ def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[Upcomin
                         row.mode,
                         row.status,
                         row.plan_id is not None,
-                        now >= cutoff_for(row.canteen, day),
+                        now >= row.canteen.booking_closes_at(day),
                     )
                 )
                 continue
             for plan in plans:
-                runs = (
-                    plan.session == session
-                    and plan.starts_on <= day
-                    and (plan.ends_on is None or day <= plan.ends_on)
-                    and str(day.isoweekday()) in plan.weekdays
-                )
-                paused = any(p.starts_on <= day <= p.ends_on for p in plan.pauses.all())
-                if runs:
+                if plan.session == session and plan.runs_on(day):
+                    status = "paused" if plan.paused_on(day) else BookingStatus.BOOKED
                     meals.append(
                         UpcomingMeal(
                             day,
                             session,
                             plan.canteen,
                             plan.mode,
-                            "paused" if paused else BookingStatus.BOOKED,
+                            status,
                             True,
-                            now >= cutoff_for(plan.canteen, day),
+                            now >= plan.canteen.booking_closes_at(day),
                         )
                     )
     return meals

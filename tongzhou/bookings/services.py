@@ -32,7 +32,7 @@ from tongzhou.bookings.models import (
     MealProfile,
     WellnessAlert,
 )
-from tongzhou.bookings.selectors import occurrences, plan_runs_on
+from tongzhou.bookings.selectors import occurrences, plan_runs_on, require_canteen_in_scope
 from tongzhou.canteens.models import Canteen, CanteenStatus, MealSession
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
@@ -49,24 +49,16 @@ def _conflict(code: str, zh: str, en: str, **details: Any) -> DomainError:
     return DomainError(code=code, message_zh=zh, message_en=en, status=409, details=details)
 
 
-def cutoff_for(canteen: Canteen, day: dt.date) -> dt.datetime:
-    """The last moment a meal on `day` at `canteen` can be booked, cancelled or paused."""
-    naive = dt.datetime.combine(
-        day - dt.timedelta(days=canteen.booking_lead_days), canteen.booking_cutoff
-    )
-    return timezone.make_aware(naive)
-
-
 def first_open_day(canteen: Canteen) -> dt.date:
     """The first day whose cut-off has not passed."""
     day = clock.today()
-    while clock.now() >= cutoff_for(canteen, day):
+    while clock.now() >= canteen.booking_closes_at(day):
         day += dt.timedelta(days=1)
     return day
 
 
 def _require_open(canteen: Canteen, day: dt.date) -> None:
-    cutoff = cutoff_for(canteen, day)
+    cutoff = canteen.booking_closes_at(day)
     if clock.now() >= cutoff:
         local = timezone.localtime(cutoff)
         raise _conflict(
@@ -220,15 +212,7 @@ def booking_cancel(*, actor: Any, elder: Elder, day: dt.date, session: str) -> B
     _require_open(canteen, day)
     if booking is None:
         assert plan is not None
-        booking = Booking(
-            elder=elder,
-            date=day,
-            session=session,
-            canteen=canteen,
-            mode=plan.mode,
-            plan=plan,
-            booked_by=plan.booked_by,
-        )
+        booking = plan.booking_on(day)
     booking.status, booking.cancelled_at = BookingStatus.CANCELLED, clock.now()
     booking.save()
     _audit(actor, "booking.cancel", booking, elder, {"date": day.isoformat(), "session": session})
@@ -394,27 +378,10 @@ def profile_save(
 # --- delivery -------------------------------------------------------------------------
 
 
-def _require_canteen(actor: Any, canteen: Canteen, cap: Cap, zh: str, en: str) -> None:
-    require_cap(actor, cap, zh, en)
-    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
-        raise NotFound("食堂", "canteen")
-
-
 def materialise(canteen: Canteen, day: dt.date, session: str) -> int:
     """Once the cut-off has passed, a standing booking's day becomes a row of its own (for
     the route and the proof). Idempotent: rows already there are kept."""
-    rows = [
-        Booking(
-            elder_id=elder_id,
-            canteen=canteen,
-            date=day,
-            session=session,
-            mode=plan.mode,
-            plan=plan,
-            booked_by=plan.booked_by,
-        )
-        for elder_id, plan in occurrences(canteen, day, session)
-    ]
+    rows = [plan.booking_on(day) for plan in occurrences(canteen, day, session)]
     Booking.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -435,8 +402,8 @@ def delivery_plan(
     Done after the cut-off (the list is final); done again as long as nothing is delivered."""
     from tongzhou.accounts.models import User
 
-    _require_canteen(actor, canteen, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries")
-    if clock.now() < cutoff_for(canteen, day):
+    require_canteen_in_scope(actor, canteen.pk, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries")
+    if clock.now() < canteen.booking_closes_at(day):
         raise _conflict(
             "booking_still_open",
             "预订尚未截止，截止后再安排送餐路线。",

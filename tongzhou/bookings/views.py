@@ -4,6 +4,7 @@ courier's route on a phone, and the wellness alerts a community worker closes.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -11,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongzhou.accounts.models import User
 from tongzhou.accounts.roles import Cap, Role
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.accounts.scope import has_cap
 from tongzhou.bookings import services
+from tongzhou.bookings.actions import booking_action, parse_date, parse_session
 from tongzhou.bookings.models import AlertOutcome, BookingMode, BookingPlan, Diet
 from tongzhou.bookings.selectors import (
     alerts_for,
@@ -28,53 +31,32 @@ from tongzhou.bookings.selectors import (
     run_stops,
     runs_for,
 )
-from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError, ValidationFailed
+from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
-from tongzhou.elders.models import Elder
+from tongzhou.elders.models import ElderStatus
+from tongzhou.elders.selectors import elder_get, elders_visible_to
 from tongzhou.meals.models import SESSION_CHOICES
 
-SESSIONS = [key for key, _label in SESSION_CHOICES]
 WEEKDAY_NAMES = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
 
-def _date(value: str | None, default: dt.date | None = None) -> dt.date:
+def _day(value: str | None) -> dt.date:
+    """A date from a query string; today when absent or unreadable."""
     try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        if default is not None:
-            return default
-        raise ValidationFailed(
-            "date_invalid", "日期格式不正确。", "The date is not valid."
-        ) from None
+        return parse_date(value)
+    except DomainError:
+        return clock.today()
 
 
-def _session(value: str | None) -> str:
-    return value if value in SESSIONS else "lunch"
-
-
-def _done(request: HttpRequest, work: Any, ok_zh: str, ok_en: str) -> None:
-    """Run a service call from a form; its refusal is shown on the page, in the user's language."""
+def _done(request: HttpRequest, work: Callable[[], Any], done: str) -> None:
+    """Run a service call from a form; its refusal is shown on the page instead."""
     try:
         work()
     except DomainError as refused:
         messages.error(request, refused.message())
     else:
-        messages.success(
-            request, ok_en if (request.LANGUAGE_CODE or "").startswith("en") else ok_zh
-        )
-
-
-def _elder_in_scope(request: HttpRequest, elder_id: int) -> Elder:
-    elder = (
-        Elder.objects.filter(scope_for(request.user).region_q("residence__path"), pk=elder_id)
-        .select_related("residence")
-        .first()
-    )
-    if elder is None or not has_cap(request.user, Cap.BOOKING_EDIT):
-        raise Http404
-    return elder
+        messages.success(request, done)
 
 
 @login_required
@@ -82,7 +64,7 @@ def elders(request: HttpRequest) -> HttpResponse:
     """The elders a community worker books for, searchable by name."""
     if not has_cap(request.user, Cap.BOOKING_EDIT):
         raise Http404
-    found = Elder.objects.active().filter(scope_for(request.user).region_q("residence__path"))
+    found = elders_visible_to(request.user).filter(status=ElderStatus.ACTIVE)
     query = request.GET.get("q", "").strip()
     if query:
         found = found.filter(name__contains=query)
@@ -96,81 +78,19 @@ def elders(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
-    elder = _elder_in_scope(request, elder_id)
-    actor = request.user
+    if not has_cap(request.user, Cap.BOOKING_EDIT):
+        raise Http404
+    try:
+        elder = elder_get(actor=request.user, elder_id=elder_id)
+    except DomainError:
+        raise Http404 from None
     if request.method == "POST":
-        form = request.POST
-        action = form.get("action")
-        canteen = Canteen.objects.filter(pk=form.get("canteen") or 0).first()
         try:
-            if action == "book" and canteen:
-                _done(
-                    request,
-                    lambda: services.booking_create(
-                        actor=actor,
-                        elder=elder,
-                        canteen=canteen,
-                        day=_date(form.get("day")),
-                        session=_session(form.get("session")),
-                        mode=form.get("mode", ""),
-                    ),
-                    "已预订。",
-                    "Booked.",
-                )
-            elif action == "cancel":
-                _done(
-                    request,
-                    lambda: services.booking_cancel(
-                        actor=actor,
-                        elder=elder,
-                        day=_date(form.get("day")),
-                        session=_session(form.get("session")),
-                    ),
-                    "已取消这一餐。",
-                    "That meal is cancelled.",
-                )
-            elif action == "plan" and canteen:
-                _done(
-                    request,
-                    lambda: services.plan_create(
-                        actor=actor,
-                        elder=elder,
-                        canteen=canteen,
-                        session=_session(form.get("session")),
-                        mode=form.get("mode", ""),
-                        weekdays="".join(form.getlist("weekdays")),
-                        starts_on=_date(form.get("starts_on")),
-                        ends_on=_date(form.get("ends_on")) if form.get("ends_on") else None,
-                    ),
-                    "长期预订已建立。",
-                    "Standing booking made.",
-                )
-            elif action == "pause":
-                _done(
-                    request,
-                    lambda: services.plan_pause(
-                        actor=actor,
-                        plan_id=int(form.get("plan", 0)),
-                        starts_on=_date(form.get("starts_on")),
-                        ends_on=_date(form.get("ends_on")),
-                        reason=form.get("reason", ""),
-                    ),
-                    "已暂停，到期自动恢复。",
-                    "Paused; it resumes by itself.",
-                )
-            elif action == "end":
-                _done(
-                    request,
-                    lambda: services.plan_end(
-                        actor=actor,
-                        plan_id=int(form.get("plan", 0)),
-                        last_day=_date(form.get("last_day")),
-                    ),
-                    "长期预订已结束。",
-                    "Standing booking ended.",
-                )
+            done = booking_action(actor=request.user, elder=elder, form=request.POST)
         except DomainError as refused:
             messages.error(request, refused.message())
+        else:
+            messages.success(request, done)
         return redirect("bookings:elder", elder_id=elder.pk)
     today = clock.today()
     plans = (
@@ -197,8 +117,8 @@ def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
 def kitchen(request: HttpRequest, canteen_id: int) -> HttpResponse:
     """The kitchen's sheet for one session: counts by diet and mode, the list, and labels
     (one per meal, printed on A4 label sheets)."""
-    day = _date(request.GET.get("date"), clock.today())
-    session = _session(request.GET.get("session"))
+    day = _day(request.GET.get("date"))
+    session = parse_session(request.GET.get("session"))
     try:
         sheet = kitchen_sheet(actor=request.user, canteen_id=canteen_id, day=day, session=session)
     except DomainError:
@@ -214,8 +134,8 @@ def delivery(request: HttpRequest) -> HttpResponse:
     """A courier's round for the day on a phone; a canteen manager also plans the routes."""
     if not has_cap(request.user, Cap.DELIVERY_RECORD):
         raise Http404
-    day = _date(request.GET.get("date"), clock.today())
-    session = _session(request.GET.get("session"))
+    day = _day(request.GET.get("date"))
+    session = parse_session(request.GET.get("session"))
     runs = [(run, run_stops(run)) for run in runs_for(request.user, day).filter(session=session)]
     couriers = None
     canteen_id = getattr(request.user, "canteen_id", None)
@@ -241,8 +161,8 @@ def delivery(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_plan(request: HttpRequest) -> HttpResponse:
-    day = _date(request.POST.get("date"), clock.today())
-    session = _session(request.POST.get("session"))
+    day = _day(request.POST.get("date"))
+    session = parse_session(request.POST.get("session"))
     try:
         canteen = require_canteen_in_scope(
             request.user,
@@ -259,8 +179,7 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
         lambda: services.delivery_plan(
             actor=request.user, canteen=canteen, day=day, session=session, couriers=couriers
         ),
-        "路线已计算。",
-        "Routes computed.",
+        gettext("Routes computed."),
     )
     return redirect(f"/delivery/?date={day}&session={session}")
 
@@ -274,8 +193,7 @@ def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
             lambda: services.delivery_no_answer(
                 actor=request.user, booking_id=booking_id, note=request.POST.get("note", "")
             ),
-            "已记录无人应答，已通知社区工作人员。",
-            "Recorded; the community worker has been alerted.",
+            gettext("Recorded; the community worker has been alerted."),
         )
     else:
         upload = request.FILES.get("photo")
@@ -283,8 +201,7 @@ def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
         _done(
             request,
             lambda: services.delivery_done(actor=request.user, booking_id=booking_id, photo=photo),
-            "已送达。",
-            "Delivered.",
+            gettext("Delivered."),
         )
     return redirect(request.POST.get("next") or "/delivery/")
 
@@ -302,8 +219,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", ""),
             ),
-            "已处理。",
-            "Closed.",
+            gettext("Closed."),
         )
         return redirect("bookings:alerts")
     open_alerts = alerts_for(request.user)

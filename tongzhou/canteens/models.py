@@ -127,6 +127,13 @@ class Canteen(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def booking_closes_at(self, day: dt.date) -> dt.datetime:
+        """The last moment a meal on `day` can be booked, cancelled or paused here."""
+        from django.utils import timezone
+
+        lead = dt.timedelta(days=self.booking_lead_days)
+        return timezone.make_aware(dt.datetime.combine(day - lead, self.booking_cutoff))
+
 
 class SessionKind(models.TextChoices):
     BREAKFAST = "breakfast", _("breakfast")

@@ -36,8 +36,28 @@ class VillageCoverage:
     reason_en: str = ""
 
 
+class _Rate:
+    """Covered villages out of all, for a district or the whole report."""
+
+    @property
+    def total(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def covered(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def rate(self) -> float:
+        return self.covered / self.total if self.total else 0.0
+
+    @property
+    def percent(self) -> float:
+        return round(self.rate * 100, 2)
+
+
 @dataclass
-class DistrictCoverage:
+class DistrictCoverage(_Rate):
     district: Region
     villages: list[VillageCoverage] = field(default_factory=list)
 
@@ -50,20 +70,12 @@ class DistrictCoverage:
         return sum(1 for v in self.villages if v.covered)
 
     @property
-    def rate(self) -> float:
-        return self.covered / self.total if self.total else 0.0
-
-    @property
-    def percent(self) -> float:
-        return round(self.rate * 100, 2)
-
-    @property
     def uncovered(self) -> list[VillageCoverage]:
         return [v for v in self.villages if not v.covered]
 
 
 @dataclass
-class CoverageReport:
+class CoverageReport(_Rate):
     day: dt.date
     districts: list[DistrictCoverage]
 
@@ -74,14 +86,6 @@ class CoverageReport:
     @property
     def covered(self) -> int:
         return sum(d.covered for d in self.districts)
-
-    @property
-    def rate(self) -> float:
-        return self.covered / self.total if self.total else 0.0
-
-    @property
-    def percent(self) -> float:
-        return round(self.rate * 100, 2)
 
 
 def _straight_km(a: tuple[float, float], b: tuple[float, float]) -> float:

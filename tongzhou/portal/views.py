@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongzhou.bookings.actions import booking_action
 from tongzhou.bookings.selectors import elder_upcoming
-from tongzhou.bookings.services import booking_cancel, booking_create
-from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError, ValidationFailed
+from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
@@ -71,7 +70,6 @@ def home(request: HttpRequest) -> HttpResponse:
         qr_svg=qr_svg(code, scale=10),
         step_seconds=STEP_SECONDS,
         family_code=request.session.pop("portal_family_code", None),
-        booking_message=request.session.pop("portal_booking_message", None),
         upcoming=elder_upcoming(grant.elder, clock.today()),
         sessions=SESSION_CHOICES,
         tomorrow=clock.today() + dt.timedelta(days=1),
@@ -105,32 +103,14 @@ def book(request: HttpRequest) -> HttpResponse:
     grant = _grant(request)
     if grant is None:
         return redirect("portal:login")
-    form = request.POST
     try:
-        day = dt.date.fromisoformat(form.get("day", ""))
-        session = form.get("session", "lunch")
-        if form.get("action") == "cancel":
-            booking_cancel(actor=grant, elder=grant.elder, day=day, session=session)
-            text = _("That meal is cancelled.")
-        else:
-            canteen = Canteen.objects.filter(pk=form.get("canteen") or 0).first()
-            if canteen is None:
-                raise ValidationFailed("canteen_required", "请选择食堂。", "Choose a canteen.")
-            booking_create(
-                actor=grant,
-                elder=grant.elder,
-                canteen=canteen,
-                day=day,
-                session=session,
-                mode=form.get("mode", "eat_in"),
-            )
-            text = _("Booked.")
-        message = {"level": "ok", "text": str(text)}
-    except ValueError:
-        message = {"level": "error", "text": str(_("The date is not valid."))}
+        done = booking_action(
+            actor=grant, elder=grant.elder, form=request.POST, allowed=("book", "cancel")
+        )
     except DomainError as refused:
-        message = {"level": "error", "text": refused.message()}
-    request.session["portal_booking_message"] = message
+        messages.error(request, refused.message())
+    else:
+        messages.success(request, done)
     return redirect("portal:home")
 
 

@@ -21,18 +21,13 @@ from tongzhou.meals.services import purse_credit
 pytestmark = pytest.mark.django_db
 
 
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_book_cook_route_deliver_and_follow_up_through_the_pages(
     canteen: Canteen,
     make_elder: Callable[..., Any],
     make_user: Callable[..., Any],
     superuser: Any,
     now: Any,
+    signed_in: Any,
 ) -> None:
     worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE))
     elders = [
@@ -143,7 +138,7 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
 
 
 def test_the_top_bar_shows_each_role_its_pages(
-    canteen: Canteen, make_user: Callable[..., Any]
+    canteen: Canteen, make_user: Callable[..., Any], signed_in: Any
 ) -> None:
     worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE)).get("/").content.decode()
     assert "/bookings/" in worker and "/alerts/" in worker and "/delivery/" not in worker

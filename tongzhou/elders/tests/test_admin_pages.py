@@ -3,7 +3,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from tongzhou.accounts.roles import Role
 from tongzhou.audit.models import AuditEvent
@@ -13,17 +12,11 @@ from tongzhou.geo.models import Region
 pytestmark = pytest.mark.django_db
 
 
-def _signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_village_worker_registers_an_elder_in_the_back_office(
-    make_user: Any, id_number: Any
+    make_user: Any, id_number: Any, signed_in: Any
 ) -> None:
     worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
-    client = _signed_in(worker)
+    client = signed_in(worker)
     form = client.get("/admin/elders/elder/add/").content.decode()
     residence_select = form.split('name="residence"')[1].split("</select>")[0]
     assert "身份证号" in form and "西安社区居委会" in residence_select
@@ -63,8 +56,8 @@ def test_village_worker_registers_an_elder_in_the_back_office(
     assert Elder.objects.count() == 1
 
 
-def test_import_page_reports_rows(make_user: Any, id_number: Any) -> None:
-    client = _signed_in(make_user(Role.TOWN_OFFICER, region="330902002"))
+def test_import_page_reports_rows(make_user: Any, id_number: Any, signed_in: Any) -> None:
+    client = signed_in(make_user(Role.TOWN_OFFICER, region="330902002"))
     body = (
         "姓名,身份证号,镇街道,村社区\n"
         f"甲,{id_number()},昌国街道,西安社区\n"
@@ -74,15 +67,15 @@ def test_import_page_reports_rows(make_user: Any, id_number: Any) -> None:
     page = client.post("/admin/elders/elder/import/", {"file": upload}).content.decode()
     assert "共 2 行：导入 1 行，1 行有错误未导入。" in page
     assert "id_number_length" in page
-    cashier_page = _signed_in(make_user(Role.AUDITOR, region="330900")).post(
+    cashier_page = signed_in(make_user(Role.AUDITOR, region="330900")).post(
         "/admin/elders/elder/import/", {"file": io.BytesIO(b"")}
     )
     assert cashier_page.status_code == 403
 
 
-def test_reveal_page_is_audited(make_user: Any, make_elder: Any) -> None:
+def test_reveal_page_is_audited(make_user: Any, make_elder: Any, signed_in: Any) -> None:
     elder = make_elder("330902002001")
-    client = _signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    client = signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
     page = client.post(f"/admin/elders/elder/{elder.pk}/reveal/", {"reason": "核对身份"})
     assert page.status_code == 200
     assert (
@@ -92,13 +85,13 @@ def test_reveal_page_is_audited(make_user: Any, make_elder: Any) -> None:
 
 
 def test_a_replacement_card_keeps_the_person_and_blocks_the_old_one(
-    make_user: Any, make_elder: Any
+    make_user: Any, make_elder: Any, signed_in: Any
 ) -> None:
     from tongzhou.identity.models import Card
     from tongzhou.identity.services import IdentityError, elder_by_card
 
     elder = make_elder("330902002001")
-    client = _signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    client = signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
     first = client.post(f"/admin/elders/elder/{elder.pk}/card/", {"number": "ZS0000000001"})
     assert 'data-testid="card-issued"' in first.content.decode()
     client.post(f"/admin/elders/elder/{elder.pk}/card/", {"number": "ZS0000000002"})
@@ -114,11 +107,13 @@ def test_a_replacement_card_keeps_the_person_and_blocks_the_old_one(
     ]
 
 
-def test_printed_code_card_issue_and_revoke(make_user: Any, make_elder: Any) -> None:
+def test_printed_code_card_issue_and_revoke(
+    make_user: Any, make_elder: Any, signed_in: Any
+) -> None:
     from tongzhou.identity.services import IdentityError, resolve_credential
 
     elder = make_elder("330902002001")
-    client = _signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    client = signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
     page = client.post(f"/admin/elders/elder/{elder.pk}/code-card/", {"action": "issue"})
     text = page.content.decode()
     assert 'data-testid="code-card"' in text and "<svg" in text

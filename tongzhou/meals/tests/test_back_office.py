@@ -2,7 +2,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tongzhou.accounts.roles import Role
 from tongzhou.geo.models import Region
@@ -14,17 +13,11 @@ from tongzhou.subsidies.services import policy_version_create
 pytestmark = pytest.mark.django_db
 
 
-def _signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_cashier_sells_voids_and_the_bureau_refunds_in_the_back_office(
-    counter: Any, make_member: Any, make_user: Any, lunch_time: Any
+    counter: Any, make_member: Any, make_user: Any, lunch_time: Any, signed_in: Any
 ) -> None:
     _elder, card = make_member()
-    cashier = _signed_in(make_user(Role.CASHIER, canteen=counter.canteen))
+    cashier = signed_in(make_user(Role.CASHIER, canteen=counter.canteen))
     form = cashier.get("/admin/meals/meal/sell/").content.decode()
     nonce = form.split('name="nonce" value="')[1].split('"')[0]
     sale = {"canteen": counter.canteen.pk, "card": card, "session": "lunch",
@@ -53,11 +46,11 @@ def test_cashier_sells_voids_and_the_bureau_refunds_in_the_back_office(
     cashier.post("/admin/meals/meal/sell/", {**sale, "card": other_card, "nonce": nonce2})
     second = Meal.objects.get(status="completed")
     lunch_time(LUNCH_NOW + dt.timedelta(days=3))
-    officer = _signed_in(make_user(Role.DISTRICT_OFFICER, region="330902"))
+    officer = signed_in(make_user(Role.DISTRICT_OFFICER, region="330902"))
     officer.post("/admin/meals/meal/", {"action": "refund_meals", "_selected_action": [second.pk]})
     second.refresh_from_db()
     assert second.status == "refunded"
-    outsider = _signed_in(make_user(Role.DISTRICT_OFFICER, region="330903"))
+    outsider = signed_in(make_user(Role.DISTRICT_OFFICER, region="330903"))
     assert second.receipt_no not in outsider.get("/admin/meals/meal/").content.decode()
 
 
@@ -104,9 +97,9 @@ def test_policy_versions_start_in_the_future_and_meals_keep_theirs(
     assert Meal.objects.get(client_receipt_no="a").policy == old  # history keeps its version
 
 
-def test_preview_page(counter: Any, make_member: Any, make_user: Any) -> None:
+def test_preview_page(counter: Any, make_member: Any, make_user: Any, signed_in: Any) -> None:
     make_member(name="预览老人")
-    officer = _signed_in(make_user(Role.DISTRICT_OFFICER, region="330902"))
+    officer = signed_in(make_user(Role.DISTRICT_OFFICER, region="330902"))
     page = officer.get(
         "/admin/subsidies/subsidypolicy/preview/",
         {"elder": "预览老人", "total_yuan": "15", "day": "2026-03-12", "session": "lunch"},

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -47,6 +48,11 @@ def _day(value: str | None) -> dt.date:
         return parse_date(value)
     except DomainError:
         return clock.today()
+
+
+def _number(value: str | None) -> int:
+    """An id from a form; 0 (found by nothing) when it is not a number."""
+    return int(value) if value and value.isdigit() else 0
 
 
 def _done(request: HttpRequest, work: Callable[[], Any], done: str) -> None:
@@ -203,7 +209,9 @@ def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
             lambda: services.delivery_done(actor=request.user, booking_id=booking_id, photo=photo),
             gettext("Delivered."),
         )
-    return redirect(request.POST.get("next") or "/delivery/")
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    return redirect(back if back and safe else "bookings:delivery")
 
 
 @login_required
@@ -215,7 +223,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             request,
             lambda: services.alert_close(
                 actor=request.user,
-                alert_id=int(request.POST.get("alert", 0)),
+                alert_id=_number(request.POST.get("alert")),
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", ""),
             ),

@@ -86,12 +86,17 @@ def test_book_cook_route_deliver_and_follow_up_through_the_pages(
     route = mine.get("/delivery/?date=2026-03-11&session=lunch").content.decode()
     assert route.count('data-testid="stop"') == 2
     first, second = Booking.objects.order_by("stop_order")
-    mine.post(f"/delivery/stop/{first.pk}/", {"outcome": "delivered"})
+    back = mine.post(
+        f"/delivery/stop/{first.pk}/", {"outcome": "delivered", "next": "https://evil.example/"}
+    )
+    assert back["Location"] == "/delivery/"  # never sent off the site
     mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "no_answer", "note": "敲门无人"})
     assert Booking.objects.get(pk=first.pk).meal is not None
     alert = WellnessAlert.objects.get()
     assert alert.booking_id == second.pk
     assert second.elder.name in worker.get("/alerts/").content.decode()
+    odd = worker.post("/alerts/", {"alert": "x1", "outcome": "well", "note": "?"}, follow=True)
+    assert "未找到该关爱提醒" in odd.content.decode()
     worker.post("/alerts/", {"alert": alert.pk, "outcome": "well", "note": "老人外出买菜，已见面"})
     assert WellnessAlert.objects.get().closed_at is not None
     assert 'data-testid="no-alerts"' in worker.get("/alerts/").content.decode()

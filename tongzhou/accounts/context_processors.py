@@ -7,22 +7,23 @@ from typing import Any
 from django.http import HttpRequest
 
 from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.accounts.scope import has_cap
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from tongzhou.coverage.selectors import may_see_coverage
+
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
-    region_staff = has_cap(user, Cap.CANTEEN_VIEW) and scope_for(user).canteen_id is None
     return {
         "nav": {
-            "bookings": has_cap(user, Cap.BOOKING_EDIT) and region_staff,
+            "bookings": has_cap(user, Cap.BOOKING_EDIT),
             "kitchen": getattr(user, "canteen_id", None)
             if has_cap(user, Cap.KITCHEN_VIEW)
             else None,
             "delivery": has_cap(user, Cap.DELIVERY_RECORD),
             "alerts": has_cap(user, Cap.ALERT_CLOSE),
-            "coverage": region_staff,
+            "coverage": may_see_coverage(user),
         }
     }

@@ -132,7 +132,6 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.MEAL_VOID,
             Cap.MENU_EDIT,
-            Cap.BOOKING_EDIT,
             Cap.KITCHEN_VIEW,
             Cap.DELIVERY_PLAN,
             Cap.DELIVERY_RECORD,

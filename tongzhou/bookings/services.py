@@ -1,9 +1,9 @@
 """Booking meals, planning deliveries, recording proof, closing wellness alerts.
 
 Who books: staff with `booking.edit` inside their area (a community worker for the elders of
-the village, a canteen manager for a phone call to the canteen), or the elder and linked
-family through the elder's page (an access grant). A meal on day D can be booked, cancelled
-or paused until the canteen's cut-off (e.g. 16:00 on D - 1); after that it is the kitchen's.
+the village), or the elder and linked family through the elder's page (an access grant). A
+meal on day D can be booked, cancelled or paused until the canteen's cut-off (e.g. 16:00 on
+D - 1); after that it is the kitchen's.
 """
 
 from __future__ import annotations
@@ -78,23 +78,16 @@ def actor_label(actor: Any) -> str:
     return actor.get_username()[:80]
 
 
-def _require_may_book(actor: Any, elder: Elder, canteen: Canteen | None = None) -> Any:
-    """The staff user to audit as (None for the elder's page)."""
+def _require_may_book(actor: Any, elder: Elder) -> None:
+    """The elder's own page (an access grant) or staff whose area holds the elder."""
     from tongzhou.portal.models import AccessGrant
 
     if isinstance(actor, AccessGrant):
         if actor.revoked_at is not None or actor.elder_id != elder.pk:
             raise NotFound("老年人", "elder")
-        return None
+        return
     require_cap(actor, Cap.BOOKING_EDIT, "预订餐食", "book meals")
-    scope = scope_for(actor)
-    if scope.canteen_id is not None:
-        # A canteen's staff book by phone for their own canteen only.
-        if canteen is None or canteen.pk != scope.canteen_id:
-            raise NotFound("食堂", "canteen")
-        return actor
     require_elder_in_scope(actor=actor, elder=elder)
-    return actor
 
 
 def _audit(actor: Any, action: str, target: Any, elder: Elder, after: dict[str, Any]) -> None:
@@ -168,7 +161,7 @@ def _already_booked(day: dt.date) -> DomainError:
 def booking_create(
     *, actor: Any, elder: Elder, canteen: Canteen, day: dt.date, session: str, mode: str
 ) -> Booking:
-    _require_may_book(actor, elder, canteen)
+    _require_may_book(actor, elder)
     _check_bookable(elder, canteen, day, session, mode)
     _require_open(canteen, day)
     # Serialise this elder's bookings: the unique constraint keeps one per meal, the lock
@@ -208,7 +201,7 @@ def booking_cancel(*, actor: Any, elder: Elder, day: dt.date, session: str) -> B
     if (booking is None or booking.status != BookingStatus.BOOKED) and plan is None:
         raise NotFound("预订", "booking")
     canteen = booking.canteen if booking is not None else plan.canteen  # type: ignore[union-attr]
-    _require_may_book(actor, elder, canteen)
+    _require_may_book(actor, elder)
     _require_open(canteen, day)
     if booking is None:
         assert plan is not None
@@ -242,7 +235,7 @@ def plan_create(
     starts_on: dt.date,
     ends_on: dt.date | None = None,
 ) -> BookingPlan:
-    _require_may_book(actor, elder, canteen)
+    _require_may_book(actor, elder)
     _check_bookable(elder, canteen, starts_on, session, mode)
     _require_open(canteen, starts_on)
     if ends_on is not None and ends_on < starts_on:
@@ -296,7 +289,7 @@ def _plan_locked(actor: Any, plan_id: int) -> BookingPlan:
     )
     if plan is None:
         raise NotFound("长期预订", "standing booking")
-    _require_may_book(actor, plan.elder, plan.canteen)
+    _require_may_book(actor, plan.elder)
     return plan
 
 

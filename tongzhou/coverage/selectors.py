@@ -14,10 +14,11 @@ from typing import Any
 from django.db.models import Count
 
 from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.accounts.scope import has_cap, scope_for
 from tongzhou.bookings.models import Booking, BookingStatus
 from tongzhou.bookings.routing import DETOUR, metres
 from tongzhou.canteens.models import Canteen, CanteenStatus
+from tongzhou.core.errors import PermissionDenied
 from tongzhou.geo.models import Region, RegionLevel
 
 REACH_KM = 1.5  # about 15 minutes' walk for an older person: the 15-minute service circle
@@ -92,8 +93,14 @@ def _straight_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return metres(a, b) / DETOUR / 1000
 
 
+def may_see_coverage(user: Any) -> bool:
+    """Staff of an area (not of one canteen) see the coverage of their area."""
+    return has_cap(user, Cap.CANTEEN_VIEW) and scope_for(user).canteen_id is None
+
+
 def coverage_report(*, actor: Any, day: dt.date) -> CoverageReport:
-    require_cap(actor, Cap.CANTEEN_VIEW, "查看覆盖率", "see coverage")
+    if not may_see_coverage(actor):
+        raise PermissionDenied("查看覆盖率", "see coverage")
     villages = list(
         Region.objects.filter(scope_for(actor).region_q("path"), level=RegionLevel.VILLAGE)
         .select_related("island", "parent__parent")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from tongzhou.bookings.actions import booking_action
 from tongzhou.bookings.selectors import elder_upcoming
+from tongzhou.bookings.services import delivery_refusal
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
@@ -71,6 +72,11 @@ def home(request: HttpRequest) -> HttpResponse:
         step_seconds=STEP_SECONDS,
         family_code=request.session.pop("portal_family_code", None),
         upcoming=elder_upcoming(grant.elder, clock.today()),
+        # Offer home delivery only to elders the policy lets have it, from a canteen that can.
+        delivery_offered=any(
+            delivery_refusal(grant.elder, row["canteen"], clock.today()) is None
+            for row in context["nearby"]
+        ),
         sessions=SESSION_CHOICES,
         tomorrow=clock.today() + dt.timedelta(days=1),
     )

@@ -126,6 +126,7 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
     assert 'role="status">已预订' in page.content.decode(), page.content.decode()[:3000]
     booking = Booking.objects.get()
     assert booking.booked_by == "家属·女儿"
+    assert 'value="delivery"' not in phone.get("/me/").content.decode()  # not offered to her
     refused = phone.post(
         "/me/book/",
         {

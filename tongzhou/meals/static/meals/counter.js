@@ -206,7 +206,7 @@
     saveQueue(queue().concat([{ client_id: attempt.key, receipt_no: attempt.body.receipt_no,
       device_time: attempt.body.device_time, card: attempt.body.card, session: attempt.body.session,
       lines: attempt.body.lines, accept_full_price: attempt.body.accept_full_price }]));
-    show("ok", '<div class="big-line">' + text.queued + " · " + yuan(total) + " " + text.yuan + "</div><div>" +
+    show("ok", '<div class="big-line">' + text.queued + "</div><div>" + text.menuTotal + " " + yuan(total) + " " + text.yuan + " · " +
       escapeHtml(who.name) + " · " + escapeHtml(who.age_band) + "</div><div>" + text.settledLater + "</div>");
     beep(true);
     state.order = [];

@@ -63,7 +63,12 @@ class KitchenLine:
     mode: str
     diets: list[str]  # Diet codes
     allergies: str
-    stop: str = ""
+    courier: str = ""
+    stop_order: int = 0
+
+    @property
+    def stop(self) -> str:
+        return f"{self.courier} #{self.stop_order}" if self.courier else ""
 
     @property
     def diet_labels(self) -> list[str]:
@@ -93,8 +98,8 @@ class KitchenSheet:
         return [(str(Diet(code).label), count) for code, count in self.by_diet.items()]
 
 
-def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int, str, str]]:
-    """(elder id, mode, stop label) for every meal the kitchen makes; cancelled and paused
+def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int, str, str, int]]:
+    """(elder id, mode, courier, stop) for every meal the kitchen makes; cancelled and paused
     meals are not among them."""
     rows = (
         Booking.objects.filter(canteen=canteen, date=day, session=session)
@@ -102,16 +107,10 @@ def day_bookings(canteen: Canteen, day: dt.date, session: str) -> list[tuple[int
         .select_related("run__courier")
     )
     meals = [
-        (
-            row.elder_id,
-            row.mode,
-            f"{row.run.courier.get_full_name() or row.run.courier.get_username()} #{row.stop_order}"
-            if row.run
-            else "",
-        )
+        (row.elder_id, row.mode, str(row.run.courier) if row.run else "", row.stop_order or 0)
         for row in rows
     ]
-    meals += [(plan.elder_id, plan.mode, "") for plan in occurrences(canteen, day, session)]
+    meals += [(plan.elder_id, plan.mode, "", 0) for plan in occurrences(canteen, day, session)]
     return meals
 
 
@@ -132,10 +131,10 @@ def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) ->
         actor, canteen_id, Cap.KITCHEN_VIEW, "查看备餐", "see the kitchen"
     )
     meals = day_bookings(canteen, day, session)
-    elders = Elder.objects.select_related("residence").in_bulk([e for e, _m, _s in meals])
+    elders = Elder.objects.select_related("residence").in_bulk([meal[0] for meal in meals])
     profiles = {p.elder_id: p for p in MealProfile.objects.filter(elder_id__in=elders)}
     lines = []
-    for elder_id, mode, stop in meals:
+    for elder_id, mode, courier, stop_order in meals:
         profile = profiles.get(elder_id)
         lines.append(
             KitchenLine(
@@ -145,10 +144,20 @@ def kitchen_sheet(*, actor: Any, canteen_id: int, day: dt.date, session: str) ->
                 mode=mode,
                 diets=list(profile.diets) if profile else [],
                 allergies=profile.allergies if profile else "",
-                stop=stop,
+                courier=courier,
+                stop_order=stop_order,
             )
         )
-    lines.sort(key=lambda line: (line.mode, line.stop or "~", line.village, line.elder_id))
+    # Deliveries first, by courier and stop (the order they are packed), then eat-in.
+    lines.sort(
+        key=lambda line: (
+            line.mode,
+            line.courier or "~",
+            line.stop_order,
+            line.village,
+            line.elder_id,
+        )
+    )
     by_diet: Counter[str] = Counter()
     for line in lines:
         by_diet.update(line.diets)

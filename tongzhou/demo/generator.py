@@ -34,6 +34,7 @@ from tongzhou.canteens.models import (
 from tongzhou.canteens.services import canteen_save, meal_session_set, terminal_create
 from tongzhou.core import crypto
 from tongzhou.core.masking import mask_id_number, mask_phone
+from tongzhou.demo.meal_service import build_meal_service
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
@@ -130,6 +131,9 @@ class DemoResult:
     users: int
     seconds: float
     credentials_file: Path
+    delivery_orders: int = 0  # standing delivery orders
+    eat_in_regulars: int = 0
+    delivered_today: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -149,6 +153,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     elders, memberships = _elders(admin, rng, SCALES[scale])
     cards = _cards_and_money(rng)
     _menus(rng, canteens)
+    meal_service = build_meal_service(admin, rng, canteens)
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))
@@ -161,6 +166,9 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         users=users,
         seconds=time.perf_counter() - started,
         credentials_file=credentials_file,
+        delivery_orders=meal_service.delivery_orders,
+        eat_in_regulars=meal_service.eat_in_regulars,
+        delivered_today=meal_service.delivered_today,
     )
 
 
@@ -310,6 +318,7 @@ def _canteens(admin: User, rng: random.Random) -> tuple[list[Canteen], list[tupl
 
 
 def _users(admin: User, canteens: list[Canteen]) -> int:
+    by_code = {canteen.code: canteen for canteen in canteens}
     region = {
         r.code: r
         for r in Region.objects.filter(
@@ -339,6 +348,16 @@ def _users(admin: User, canteens: list[Canteen]) -> int:
         ("canteen1", "昌国食堂 周经理", Assignment(Role.CANTEEN_MANAGER, canteen=canteens[0])),
         ("cashier1", "昌国食堂 吴收银", Assignment(Role.CASHIER, canteen=canteens[0])),
         ("courier1", "昌国食堂 郑志愿者", Assignment(Role.DELIVERY_VOLUNTEER, canteen=canteens[0])),
+        (
+            "courier2",
+            "中央厨房 钱师傅",
+            Assignment(Role.DELIVERY_VOLUNTEER, canteen=by_code["ZS-DH-005"]),
+        ),
+        (
+            "courier3",
+            "六横食堂 何志愿者",
+            Assignment(Role.DELIVERY_VOLUNTEER, canteen=by_code["ZS-PT-003"]),
+        ),
         ("auditor", "市审计 孙审计", Assignment(Role.AUDITOR, region=region["330900"])),
     ]
     created = 0

@@ -33,7 +33,15 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     assert "3000 elders" in out.getvalue() and "password 'tongzhou-demo'" in out.getvalue()
     assert Elder.objects.count() == 3000
     assert Canteen.objects.count() == 11
-    assert Terminal.objects.count() == 21
+    assert Terminal.objects.exclude(secret_hash="!").count() == 21  # counter devices
+    from tongzhou.bookings.models import Booking, BookingPlan, WellnessAlert
+
+    assert Canteen.objects.filter(delivers=True).count() == 3
+    assert BookingPlan.objects.filter(mode="delivery").count() > 0
+    assert Booking.objects.filter(
+        date=clock.today(), status="delivered", meal__isnull=False
+    ).exists()
+    assert WellnessAlert.objects.filter(closed_at__isnull=True).count() == 1
     assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 21
     assert User.objects.filter(username__in=["admin", "city", "dinghai", "cashier1"]).count() == 4
     assert CategoryMembership.objects.exists()

@@ -28,8 +28,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"scale={scale} seed={seed}: {result.elders} elders, "
                 f"{result.memberships} category memberships, {result.canteens} canteens, "
-                f"{result.terminals} terminals, {result.users} accounts "
-                f"in {result.seconds:.1f} s"
+                f"{result.terminals} terminals, {result.users} accounts, "
+                f"{result.delivery_orders} standing delivery orders "
+                f"({result.delivered_today} delivered today), "
+                f"{result.eat_in_regulars} eat-in regulars in {result.seconds:.1f} s"
             )
             self.stdout.write(f"terminal credentials: {result.credentials_file}")
         self.stdout.write(

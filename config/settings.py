@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tongzhou.charity",
     "tongzhou.bookings",
     "tongzhou.coverage",
+    "tongzhou.settlement",
     "tongzhou.portal",
     "tongzhou.dashboard",
     "tongzhou.demo",

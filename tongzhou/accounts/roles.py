@@ -43,6 +43,10 @@ class Cap(StrEnum):
     DELIVERY_PLAN = "delivery.plan"  # assign delivery orders and compute routes
     DELIVERY_RECORD = "delivery.record"  # proof of delivery, "nobody answered"
     ALERT_CLOSE = "alert.close"  # close wellness alerts with an outcome
+    SETTLEMENT_SUBMIT = "settlement.submit"  # a canteen submits its statement
+    SETTLEMENT_REVIEW = "settlement.review"  # town / district review
+    SETTLEMENT_APPROVE = "settlement.approve"  # city approval and payment
+    ANOMALY_REVIEW = "anomaly.review"  # resolve anomaly cases
 
 
 REGION_ROLES = {
@@ -87,6 +91,8 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_REFUND,
             Cap.PURSE_CREDIT,
             Cap.LEDGER_CORRECT,
+            Cap.SETTLEMENT_APPROVE,
+            Cap.ANOMALY_REVIEW,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
@@ -100,6 +106,8 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.MEAL_REFUND,
             Cap.PURSE_CREDIT,
+            Cap.SETTLEMENT_REVIEW,
+            Cap.ANOMALY_REVIEW,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -111,6 +119,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.AUDIT_VIEW,
             Cap.MEAL_VIEW,
             Cap.PURSE_CREDIT,
+            Cap.SETTLEMENT_REVIEW,
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
@@ -132,6 +141,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.MEAL_VOID,
             Cap.MENU_EDIT,
+            Cap.SETTLEMENT_SUBMIT,
             Cap.KITCHEN_VIEW,
             Cap.DELIVERY_PLAN,
             Cap.DELIVERY_RECORD,

@@ -102,6 +102,12 @@ class Canteen(models.Model):
     )
     delivers = models.BooleanField(_("delivers meals"), default=False)
     delivery_radius_km = models.FloatField(_("delivery radius (km)"), default=5.0)
+    settlement_cycle = models.CharField(
+        _("settlement cycle"),
+        max_length=10,
+        choices=[("monthly", _("monthly")), ("quarterly", _("quarterly"))],
+        default="monthly",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

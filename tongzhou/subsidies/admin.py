@@ -54,7 +54,7 @@ class SubsidyPolicyAdmin(ScopedAdmin):
     fields = (
         "region", "name", "effective_from", "min_spend_fen", "monthly_cap_meals",
         "delivery_fee_fen", "delivery_subsidy_fen", "delivery_categories",
-        "delivery_min_age_alone",
+        "delivery_min_age_alone", "operating_fen_per_elder_day",
     )  # fmt: skip
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:

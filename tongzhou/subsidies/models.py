@@ -36,6 +36,10 @@ class SubsidyPolicy(models.Model):
     delivery_min_age_alone = models.PositiveSmallIntegerField(
         _("delivery from this age when living alone"), null=True, blank=True
     )
+    # Paid to the canteen by the district fund at settlement, per elder served per day.
+    operating_fen_per_elder_day = models.PositiveIntegerField(
+        _("operating subsidy per elder per day (fen)"), default=0
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -30,6 +30,7 @@ POLICY_FIELDS = (
     "delivery_subsidy_fen",
     "delivery_categories",
     "delivery_min_age_alone",
+    "operating_fen_per_elder_day",
 )
 RULE_FIELDS = (
     "label",

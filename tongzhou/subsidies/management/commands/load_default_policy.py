@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 delivery_subsidy_fen=data["delivery_subsidy_fen"],
                 delivery_categories=data["delivery_categories"],
                 delivery_min_age_alone=data["delivery_min_age_alone"],
+                operating_fen_per_elder_day=data["operating_fen_per_elder_day"],
             )
             for rule in data["rules"]:
                 category = rule.pop("category", None)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("tongzhou.dashboard.urls")),
     path("", include("tongzhou.bookings.urls")),
     path("coverage/", coverage, name="coverage"),
+    path("settlement/", include("tongzhou.settlement.urls")),
     path("terminal/", counter, name="counter"),
     path("me/", include("tongzhou.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

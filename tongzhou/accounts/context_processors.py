@@ -25,5 +25,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "delivery": has_cap(user, Cap.DELIVERY_RECORD),
             "alerts": has_cap(user, Cap.ALERT_CLOSE),
             "coverage": may_see_coverage(user),
+            "settlement": has_cap(user, Cap.MEAL_VIEW),
         }
     }

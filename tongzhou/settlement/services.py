@@ -200,3 +200,38 @@ def statement_return(*, actor: Any, statement_id: int, reason: str) -> Statement
     statement.save(update_fields=["status"])
     _audit(actor, "settlement.return", statement, reason=reason.strip()[:200])
     return statement
+
+
+@transaction.atomic
+def anomaly_resolve(*, actor: Any, case_id: int, resolution: str, note: str) -> Any:
+    """Record how a case was resolved (by the district or the city, inside their area)."""
+    from tongzhou.accounts.scope import scope_for
+    from tongzhou.settlement.models import AnomalyCase, AnomalyResolution
+
+    require_cap(actor, Cap.ANOMALY_REVIEW, "处理异常线索", "resolve anomaly cases")
+    case = (
+        AnomalyCase.objects.select_for_update()
+        .filter(scope_for(actor).region_q("scope_path"), pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("异常线索", "anomaly case")
+    if case.resolved_at is not None:
+        raise _conflict("case_already_resolved", "该线索已处理。", "This case is already resolved.")
+    if resolution not in AnomalyResolution.values or not note.strip():
+        raise ValidationFailed(
+            "resolution_required",
+            "请选择处理结论并写明依据。",
+            "Choose a resolution and write down what it rests on.",
+        )
+    case.resolution, case.note = resolution, note.strip()[:300]
+    case.resolved_at, case.resolved_by = clock.now(), actor
+    case.save()
+    audit_record(
+        actor=actor,
+        action="anomaly.resolve",
+        target=case,
+        after={"resolution": resolution, "note": case.note},
+        scope_path=case.scope_path,
+    )
+    return case

@@ -33,18 +33,27 @@ def sell(counter: Counter, card: str, *, fen: int = 1200, full: bool = False) ->
     key = uuid.uuid4().hex
     response = counter.client().post(
         "/api/v1/checkout",
-        {"card": card, "session": "lunch", "lines": [{"amount_fen": fen}],
-         "receipt_no": key[:20], "accept_full_price": full},
-        content_type="application/json", HTTP_IDEMPOTENCY_KEY=key,
-    )  # fmt: skip
+        {
+            "card": card,
+            "session": "lunch",
+            "lines": [{"amount_fen": fen}],
+            "receipt_no": key[:20],
+            "accept_full_price": full,
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
 
 def test_a_month_settles_in_order_reconciles_and_stays_closed(
-    counter: Counter, make_member: Callable[..., Any], make_user: Callable[..., Any],
-    lunch_time: Callable[[dt.datetime], None], superuser: Any,
-) -> None:  # fmt: skip
+    counter: Counter,
+    make_member: Callable[..., Any],
+    make_user: Callable[..., Any],
+    lunch_time: Callable[[dt.datetime], None],
+    superuser: Any,
+) -> None:
     manager = make_user(Role.CANTEEN_MANAGER, canteen=counter.canteen)
     town = make_user(Role.TOWN_OFFICER, region="330902002")
     city = make_user(Role.CITY_BUREAU, region="330900")
@@ -55,8 +64,11 @@ def test_a_month_settles_in_order_reconciles_and_stays_closed(
         for _elder, card in elders:
             receipts.append(sell(counter, card))
     lunch_time(at(3, 5, 12))
-    counter.client().post(f"/api/v1/meals/{receipts[-1]['receipt_no']}/void",
-                          {"reason": "输错"}, content_type="application/json")  # fmt: skip
+    counter.client().post(
+        f"/api/v1/meals/{receipts[-1]['receipt_no']}/void",
+        {"reason": "输错"},
+        content_type="application/json",
+    )
 
     lunch_time(at(4, 2, 9))
     march = services.statement_for(actor=manager, canteen=counter.canteen, day=dt.date(2026, 3, 1))
@@ -83,8 +95,9 @@ def test_a_month_settles_in_order_reconciles_and_stays_closed(
     actions = list(
         AuditEvent.objects.filter(action__startswith="settlement.").values_list("action", flat=True)
     )
-    assert sorted(actions) == sorted(["settlement.submit", "settlement.review",
-                                      "settlement.approve", "settlement.pay"])  # fmt: skip
+    assert sorted(actions) == sorted(
+        ["settlement.submit", "settlement.review", "settlement.approve", "settlement.pay"]
+    )
     kept = dict(paid.totals)
     assert reconcile(paid.period).ok
 
@@ -93,11 +106,20 @@ def test_a_month_settles_in_order_reconciles_and_stays_closed(
     lunch_time(at(4, 3, 11))
     late = counter.client().post(
         "/api/v1/terminal/offline-sales",
-        {"sales": [{"client_id": uuid.uuid4().hex, "receipt_no": "late-1", "card": elders[1][1],
-                    "session": "lunch", "device_time": at(3, 31).isoformat(),
-                    "lines": [{"amount_fen": 1200}]}]},
+        {
+            "sales": [
+                {
+                    "client_id": uuid.uuid4().hex,
+                    "receipt_no": "late-1",
+                    "card": elders[1][1],
+                    "session": "lunch",
+                    "device_time": at(3, 31).isoformat(),
+                    "lines": [{"amount_fen": 1200}],
+                }
+            ]
+        },
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert late.json()["results"][0]["outcome"] == "posted"  # dated 31 March, posted 3 April
     march.refresh_from_db()
     assert march.totals == kept and statement_figures(march).funders == kept["funders"]

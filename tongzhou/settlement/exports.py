@@ -1,0 +1,186 @@
+"""Statements in the forms the bureau files: an Excel workbook and a PDF with the usual
+header (unit, period, figures) and signature lines; monthly figures per district for charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
+
+from tongzhou.core.money import yuan
+from tongzhou.meals.models import MealStatus
+from tongzhou.settlement.models import Funder, Statement
+
+FUNDER_NAMES = {
+    Funder.DISTRICT: "区县财政（含补贴钱包、送餐补贴）",
+    Funder.CITY: "市级财政",
+    Funder.CHARITY: "慈善资金（含慈善钱包）",
+    Funder.PREPAID: "老人预存（个人余额）",
+    Funder.CANTEEN: "食堂让利（不结算）",
+}
+SESSION_NAMES = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
+SIGNATURES = ("食堂负责人（签字盖章）", "乡镇（街道）审核", "区县民政局审核", "市民政局批准")
+
+
+def statement_rows(statement: Statement, figures: Any) -> list[tuple[str, str, str, str]]:
+    """(funder, sales, reversals, net) in yuan, then the operating subsidy and the total."""
+    rows = [
+        (FUNDER_NAMES[f], yuan(figures.sales[f]), yuan(figures.reversals[f]), yuan(net))
+        for f, net in figures.funders.items()
+    ]
+    rows.append(("运营补贴（按服务人天）", "", "", yuan(figures.operating_fen)))
+    rows.append(("应结算合计", "", "", yuan(figures.payable_fen)))
+    return rows
+
+
+def _title(statement: Statement) -> tuple[str, str]:
+    return (
+        f"{statement.canteen.name} 老年助餐结算单",
+        f"结算期间：{statement.period.starts_on:%Y-%m-%d} 至 {statement.period.ends_on:%Y-%m-%d}"
+        f"　状态：{statement.get_status_display()}",
+    )
+
+
+def statement_xlsx(statement: Statement, figures: Any) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "结算单"
+    title, subtitle = _title(statement)
+    sheet.append([title])
+    sheet["A1"].font = Font(size=14, bold=True)
+    sheet.append([subtitle])
+    sheet.append([f"运营单位：{statement.canteen.operator}　食堂编码：{statement.canteen.code}"])
+    sheet.append([])
+    sheet.append(["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"])
+    for row in statement_rows(statement, figures):
+        sheet.append(list(row))
+    sheet.append([])
+    sheet.append(["用餐人次", figures.sales["count"], "撤销/退款笔数", figures.reversals["count"]])
+    sheet.append(["服务人天", figures.elder_days, "跨期调整笔数", figures.adjustments])
+    sheet.append(["餐次", "人次"])
+    for session, count in figures.by_session.items():
+        sheet.append([SESSION_NAMES.get(session, session), count])
+    sheet.append(["人员类别", "人次"])
+    for category, count in figures.by_category.items():
+        sheet.append([category, count])
+    sheet.append([])
+    for label in SIGNATURES:
+        sheet.append([label, "", "日期", ""])
+    for column, width in zip("ABCD", (34, 16, 18, 16), strict=True):
+        sheet.column_dimensions[column].width = width
+    for cells in sheet.iter_rows(min_row=5, max_row=5 + len(FUNDER_NAMES) + 2):
+        for cell in cells[1:]:
+            cell.alignment = Alignment(horizontal="right")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def statement_pdf(statement: Statement, figures: Any) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    # A CID font: PDF readers supply the glyphs, so no font file ships with the platform.
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = "STSong-Light"
+    heading = ParagraphStyle("h", fontName=font, fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("b", fontName=font, fontSize=10.5, leading=16)
+    title, subtitle = _title(statement)
+    table = Table(
+        [
+            ["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"],
+            *statement_rows(statement, figures),
+        ],
+        colWidths=[190, 90, 100, 90],
+    )
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 10),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+    ]))  # fmt: skip
+    signatures = Table([[label, "", "日期：", ""] for label in SIGNATURES],
+                       colWidths=[150, 150, 50, 120], rowHeights=30)  # fmt: skip
+    signatures.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font), ("LINEBELOW", (1, 0), (1, -1), 0.5, colors.black),
+        ("LINEBELOW", (3, 0), (3, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+    ]))  # fmt: skip
+    sessions = "、".join(f"{SESSION_NAMES.get(s, s)}{n}" for s, n in figures.by_session.items())
+    story = [
+        Paragraph(title, heading),
+        Paragraph(subtitle, body),
+        Paragraph(
+            f"运营单位：{statement.canteen.operator}　食堂编码：{statement.canteen.code}", body
+        ),
+        Spacer(1, 10),
+        table,
+        Spacer(1, 8),
+        Paragraph(
+            f"用餐{figures.sales['count']}人次（{sessions or '无'}），"
+            f"撤销/退款{figures.reversals['count']}笔，"
+            f"服务{figures.elder_days}人天，跨期调整{figures.adjustments}笔。",
+            body,
+        ),
+        Spacer(1, 24),
+        signatures,
+    ]
+    out = io.BytesIO()
+    document = SimpleDocTemplate(out, pagesize=A4, title=title, author="同舟")
+    document.build(story)
+    return out.getvalue()
+
+
+def monthly_by_district(meals: Any, today: dt.date, months: int = 12) -> dict[str, Any]:
+    """Meals and subsidy per month per district (completed sales), for the charts."""
+    first = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    rows = (
+        meals.filter(status=MealStatus.COMPLETED, business_date__gte=first)
+        .annotate(month=TruncMonth("business_date"))
+        .values("month", "canteen__village__parent__parent__name")
+        .annotate(meals=Count("pk"), subsidy=Sum("subsidy_fen"))
+        .order_by("month")
+    )
+    series: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    labels: list[str] = []
+    for row in rows:
+        label = f"{row['month']:%Y-%m}"
+        if label not in labels:
+            labels.append(label)
+        series[row["canteen__village__parent__parent__name"]][label] = (
+            row["meals"],
+            row["subsidy"],
+        )
+    return {"months": labels, "districts": dict(series)}
+
+
+def chart_xlsx(figures: dict[str, Any]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "按月按区县"
+    districts = list(figures["districts"])
+    sheet.append(["月份", *[f"{d}人次" for d in districts], *[f"{d}补贴（元）" for d in districts]])
+    for month in figures["months"]:
+        values = [figures["districts"][d].get(month, (0, 0)) for d in districts]
+        sheet.append([month, *[v[0] for v in values], *[v[1] / 100 for v in values]])
+    chart = BarChart()
+    chart.title = "各区县每月用餐人次"
+    data = Reference(sheet, min_col=2, max_col=1 + len(districts), min_row=1,
+                     max_row=1 + len(figures["months"]))  # fmt: skip
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(figures["months"])))
+    sheet.add_chart(chart, "A" + str(len(figures["months"]) + 4))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -132,3 +132,34 @@ def test_a_month_settles_in_order_reconciles_and_stays_closed(
     # The late sale is dated in March (an adjustment); the refund is dated in April.
     assert april.totals["sales"]["count"] == 1 and april.totals["adjustments"] == 1
     assert reconcile(april.period).ok
+
+
+def test_the_columnar_engine_gives_the_statements_figures(
+    counter: Counter, make_member: Callable[..., Any], lunch_time: Callable[[dt.datetime], None],
+    make_user: Callable[..., Any], tmp_path: Any,
+) -> None:  # fmt: skip
+    from tongzhou.settlement.analytics import export_meals, monthly_figures
+
+    manager = make_user(Role.CANTEEN_MANAGER, canteen=counter.canteen)
+    elders = [make_member(own_fen=20000, birth=dt.date(1950 - 10 * i, 1, 1)) for i in range(3)]
+    receipts = []
+    for day in (3, 4):
+        lunch_time(at(3, day))
+        receipts += [sell(counter, card) for _elder, card in elders]
+    counter.client().post(
+        f"/api/v1/meals/{receipts[-1]['receipt_no']}/void",
+        {"reason": "输错"},
+        content_type="application/json",
+    )
+    lunch_time(at(4, 2, 9))
+    march = services.statement_for(actor=manager, canteen=counter.canteen, day=dt.date(2026, 3, 1))
+    figures = statement_figures(march)
+
+    path = tmp_path / "meals.parquet"
+    assert export_meals(path, dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == 6
+    (month,) = monthly_figures(path)
+    assert (month.month, month.canteen_id) == (dt.date(2026, 3, 1), counter.canteen.pk)
+    assert month.funders == figures.funders
+    assert month.total_fen == figures.net_total
+    assert (month.meals, month.reversals) == (figures.sales["count"], figures.reversals["count"])
+    assert month.by_session == figures.by_session and month.elder_days == figures.elder_days

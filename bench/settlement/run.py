@@ -14,7 +14,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import django
 import duckdb
@@ -49,6 +51,7 @@ SELECT * FROM (
 ) USING (month, canteen_id)
 """
 
+T = TypeVar("T")
 CANTEENS = 3_000
 ELDERS = 2_000_000
 
@@ -82,8 +85,9 @@ COPY (
 """
 
 
-def timed(work, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
+def timed(work: Callable[[], T], repeat: int) -> tuple[float, T]:
+    """The median time of `repeat` runs, and the last result."""
+    times = []
     for _ in range(repeat):
         started = time.perf_counter()
         result = work()
@@ -110,12 +114,12 @@ def main() -> None:
             lambda: engine.execute(BY_HAND, {"source": str(path)}).fetchall(), args.repeat
         )
         bare, _groups = timed(lambda: bare_aggregate(path), args.repeat)
-        assert len(rows_by_hand) == len(figures)  # type: ignore[arg-type]
-        months = {f.month for f in figures}  # type: ignore[attr-defined]
+        assert len(rows_by_hand) == len(figures)
+        months = {f.month for f in figures}
         print(
             f"statement figures, our code:       {ours:6.2f} s "
             f"({len(figures):,} canteen-months, {len(months)} months)"
-        )  # type: ignore[arg-type]
+        )
         print(f"same figures, engine by hand:      {by_hand:6.2f} s")
         print(
             f"engine's one-sum group-by:         {bare:6.2f} s "

@@ -175,6 +175,17 @@ class TerminalStatus(models.TextChoices):
     REVOKED = "revoked", _("revoked")
 
 
+# The secret hash of terminals no device can authenticate as: the rows staff sales and
+# delivered meals are recorded on.
+UNUSABLE_SECRET = "!"  # noqa: S105
+
+
+class TerminalQuerySet(models.QuerySet["Terminal"]):
+    def devices(self) -> TerminalQuerySet:
+        """Counter devices, without the back office's and delivery's own rows."""
+        return self.exclude(secret_hash=UNUSABLE_SECRET)
+
+
 class Terminal(models.Model):
     """A counter device bound to one canteen. Its credential is `tzt_<key_id>_<secret>`;
     only a SHA-256 of the secret is stored (the secret is 256 random bits, so a fast hash is
@@ -194,6 +205,8 @@ class Terminal(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_reason = models.CharField(_("revocation reason"), max_length=120, blank=True)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+
+    objects = TerminalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("terminal")

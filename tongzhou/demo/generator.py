@@ -34,6 +34,7 @@ from tongzhou.canteens.models import (
 from tongzhou.canteens.services import canteen_save, meal_session_set, terminal_create
 from tongzhou.core import crypto
 from tongzhou.core.masking import mask_id_number, mask_phone
+from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
@@ -134,6 +135,7 @@ class DemoResult:
     delivery_orders: int = 0  # standing delivery orders
     eat_in_regulars: int = 0
     delivered_today: int = 0
+    sales_last_month: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -153,6 +155,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     elders, memberships = _elders(admin, rng, SCALES[scale])
     cards = _cards_and_money(rng)
     _menus(rng, canteens)
+    history = build_last_month(rng, canteens)
     meal_service = build_meal_service(admin, rng, canteens)
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
@@ -169,6 +172,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         delivery_orders=meal_service.delivery_orders,
         eat_in_regulars=meal_service.eat_in_regulars,
         delivered_today=meal_service.delivered_today,
+        sales_last_month=history,
     )
 
 

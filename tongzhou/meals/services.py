@@ -27,7 +27,7 @@ from django.utils import timezone
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
-from tongzhou.canteens.models import Canteen, MealSession, Terminal
+from tongzhou.canteens.models import UNUSABLE_SECRET, Canteen, MealSession, Terminal
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
@@ -613,7 +613,9 @@ def _service_terminal(canteen: Canteen, name: str = BACK_OFFICE_TERMINAL) -> Ter
     counter device, on a terminal row of their own that no device can authenticate as (its
     secret is unusable)."""
     terminal, _created = Terminal.objects.get_or_create(
-        canteen=canteen, name=name, defaults={"key_id": secrets.token_hex(6), "secret_hash": "!"}
+        canteen=canteen,
+        name=name,
+        defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
     )
     return terminal
 

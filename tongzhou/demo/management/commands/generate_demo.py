@@ -31,7 +31,8 @@ class Command(BaseCommand):
                 f"{result.terminals} terminals, {result.users} accounts, "
                 f"{result.delivery_orders} standing delivery orders "
                 f"({result.delivered_today} delivered today), "
-                f"{result.eat_in_regulars} eat-in regulars in {result.seconds:.1f} s"
+                f"{result.eat_in_regulars} eat-in regulars, "
+                f"{result.sales_last_month} sales last month in {result.seconds:.1f} s"
             )
             self.stdout.write(f"terminal credentials: {result.credentials_file}")
         self.stdout.write(

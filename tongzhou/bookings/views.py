@@ -4,8 +4,6 @@ courier's route on a phone, and the wellness alerts a community worker closes.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,6 +33,7 @@ from tongzhou.bookings.selectors import (
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
+from tongzhou.core.views import run_and_report
 from tongzhou.elders.models import ElderStatus
 from tongzhou.elders.selectors import elder_get, elders_visible_to
 from tongzhou.meals.models import SESSION_CHOICES
@@ -53,16 +52,6 @@ def _day(value: str | None) -> dt.date:
 def _number(value: str | None) -> int:
     """An id from a form; 0 (found by nothing) when it is not a number."""
     return int(value) if value and value.isdigit() else 0
-
-
-def _done(request: HttpRequest, work: Callable[[], Any], done: str) -> None:
-    """Run a service call from a form; its refusal is shown on the page instead."""
-    try:
-        work()
-    except DomainError as refused:
-        messages.error(request, refused.message())
-    else:
-        messages.success(request, done)
 
 
 @login_required
@@ -180,7 +169,7 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
     except DomainError:
         raise Http404 from None
     couriers = list(User.objects.filter(pk__in=request.POST.getlist("couriers")))
-    _done(
+    run_and_report(
         request,
         lambda: services.delivery_plan(
             actor=request.user, canteen=canteen, day=day, session=session, couriers=couriers
@@ -194,7 +183,7 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
     if request.POST.get("outcome") == "no_answer":
-        _done(
+        run_and_report(
             request,
             lambda: services.delivery_no_answer(
                 actor=request.user, booking_id=booking_id, note=request.POST.get("note", "")
@@ -204,7 +193,7 @@ def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
     else:
         upload = request.FILES.get("photo")
         photo = upload.read() if upload else None
-        _done(
+        run_and_report(
             request,
             lambda: services.delivery_done(actor=request.user, booking_id=booking_id, photo=photo),
             gettext("Delivered."),
@@ -219,7 +208,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if not has_cap(request.user, Cap.ALERT_CLOSE):
         raise Http404
     if request.method == "POST":
-        _done(
+        run_and_report(
             request,
             lambda: services.alert_close(
                 actor=request.user,

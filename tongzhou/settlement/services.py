@@ -43,6 +43,16 @@ def period_bounds(cycle: str, day: dt.date) -> tuple[dt.date, dt.date]:
     return start, dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
 
 
+def month_argument(text: str) -> dt.date:
+    """The first day of a month given as YYYY-MM (commands and pages)."""
+    try:
+        return dt.date.fromisoformat(f"{text.strip()}-01")
+    except ValueError:
+        raise ValidationFailed(
+            "month_invalid", "月份格式应为 YYYY-MM。", "Give the month as YYYY-MM."
+        ) from None
+
+
 def period_for(cycle: str, day: dt.date) -> SettlementPeriod:
     start, end = period_bounds(cycle, day)
     return SettlementPeriod.objects.get_or_create(
@@ -136,6 +146,16 @@ def statement_submit(*, actor: Any, statement_id: int) -> Statement:
     return statement
 
 
+def _advance(actor: Any, statement: Statement, *, step: str, to: str, stamp: str) -> Statement:
+    """Move a statement one step on, stamping when and by whom (`stamp`_at, `stamp`_by)."""
+    statement.status = to
+    setattr(statement, f"{stamp}_at", clock.now())
+    setattr(statement, f"{stamp}_by", actor)
+    statement.save()
+    _audit(actor, f"settlement.{step}", statement)
+    return statement
+
+
 @transaction.atomic
 def statement_review(*, actor: Any, statement_id: int) -> Statement:
     statement = _locked(
@@ -143,11 +163,7 @@ def statement_review(*, actor: Any, statement_id: int) -> Statement:
     )
     if statement.status != StatementStatus.SUBMITTED:
         raise _wrong_step(statement)
-    statement.status = StatementStatus.REVIEWED
-    statement.reviewed_at, statement.reviewed_by = clock.now(), actor
-    statement.save()
-    _audit(actor, "settlement.review", statement)
-    return statement
+    return _advance(actor, statement, step="review", to=StatementStatus.REVIEWED, stamp="reviewed")
 
 
 @transaction.atomic
@@ -157,11 +173,7 @@ def statement_approve(*, actor: Any, statement_id: int) -> Statement:
     )
     if statement.status != StatementStatus.REVIEWED:
         raise _wrong_step(statement)
-    statement.status = StatementStatus.APPROVED
-    statement.approved_at, statement.approved_by = clock.now(), actor
-    statement.save()
-    _audit(actor, "settlement.approve", statement)
-    return statement
+    return _advance(actor, statement, step="approve", to=StatementStatus.APPROVED, stamp="approved")
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from tongzhou.accounts.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
+from tongzhou.core.views import run_and_report
 from tongzhou.meals.selectors import meals_visible_to
 from tongzhou.settlement import exports, services
 from tongzhou.settlement.models import AnomalyCase, AnomalyResolution, SettlementPeriod
@@ -43,15 +43,6 @@ def _statement(request: HttpRequest, statement_id: int) -> Any:
         return statement_get(actor=request.user, statement_id=statement_id)
     except DomainError:
         raise Http404 from None
-
-
-def _report(request: HttpRequest, work: Callable[[], Any], done: str) -> None:
-    try:
-        work()
-    except DomainError as refused:
-        messages.error(request, refused.message())
-    else:
-        messages.success(request, done)
 
 
 @login_required
@@ -86,11 +77,11 @@ def statement(request: HttpRequest, statement_id: int) -> HttpResponse:
         step = request.POST.get("step", "")
         user = request.user
         if step in STEPS:
-            _report(
+            run_and_report(
                 request, lambda: STEPS[step](actor=user, statement_id=chosen.pk), gettext("Done.")
             )
         elif step == "pay":
-            _report(
+            run_and_report(
                 request,
                 lambda: services.statement_pay(
                     actor=user, statement_id=chosen.pk, reference=request.POST.get("reference", "")
@@ -98,7 +89,7 @@ def statement(request: HttpRequest, statement_id: int) -> HttpResponse:
                 gettext("Payment recorded."),
             )
         elif step == "return":
-            _report(
+            run_and_report(
                 request,
                 lambda: services.statement_return(
                     actor=user, statement_id=chosen.pk, reason=request.POST.get("reason", "")
@@ -164,7 +155,7 @@ def anomalies(request: HttpRequest) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         case_id = request.POST.get("case", "")
-        _report(
+        run_and_report(
             request,
             lambda: services.anomaly_resolve(
                 actor=request.user,

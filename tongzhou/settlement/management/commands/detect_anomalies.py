@@ -3,14 +3,14 @@ meals after death or moving away, drifting terminal clocks, unusual voids and re
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tongzhou.core.errors import DomainError
 from tongzhou.settlement.anomalies import detect_anomalies
 from tongzhou.settlement.models import Cycle
-from tongzhou.settlement.services import period_for
+from tongzhou.settlement.services import month_argument, period_for
 
 
 class Command(BaseCommand):
@@ -22,8 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            day = dt.date.fromisoformat(options["period"] + "-01")
-        except ValueError:
-            raise CommandError("period must be YYYY-MM") from None
+            day = month_argument(options["period"])
+        except DomainError as refused:
+            raise CommandError(refused.message_en) from None
         found = detect_anomalies(period_for(options["cycle"], day))
         self.stdout.write(", ".join(f"{kind}: {n} new" for kind, n in found.items()))

@@ -3,15 +3,15 @@ funder, to the fen. Exits with status 1 when anything differs, listing the sales
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tongzhou.core.errors import DomainError
 from tongzhou.core.money import yuan
 from tongzhou.settlement.models import Cycle, SettlementPeriod
 from tongzhou.settlement.reconcile import reconcile
-from tongzhou.settlement.services import period_bounds
+from tongzhou.settlement.services import month_argument, period_bounds
 
 
 class Command(BaseCommand):
@@ -23,9 +23,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            day = dt.date.fromisoformat(options["period"] + "-01")
-        except ValueError:
-            raise CommandError("period must be YYYY-MM") from None
+            day = month_argument(options["period"])
+        except DomainError as refused:
+            raise CommandError(refused.message_en) from None
         start, _end = period_bounds(options["cycle"], day)
         period = SettlementPeriod.objects.filter(cycle=options["cycle"], starts_on=start).first()
         if period is None:

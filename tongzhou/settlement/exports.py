@@ -35,6 +35,8 @@ def statement_rows(statement: Statement, figures: Any) -> list[tuple[str, str, s
         (FUNDER_NAMES[f], yuan(figures.sales[f]), yuan(figures.reversals[f]), yuan(net))
         for f, net in figures.funders.items()
     ]
+    delivery = figures.sales["delivery_subsidy"] - figures.reversals["delivery_subsidy"]
+    rows.insert(1, ("　其中：送餐费补贴", "", "", yuan(delivery)))
     rows.append(("运营补贴（按服务人天）", "", "", yuan(figures.operating_fen)))
     rows.append(("应结算合计", "", "", yuan(figures.payable_fen)))
     return rows
@@ -76,7 +78,7 @@ def statement_xlsx(statement: Statement, figures: Any) -> bytes:
         sheet.append([label, "", "日期", ""])
     for column, width in zip("ABCD", (34, 16, 18, 16), strict=True):
         sheet.column_dimensions[column].width = width
-    for cells in sheet.iter_rows(min_row=5, max_row=5 + len(FUNDER_NAMES) + 2):
+    for cells in sheet.iter_rows(min_row=5, max_row=5 + len(FUNDER_NAMES) + 3):
         for cell in cells[1:]:
             cell.alignment = Alignment(horizontal="right")
     out = io.BytesIO()

@@ -163,3 +163,30 @@ def test_the_columnar_engine_gives_the_statements_figures(
     assert month.total_fen == figures.net_total
     assert (month.meals, month.reversals) == (figures.sales["count"], figures.reversals["count"])
     assert month.by_session == figures.by_session and month.elder_days == figures.elder_days
+
+
+@pytest.mark.parametrize(
+    ("cycle", "day", "bounds"),
+    [
+        ("monthly", dt.date(2026, 2, 14), (dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
+        ("monthly", dt.date(2026, 12, 31), (dt.date(2026, 12, 1), dt.date(2026, 12, 31))),
+        ("quarterly", dt.date(2026, 5, 20), (dt.date(2026, 4, 1), dt.date(2026, 6, 30))),
+        ("quarterly", dt.date(2026, 12, 1), (dt.date(2026, 10, 1), dt.date(2026, 12, 31))),
+    ],
+)
+def test_periods_are_months_or_quarters(
+    cycle: str, day: dt.date, bounds: tuple[dt.date, dt.date]
+) -> None:
+    assert services.period_bounds(cycle, day) == bounds
+
+
+def test_a_quarterly_canteen_gets_a_quarterly_statement(counter: Counter, superuser: Any) -> None:
+    counter.canteen.settlement_cycle = "quarterly"
+    statement = services.statement_for(
+        actor=superuser, canteen=counter.canteen, day=dt.date(2026, 3, 12)
+    )
+    assert (statement.period.cycle, statement.period.starts_on) == (
+        "quarterly",
+        dt.date(2026, 1, 1),
+    )
+    assert str(statement.period) == "2026年第1季度"

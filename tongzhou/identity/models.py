@@ -73,7 +73,10 @@ class QrIdentity(models.Model):
 class QrUse(models.Model):
     """A rotating code is accepted once, at any canteen: (elder, time step) is unique."""
 
-    elder = models.ForeignKey("elders.Elder", on_delete=models.PROTECT, related_name="+")
+    # Written with every QR sale: the unique (elder, step) index serves lookups by elder too.
+    elder = models.ForeignKey(
+        "elders.Elder", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     step = models.BigIntegerField()
     used_at = models.DateTimeField(auto_now_add=True)
 

@@ -74,9 +74,13 @@ class MealStatus(models.TextChoices):
 
 
 class Meal(models.Model):
-    """One sale at a counter, with the quote that priced it and the rule version it used."""
+    """One sale at a counter, with the quote that priced it and the rule version it used.
 
-    receipt_no = models.CharField(_("receipt number"), max_length=40, unique=True)
+    Every sale inserts a row, so it carries only the indexes a query uses: a foreign key
+    covered by a composite index has none of its own, and policies and rules (never
+    deleted) need none for their PROTECT checks."""
+
+    receipt_no = models.CharField(_("receipt number"), max_length=40)
     canteen = models.ForeignKey(
         "canteens.Canteen",
         verbose_name=_("canteen"),
@@ -88,10 +92,15 @@ class Meal(models.Model):
         verbose_name=_("terminal"),
         on_delete=models.PROTECT,
         related_name="meals",
+        db_index=False,  # meal_terminal_receipt_once leads with it
     )
     client_receipt_no = models.CharField(_("terminal receipt number"), max_length=40)
     elder = models.ForeignKey(
-        "elders.Elder", verbose_name=_("elder"), on_delete=models.PROTECT, related_name="meals"
+        "elders.Elder",
+        verbose_name=_("elder"),
+        on_delete=models.PROTECT,
+        related_name="meals",
+        db_index=False,  # the (elder, business date) index leads with it
     )
     business_date = models.DateField(_("business date"), db_index=True)
     session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
@@ -110,7 +119,10 @@ class Meal(models.Model):
     charity_purse_fen = models.PositiveIntegerField(_("paid from charity allowance (fen)"))
     own_fen = models.PositiveIntegerField(_("paid by the elder (fen)"))
     policy = models.ForeignKey(
-        "subsidies.SubsidyPolicy", verbose_name=_("policy version"), on_delete=models.PROTECT
+        "subsidies.SubsidyPolicy",
+        verbose_name=_("policy version"),
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     rule = models.ForeignKey(
         "subsidies.SubsidyRule",
@@ -118,6 +130,7 @@ class Meal(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
     )
     outcome = models.CharField(_("subsidy outcome"), max_length=16)
     age_band = models.CharField(_("age band"), max_length=8)
@@ -139,6 +152,8 @@ class Meal(models.Model):
         verbose_name_plural = _("meals")
         ordering = ["-created_at"]
         constraints = [
+            # A constraint rather than unique=True: no second (LIKE) index on PostgreSQL.
+            models.UniqueConstraint(fields=["receipt_no"], name="meal_receipt_no_once"),
             models.UniqueConstraint(
                 fields=["terminal", "client_receipt_no"], name="meal_terminal_receipt_once"
             ),
@@ -181,7 +196,9 @@ class SubsidyClaim(models.Model):
     """The city-wide cap: at most one live subsidised meal per elder, session and day,
     whichever canteen serves it. A void or refund releases the claim."""
 
-    elder = models.ForeignKey("elders.Elder", on_delete=models.PROTECT, related_name="+")
+    elder = models.ForeignKey(
+        "elders.Elder", on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # the (elder, business date) index leads with it
     business_date = models.DateField()
     session = models.CharField(max_length=10, choices=SESSION_CHOICES)
     meal = models.OneToOneField(Meal, on_delete=models.PROTECT, related_name="claim")
@@ -204,7 +221,9 @@ class SubsidyClaim(models.Model):
 class IdempotencyRecord(models.Model):
     """The stored answer to a terminal's request, replayed when the same key comes again."""
 
-    terminal = models.ForeignKey("canteens.Terminal", on_delete=models.PROTECT, related_name="+")
+    terminal = models.ForeignKey(
+        "canteens.Terminal", on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # idempotency_key_once leads with it
     key = models.CharField(max_length=80)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()

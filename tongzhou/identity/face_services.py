@@ -178,7 +178,8 @@ def elder_by_face_token(raw: str, *, terminal: Terminal | None) -> Elder:
     if terminal is None or data.get("t") != terminal.pk:
         raise _refuse("face_confirmation_invalid", "人脸确认无效。", "Invalid face confirmation.")
     try:
-        FaceConfirmation.objects.create(nonce=data["n"])
+        with transaction.atomic():
+            FaceConfirmation.objects.create(nonce=data["n"])
     except IntegrityError:
         raise _refuse(
             "face_confirmation_used",

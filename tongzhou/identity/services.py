@@ -20,7 +20,7 @@ from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import offline, qr
-from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
+from tongzhou.identity.models import Card, CardStatus, QrIdentity
 
 _CARD = re.compile(r"^[0-9A-Za-z]{6,32}$")
 
@@ -120,31 +120,70 @@ def _refuse(code: str, zh: str, en: str, status: int) -> IdentityError:
     return IdentityError(code=code, message_zh=zh, message_en=en, status=status)
 
 
-def _usable(elder: Elder) -> Elder:
-    if elder.status == ElderStatus.DECEASED:
+def refuse_unusable(status: str) -> None:
+    """Only an active elder eats on the platform's money."""
+    if status == ElderStatus.DECEASED:
         raise _refuse(
             "elder_deceased",
             "该老人已登记去世，不能用餐结算。",
             "This elder is recorded as deceased.",
             403,
         )
-    if elder.status != ElderStatus.ACTIVE:
+    if status != ElderStatus.ACTIVE:
         raise _refuse(
             "elder_inactive",
             "该老人已迁出或停用，请联系社区核实。",
             "This elder is not active (moved away).",
             403,
         )
+
+
+def _usable(elder: Elder) -> Elder:
+    refuse_unusable(elder.status)
     return elder
+
+
+def card_unknown() -> IdentityError:
+    return _refuse("card_unknown", "无法识别此卡。", "Unknown card.", 404)
+
+
+def refuse_blocked_card(status: str) -> None:
+    if status != CardStatus.ACTIVE:
+        raise _refuse(
+            "card_blocked",
+            "此卡已挂失或已换新卡，请使用新卡或联系社区。",
+            "This card has been reported lost or replaced.",
+            403,
+        )
+
+
+def presented_card_hash(raw: str) -> str | None:
+    """The lookup hash of what the reader delivered if it is a card number; None for a QR
+    code or a confirmed face, which `resolve_credential` recognises."""
+    from tongzhou.identity.face_services import TOKEN_PREFIX
+
+    if raw.startswith(TOKEN_PREFIX) or qr.looks_like_qr(raw):
+        return None
+    try:
+        return card_hash(normalise_card_number(raw))
+    except ValidationFailed:
+        raise card_unknown() from None
+
+
+def card_fill_verifier(raw: str) -> None:
+    """Cards issued in bulk get their offline hash at first use, when the number is here."""
+    number = normalise_card_number(raw)
+    Card.objects.filter(number_hash=card_hash(number), offline_verifier="").update(
+        offline_verifier=offline.verifier(number)
+    )
 
 
 def elder_by_card(number: str) -> tuple[Card, Elder]:
     """Resolve a presented card to exactly one active elder, or refuse with a clear reason."""
-    unknown = _refuse("card_unknown", "无法识别此卡。", "Unknown card.", 404)
     try:
         normalised = normalise_card_number(number)
     except ValidationFailed:
-        raise unknown from None
+        raise card_unknown() from None
     card = (
         Card.objects.select_related("elder__residence")
         .only(
@@ -155,17 +194,10 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
         .first()
     )  # fmt: skip
     if card is None:
-        raise unknown
-    if card.status != CardStatus.ACTIVE:
-        raise _refuse(
-            "card_blocked",
-            "此卡已挂失或已换新卡，请使用新卡或联系社区。",
-            "This card has been reported lost or replaced.",
-            403,
-        )
+        raise card_unknown()
+    refuse_blocked_card(card.status)
     if not card.offline_verifier:
-        # Cards issued in bulk get their offline hash at first use, when the number is here.
-        Card.objects.filter(pk=card.pk).update(offline_verifier=offline.verifier(normalised))
+        card_fill_verifier(normalised)
     return card, _usable(card.elder)
 
 
@@ -305,14 +337,3 @@ def resolve_credential(
         return Resolved(_usable(identity.elder), "qr_card")
     except qr.QrRefused as refused:
         raise qr_refusal(refused.code) from None
-
-
-def qr_mark_used(resolved: Resolved) -> None:
-    """Inside the sale's transaction: a second use of the same rotating code, here or at any
-    other canteen, hits the unique constraint and the whole sale rolls back."""
-    if resolved.qr_step is None:
-        return
-    try:
-        QrUse.objects.create(elder=resolved.elder, step=resolved.qr_step)
-    except IntegrityError:
-        raise qr_refusal("qr_replayed") from None

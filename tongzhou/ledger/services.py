@@ -46,29 +46,36 @@ def post(
     """Write one balanced journal. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("post() must run inside a transaction")
-    merged: dict[int, int] = defaultdict(int)
-    accounts: dict[int, Account] = {}
-    for account, amount in lines:
-        merged[account.pk] += amount
-        accounts[account.pk] = account
-    entries = {pk: amount for pk, amount in merged.items() if amount}
-    if sum(entries.values()) != 0:
-        raise ValueError("a journal's entries must sum to zero")
-    if not entries:
-        raise ValueError("a journal needs at least one movement")
+    lines = list(lines)
+    accounts = {account.pk: account for account, _amount in lines}
+    entries = balanced_entries([(account.pk, amount) for account, amount in lines])
     # Stored balances in primary-key order, so two postings never wait on each other in a
     # cycle; the others are the sum of their entries and have no hot row to lock.
-    for pk in sorted(entries):
+    for pk, amount in sorted(entries):
         account = accounts[pk]
         if account.kind in STORED_KINDS:
-            _move_stored(account, entries[pk])
+            _move_stored(account, amount)
     journal = Journal.objects.create(
         kind=kind, business_date=business_date, memo=memo, reverses=reverses
     )
     Entry.objects.bulk_create(
-        [Entry(journal=journal, account_id=pk, amount_fen=amount) for pk, amount in entries.items()]
+        [Entry(journal=journal, account_id=pk, amount_fen=amount) for pk, amount in entries]
     )
     return journal
+
+
+def balanced_entries(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A journal's entries from (account id, signed fen) lines: one per account, none of
+    zero; refused unless they sum to zero and move something."""
+    merged: dict[int, int] = defaultdict(int)
+    for account_id, amount in lines:
+        merged[account_id] += amount
+    entries = [(account_id, amount) for account_id, amount in merged.items() if amount]
+    if sum(amount for _account, amount in entries) != 0:
+        raise ValueError("a journal's entries must sum to zero")
+    if not entries:
+        raise ValueError("a journal needs at least one movement")
+    return entries
 
 
 def _move_stored(account: Account, amount: int) -> None:

@@ -190,9 +190,7 @@ def _post_new(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:
         )
     try:
         with transaction.atomic():
-            meal, _receipt = _checkout(
-                terminal, sale.request(full_price=False), at=sale.device_time
-            )
+            meal = _checkout(terminal, sale.request(full_price=False), at=sale.device_time).meal()
         return _record(terminal, sale, OfflineOutcome.POSTED, meal)
     except DomainError as refusal:
         if refusal.code != "subsidy_already_used":
@@ -219,14 +217,12 @@ def _subsidy_conflict(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:
     if claim is not None and holder is not None and _rank(holder) > ours:
         _displace(holder, claim.meal)
         with transaction.atomic():
-            meal, _receipt = _checkout(
-                terminal, sale.request(full_price=False), at=sale.device_time
-            )
+            meal = _checkout(terminal, sale.request(full_price=False), at=sale.device_time).meal()
         return _record(terminal, sale, OfflineOutcome.POSTED, meal)
     # The subsidy stays where it is (an online sale, or an earlier offline one): full price.
     try:
         with transaction.atomic():
-            meal, _receipt = _checkout(terminal, sale.request(full_price=True), at=sale.device_time)
+            meal = _checkout(terminal, sale.request(full_price=True), at=sale.device_time).meal()
     except DomainError as refusal:
         return _record(terminal, sale, OfflineOutcome.REVIEW, None, refusal)
     note = _review(
@@ -250,14 +246,14 @@ def _displace(holder: OfflineSale, meal: Meal) -> None:
     )
     try:
         with transaction.atomic():
-            again, _receipt = _checkout(
+            again = _checkout(
                 holder.terminal,
                 later.request(
                     full_price=True, receipt_no=f"{later.receipt_no[:38]}~R", forgo_subsidy=True
                 ),
                 resolved=Resolved(meal.elder, "repriced"),
                 at=later.device_time,
-            )
+            ).meal()
         holder.meal, holder.outcome = again, OfflineOutcome.REPRICED
     except DomainError as refusal:
         holder.outcome, reason = OfflineOutcome.REVIEW, refusal

@@ -20,27 +20,51 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
-from tongzhou.canteens.models import UNUSABLE_SECRET, Canteen, MealSession, Terminal
+from tongzhou.canteens.models import UNUSABLE_SECRET, Canteen, Terminal
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
+from tongzhou.elders.ages import age_band, age_on
 from tongzhou.elders.models import Category, Elder
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.geo.models import Region
-from tongzhou.identity.services import Resolved, qr_mark_used, resolve_credential
+from tongzhou.identity.services import (
+    Resolved,
+    card_fill_verifier,
+    card_unknown,
+    presented_card_hash,
+    qr_refusal,
+    refuse_blocked_card,
+    refuse_unusable,
+    resolve_credential,
+)
 from tongzhou.ledger.models import Account, AccountKind, JournalKind
-from tongzhou.ledger.services import InsufficientFunds, post, purses_for, reverse
-from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, MenuItem, SubsidyClaim
+from tongzhou.ledger.services import (
+    InsufficientFunds,
+    balanced_entries,
+    post,
+    purses_for,
+    reverse,
+)
+from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, SubsidyClaim
+from tongzhou.meals.sale_store import (
+    SaleConflict,
+    SaleFacts,
+    SalePlan,
+    StoredAnswer,
+    purses_lock,
+    sale_facts,
+    sale_write,
+)
 from tongzhou.subsidies.calculator import Outcome, QuoteInput, draw_from_purses, quote
-from tongzhou.subsidies.selectors import policy_in_force
-from tongzhou.subsidies.services import elder_facts
+from tongzhou.subsidies.selectors import PolicyInForce, policy_in_force
 
 MAX_LINE_FEN = 100_000
 CITY_CODE = "330900"
@@ -95,6 +119,15 @@ def _replay(terminal: Terminal, key: str, fingerprint: str) -> CheckoutResult | 
     return CheckoutResult(record.status_code, record.response, replayed=True)
 
 
+def _require_key(key: str) -> None:
+    if not key or len(key) > 80:
+        raise ValidationFailed(
+            "idempotency_key_missing",
+            "缺少请求编号（Idempotency-Key）。",
+            "The Idempotency-Key header is missing or too long.",
+        )
+
+
 def idempotent(
     *,
     terminal: Terminal,
@@ -105,12 +138,7 @@ def idempotent(
 ) -> CheckoutResult:
     """Run `work` once per (terminal, key): a retry with the same body gets the stored
     answer, a reuse with another body is refused, and concurrent twins charge once."""
-    if not key or len(key) > 80:
-        raise ValidationFailed(
-            "idempotency_key_missing",
-            "缺少请求编号（Idempotency-Key）。",
-            "The Idempotency-Key header is missing or too long.",
-        )
+    _require_key(key)
     try:
         with transaction.atomic():
             answer = work()
@@ -144,28 +172,30 @@ def _receipt_reused() -> DomainError:
 def checkout(
     *, terminal: Terminal, request: CheckoutRequest, idempotency_key: str, fingerprint: str
 ) -> CheckoutResult:
+    """A counter's sale. Its stored answer is written by the sale's own statement, so a
+    retry finds either that answer or nothing at all."""
+    _require_key(idempotency_key)
     try:
-        return idempotent(
-            terminal=terminal,
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            work=lambda: _checkout(terminal, request)[1],
-        )
+        receipt = _checkout(terminal, request, answer_to=(idempotency_key, fingerprint)).receipt
     except DomainError:
-        # A refusal for a receipt number this terminal already used says so first, whatever
-        # else went wrong. Checked only on the refusal path (after the rollback), so that a
-        # sale is spared the query; the unique constraint guards the success path.
+        # A request with this key that committed (a retry, or a twin that won the race)
+        # answers instead; then a refusal for a receipt number this terminal already used
+        # says so first, whatever else went wrong. Both are looked up only on the refusal
+        # path, so that a sale is spared the queries; unique constraints guard the sale.
+        replayed = _replay(terminal, idempotency_key, fingerprint)
+        if replayed is not None:
+            return replayed
         if Meal.objects.filter(
             terminal=terminal, client_receipt_no=request.client_receipt_no
         ).exists():
             raise _receipt_reused() from None
         raise
+    return CheckoutResult(201, receipt)
 
 
-def _session_window(canteen: Canteen, session: str, local: dt.datetime) -> None:
-    window = MealSession.objects.filter(canteen=canteen, kind=session).first()
-    if window is None or not (window.starts_at <= local.time() <= window.ends_at):
-        hours = f"{window.starts_at:%H:%M}-{window.ends_at:%H:%M}" if window else "—"
+def _refuse_outside_window(serving: tuple[dt.time, dt.time] | None, local: dt.datetime) -> None:
+    if serving is None or not (serving[0] <= local.time() <= serving[1]):
+        hours = f"{serving[0]:%H:%M}-{serving[1]:%H:%M}" if serving else "—"
         raise DomainError(
             code="outside_session_window",
             message_zh=f"现在不在本食堂该餐次的供餐时间内（{hours}）。",
@@ -175,39 +205,23 @@ def _session_window(canteen: Canteen, session: str, local: dt.datetime) -> None:
 
 
 def _price_lines(
-    canteen: Canteen, business_date: dt.date, session: str, lines: list[Line]
+    lines: list[Line], menu: dict[int, tuple[str, int]]
 ) -> tuple[int, list[dict[str, Any]]]:
     if not lines:
         raise ValidationFailed("lines_empty", "没有点餐内容。", "The order has no lines.")
-    item_ids = [line.menu_item_id for line in lines if line.menu_item_id is not None]
-    items = (
-        {
-            item.pk: item
-            for item in MenuItem.objects.filter(
-                pk__in=item_ids,
-                menu__canteen=canteen,
-                menu__date=business_date,
-                menu__session=session,
-            ).select_related("dish")
-        }
-        if item_ids
-        else {}
-    )
     priced: list[dict[str, Any]] = []
     for line in lines:
         if line.quantity < 1 or line.quantity > 20:
             raise ValidationFailed("quantity_invalid", "份数应为1到20。", "Quantity must be 1-20.")
         if line.menu_item_id is not None:
-            item = items.get(line.menu_item_id)
+            item = menu.get(line.menu_item_id)
             if item is None:
                 raise ValidationFailed(
                     "menu_item_unknown",
                     "该菜品不在本食堂今天这一餐的菜单上。",
                     "That dish is not on this canteen's menu for this meal today.",
                 )
-            priced.append(
-                {"name": item.dish.name, "unit_fen": item.price_fen, "quantity": line.quantity}
-            )
+            priced.append({"name": item[0], "unit_fen": item[1], "quantity": line.quantity})
         elif line.amount_fen is not None and 0 < line.amount_fen <= MAX_LINE_FEN:
             priced.append(
                 {
@@ -227,12 +241,16 @@ def _price_lines(
 
 
 # Counterparty accounts are never deleted, so their ids can be kept for the process's life.
-_counterparties: dict[tuple[str, int], int] = {}
+_counterparties: dict[tuple[int, str], dict[str, int]] = {}
 
 
-def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Account]:
-    """The canteen's and the funders' accounts (ids only: their balances are never read
-    or written on this path), created on first use."""
+def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, int]:
+    """The ids of the canteen's and the funders' accounts (their balances are never read or
+    written on this path), created on first use."""
+    key = (canteen.pk, district_code)
+    found = _counterparties.get(key)
+    if found is not None:
+        return found
     city_id, district_id = region_id(CITY_CODE), region_id(district_code)
     wanted: dict[str, tuple[AccountKind, dict[str, Any]]] = {
         "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen.pk}),
@@ -241,18 +259,15 @@ def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, Ac
         "city": (AccountKind.CITY_FUND, {"region_id": city_id}),
         "charity": (AccountKind.CHARITY_FUND, {"region_id": city_id}),
     }
-    result: dict[str, Account] = {}
-    for name, (kind, owner) in wanted.items():
-        key = (kind.value, next(iter(owner.values())))
-        account_id = _counterparties.get(key)
-        if account_id is None:
-            with transaction.atomic():
-                account_id = Account.objects.get_or_create(kind=kind, **owner)[0].pk
-            # Remembered only once committed: a row made in a sale that then rolls back
-            # must not be reused by the next sale.
-            transaction.on_commit(partial(_counterparties.__setitem__, key, account_id))
-        result[name] = Account(pk=account_id, kind=kind, **owner)
-    return result
+    with transaction.atomic():
+        found = {
+            name: Account.objects.get_or_create(kind=kind, **owner)[0].pk
+            for name, (kind, owner) in wanted.items()
+        }
+    # Remembered only once committed: a row made in a sale that then rolls back must not be
+    # reused by the next sale.
+    transaction.on_commit(partial(_counterparties.__setitem__, key, found))
+    return found
 
 
 _region_ids: dict[str, int] = {}
@@ -271,125 +286,245 @@ def clear_caches() -> None:
     _region_ids.clear()
 
 
+# A sale re-reads and re-prices when a concurrent sale of the same elder changed what it
+# read; each retry means another sale committed, so a handful is plenty.
+SALE_ATTEMPTS = 5
+
+
+@dataclass
+class _Sale:
+    """One sale as the counter sent it, priced and posted by `_checkout`."""
+
+    terminal: Terminal
+    request: CheckoutRequest
+    local: dt.datetime
+    at_the_counter: bool  # a credential was presented now (not a delivery or a re-post)
+    card_hash: str | None  # set when a card was presented: the read looks it up
+    resolved: Resolved | None  # otherwise, who was recognised (QR, face, a booking)
+    answer_to: tuple[str, str] | None  # (Idempotency-Key, fingerprint) of an API request
+
+    @property
+    def day(self) -> dt.date:
+        return self.local.date()
+
+    def read(self) -> SaleFacts:
+        facts = self._read_once()
+        if facts.purses is None:
+            purses_for(facts.elder_id)  # opens the missing purses
+            facts = self._read_once()
+        if facts.card_status is not None and not facts.card_has_verifier:
+            card_fill_verifier(self.request.card)
+        return facts
+
+    def _read_once(self) -> SaleFacts:
+        facts = sale_facts(
+            canteen_id=self.terminal.canteen_id,
+            session=self.request.session,
+            day=self.day,
+            card_hash=self.card_hash,
+            elder_id=self.resolved.elder.pk if self.resolved else None,
+            with_menu=any(line.menu_item_id is not None for line in self.request.lines),
+        )
+        if facts is None:
+            raise card_unknown()
+        if facts.card_status is not None:
+            refuse_blocked_card(facts.card_status)
+            refuse_unusable(facts.elder_status)
+        if self.at_the_counter:  # a meal handed over at the door is charged when it arrives
+            _refuse_outside_window(facts.serving, self.local)
+        return facts
+
+    def post(
+        self, facts: SaleFacts, in_force: PolicyInForce, total: int, priced: list[dict[str, Any]]
+    ) -> Sold | None:
+        """Price the sale on `facts` and write it; None when a concurrent sale of the same
+        elder got there first (read again and retry)."""
+        request, canteen = self.request, self.terminal.canteen
+        assert facts.purses is not None
+        band = age_band(age_on(facts.birth_date, self.day)).code
+        result = quote(
+            in_force.spec,
+            QuoteInput(
+                total_fen=total,
+                age_band=band,
+                categories=facts.categories,
+                session=request.session,
+                subsidised_this_session=request.forgo_subsidy or facts.claimed_this_session,
+                subsidised_this_month=facts.claims_this_month,
+            ),
+        )
+        if result.outcome == Outcome.SESSION_CAP and not request.accept_full_price:
+            raise _already_used(total)
+        # Home delivery: the policy's fee, partly subsidised by the district fund.
+        delivery_fee = in_force.policy.delivery_fee_fen if request.delivery else 0
+        delivery_subsidy = min(in_force.policy.delivery_subsidy_fen, delivery_fee)
+        lines = list(priced)
+        if delivery_fee:
+            lines.append({"name": "送餐费", "unit_fen": delivery_fee, "quantity": 1})
+        own, subsidy_purse, charity_purse = (
+            facts.purses[AccountKind.ELDER_OWN],
+            facts.purses[AccountKind.ELDER_SUBSIDY],
+            facts.purses[AccountKind.ELDER_CHARITY],
+        )
+        draw = draw_from_purses(
+            result.elder_share_fen + delivery_fee - delivery_subsidy,
+            subsidy_purse_fen=subsidy_purse.balance_fen,
+            charity_purse_fen=charity_purse.balance_fen,
+            own_fen=own.balance_fen,
+        )
+        if draw.shortfall_fen:
+            raise InsufficientFunds(draw.shortfall_fen)
+        accounts = _counterparty_accounts(canteen, facts.district_code)
+        paid_from_purses = [
+            (own.account_id, draw.own_fen),
+            (subsidy_purse.account_id, draw.subsidy_purse_fen),
+            (charity_purse.account_id, draw.charity_purse_fen),
+        ]
+        entries = balanced_entries(
+            [
+                (accounts["receivable"], total + delivery_fee),
+                (accounts["district"], -delivery_subsidy),
+                *((account, -amount) for account, amount in paid_from_purses),
+                *((accounts[funder], -amount) for funder, amount in result.funders.items()),
+            ]
+        )
+        own_after = own.balance_fen - draw.own_fen
+        row: dict[str, Any] = {
+            "receipt_no": f"R{self.day:%y%m%d}-{canteen.pk}-{secrets.token_hex(4).upper()}",
+            "canteen_id": canteen.pk,
+            "terminal_id": self.terminal.pk,
+            "client_receipt_no": request.client_receipt_no[:40],
+            "elder_id": facts.elder_id,
+            "business_date": self.day,
+            "session": request.session,
+            "created_at": timezone.now(),
+            "device_time": request.device_time,
+            "lines": lines,
+            "total_fen": total + delivery_fee,
+            "subsidy_fen": result.subsidy_fen,
+            "district_fen": result.funders["district"],
+            "city_fen": result.funders["city"],
+            "charity_fen": result.funders["charity"],
+            "canteen_discount_fen": result.funders["canteen"],
+            "delivery_fee_fen": delivery_fee,
+            "delivery_subsidy_fen": delivery_subsidy,
+            "subsidy_purse_fen": draw.subsidy_purse_fen,
+            "charity_purse_fen": draw.charity_purse_fen,
+            "own_fen": draw.own_fen,
+            "policy_id": in_force.policy.pk,
+            "rule_id": result.rule.rule_id if result.rule else None,
+            "outcome": result.outcome,
+            "age_band": band,
+            "categories": sorted(facts.categories),
+            "status": MealStatus.COMPLETED,
+        }
+        receipt = receipt_for(
+            row, canteen.name, facts.elder_name, own_after, in_force.policy.name,
+            result.rule.label if result.rule else "",
+        )  # fmt: skip
+        plan = SalePlan(
+            meal=row,
+            memo=f"{canteen.code} {request.client_receipt_no}",
+            # In account order, so that two sales never wait on each other's purses.
+            purse_moves=sorted((a, -amount) for a, amount in paid_from_purses if amount),
+            entries=entries,
+            own_account_id=own.account_id,
+            own_balance_fen=own_after,
+            claim=result.outcome == Outcome.APPLIED,
+            qr_step=self.resolved.qr_step if self.resolved else None,
+            answer=StoredAnswer(*self.answer_to, receipt) if self.answer_to else None,
+        )
+        try:
+            meal_id, journal_id, receipt["own_balance_fen"] = sale_write(plan)
+        except SaleConflict as conflict:
+            if conflict.kind in SaleConflict.RETRY:
+                return None
+            raise _refusal(conflict.kind) from None
+        return Sold({**row, "id": meal_id, "journal_id": journal_id}, receipt)
+
+
+@dataclass(frozen=True)
+class Sold:
+    """A posted sale: the receipt the counter shows, and the meal's row."""
+
+    row: dict[str, Any]
+    receipt: dict[str, Any]
+
+    def meal(self) -> Meal:
+        """The meal as a model instance, for callers that link to it (built only then)."""
+        meal = Meal(**self.row)
+        meal._state.adding, meal._state.db = False, DEFAULT_DB_ALIAS
+        return meal
+
+
+def _refusal(conflict: str) -> DomainError:
+    if conflict == "qr":
+        return qr_refusal("qr_replayed")
+    if conflict == "receipt":
+        return _receipt_reused()
+    return _conflict(
+        "idempotency_key_reused",
+        "同一请求编号已有一笔交易。",
+        "A request with this Idempotency-Key was already answered.",
+    )
+
+
 def _checkout(
     terminal: Terminal,
     request: CheckoutRequest,
     *,
     resolved: Resolved | None = None,
     at: dt.datetime | None = None,
-) -> tuple[Meal, dict[str, Any]]:
+    answer_to: tuple[str, str] | None = None,
+) -> Sold:
     """Price and post one sale. `resolved` is given when the elder is known without a
     credential (a delivered booking); `at` when the sale happened earlier than now (a
-    counter that was offline): its business date and session window are those of `at`."""
-    canteen = terminal.canteen
+    counter that was offline): its business date and session window are those of `at`;
+    `answer_to` (key, fingerprint) stores the receipt for retries with the sale itself."""
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
     at_the_counter = resolved is None
-    if resolved is None:
-        resolved = resolve_credential(request.card, terminal=terminal, at=at)
-    elder = resolved.elder
-    local = timezone.localtime(at or clock.now())
-    business_date = local.date()
-    if at_the_counter:  # a meal handed over at the door is charged whenever it arrives
-        _session_window(canteen, request.session, local)
-    total, priced = _price_lines(canteen, business_date, request.session, request.lines)
-
-    # Locking the elder's purses serialises their sales (monthly cap, purse draw).
-    purses = purses_for(elder.pk, lock=True)
-    own = purses[AccountKind.ELDER_OWN]
-    facts = elder_facts(elder, business_date)
-    in_force = policy_in_force(district_code=facts.district_code, day=business_date)
-    claims = SubsidyClaim.objects.filter(elder=elder, released=False)
-    this_session = (
-        request.forgo_subsidy
-        or claims.filter(business_date=business_date, session=request.session).exists()
-    )
-    this_month = 0
-    if in_force.spec.monthly_cap_meals is not None:
-        this_month = claims.filter(
-            business_date__gte=business_date.replace(day=1), business_date__lte=business_date
-        ).count()
-    result = quote(
-        in_force.spec,
-        QuoteInput(
-            total_fen=total,
-            age_band=facts.age_band,
-            categories=facts.categories,
-            session=request.session,
-            subsidised_this_session=this_session,
-            subsidised_this_month=this_month,
-        ),
-    )
-    if result.outcome == Outcome.SESSION_CAP and not request.accept_full_price:
-        raise _already_used(total)
-    # Home delivery: the policy's fee, partly subsidised by the district fund.
-    delivery_fee = in_force.policy.delivery_fee_fen if request.delivery else 0
-    delivery_subsidy = min(in_force.policy.delivery_subsidy_fen, delivery_fee)
-    if delivery_fee:
-        priced.append({"name": "送餐费", "unit_fen": delivery_fee, "quantity": 1})
-    draw = draw_from_purses(
-        result.elder_share_fen + delivery_fee - delivery_subsidy,
-        subsidy_purse_fen=purses[AccountKind.ELDER_SUBSIDY].balance_fen,
-        charity_purse_fen=purses[AccountKind.ELDER_CHARITY].balance_fen,
-        own_fen=own.balance_fen,
-    )
-    if draw.shortfall_fen:
-        raise InsufficientFunds(draw.shortfall_fen)
-
-    accounts = _counterparty_accounts(canteen, facts.district_code)
-    journal = post(
-        kind=JournalKind.MEAL,
-        business_date=business_date,
-        memo=f"{canteen.code} {request.client_receipt_no}",
-        lines=[
-            (accounts["receivable"], total + delivery_fee),
-            (accounts["district"], -delivery_subsidy),
-            (own, -draw.own_fen),
-            (purses[AccountKind.ELDER_SUBSIDY], -draw.subsidy_purse_fen),
-            (purses[AccountKind.ELDER_CHARITY], -draw.charity_purse_fen),
-            *((accounts[funder], -amount) for funder, amount in result.funders.items()),
-        ],
-    )
-    meal = Meal.objects.create(
-        receipt_no=f"R{business_date:%y%m%d}-{canteen.pk}-{secrets.token_hex(4).upper()}",
-        canteen=canteen,
+    card_hash = presented_card_hash(request.card) if at_the_counter else None
+    sale = _Sale(
         terminal=terminal,
-        client_receipt_no=request.client_receipt_no[:40],
-        elder=elder,
-        business_date=business_date,
-        session=request.session,
-        device_time=request.device_time,
-        lines=priced,
-        total_fen=total + delivery_fee,
-        subsidy_fen=result.subsidy_fen,
-        district_fen=result.funders["district"],
-        city_fen=result.funders["city"],
-        charity_fen=result.funders["charity"],
-        canteen_discount_fen=result.funders["canteen"],
-        delivery_fee_fen=delivery_fee,
-        delivery_subsidy_fen=delivery_subsidy,
-        subsidy_purse_fen=draw.subsidy_purse_fen,
-        charity_purse_fen=draw.charity_purse_fen,
-        own_fen=draw.own_fen,
-        policy=in_force.policy,
-        rule_id=result.rule.rule_id if result.rule else None,
-        outcome=result.outcome,
-        age_band=facts.age_band,
-        categories=sorted(facts.categories),
-        journal=journal,
+        request=request,
+        local=timezone.localtime(at or clock.now()),
+        at_the_counter=at_the_counter,
+        card_hash=card_hash,
+        resolved=resolved,
+        answer_to=answer_to,
     )
-    qr_mark_used(resolved)
-    if result.outcome == Outcome.APPLIED:
-        try:
-            SubsidyClaim.objects.create(
-                elder=elder, business_date=business_date, session=request.session, meal=meal
-            )
-        except IntegrityError:
-            # Another canteen subsidised this elder's meal a moment ago. The whole
-            # transaction rolls back with this error, so nothing is written.
-            raise _already_used(total) from None
-    return meal, receipt_for(
-        meal, elder, own.balance_fen, in_force.policy.name, result.rule.label if result.rule else ""
+    if at_the_counter and card_hash is None:
+        # A QR code or a confirmed face: recognising it may write (a face confirmation is
+        # used up), so that commits with the sale or not at all.
+        with transaction.atomic():
+            sale.resolved = resolve_credential(request.card, terminal=terminal, at=at)
+            return _sell(sale)
+    return _sell(sale)
+
+
+def _sell(sale: _Sale) -> Sold:
+    request = sale.request
+    facts = sale.read()
+    total, priced = _price_lines(request.lines, facts.menu)
+    in_force = policy_in_force(district_code=facts.district_code, day=sale.day)
+    for attempt in range(SALE_ATTEMPTS):
+        if attempt:
+            facts = sale.read()
+        if in_force.spec.monthly_cap_meals is None:
+            done = sale.post(facts, in_force, total, priced)
+        else:
+            # No constraint can hold a monthly count: price it under the purses' lock,
+            # on a read made once no other sale of this elder can commit.
+            with transaction.atomic():
+                purses_lock(facts.elder_id)
+                done = sale.post(sale.read(), in_force, total, priced)
+        if done is not None:
+            return done
+    raise _conflict(
+        "sale_contended",
+        "该老人同时有多笔交易，请稍后重试。",
+        "Several sales for this elder are under way at once; please retry.",
     )
 
 
@@ -417,41 +552,47 @@ def _category_names(codes: list[str]) -> list[str]:
 
 
 def receipt_for(
-    meal: Meal, elder: Elder, own_balance_fen: int, policy_name: str, rule_label: str
+    meal: dict[str, Any],
+    canteen_name: str,
+    elder_name: str,
+    own_balance_fen: int,
+    policy_name: str,
+    rule_label: str,
 ) -> dict[str, Any]:
+    """The receipt of a sale, from the meal's row."""
     return {
-        "receipt_no": meal.receipt_no,
-        "client_receipt_no": meal.client_receipt_no,
-        "canteen": meal.canteen.name,
-        "business_date": meal.business_date.isoformat(),
-        "session": meal.session,
+        "receipt_no": meal["receipt_no"],
+        "client_receipt_no": meal["client_receipt_no"],
+        "canteen": canteen_name,
+        "business_date": meal["business_date"].isoformat(),
+        "session": meal["session"],
         "elder": {
-            "name": mask_name(elder.name),
-            "age_band": meal.age_band,
-            "categories": _category_names(list(meal.categories)),
+            "name": mask_name(elder_name),
+            "age_band": meal["age_band"],
+            "categories": _category_names(meal["categories"]),
         },
-        "lines": meal.lines,
-        "total_fen": meal.total_fen,
+        "lines": meal["lines"],
+        "total_fen": meal["total_fen"],
         "subsidy": {
-            "total_fen": meal.subsidy_fen,
-            "district_fen": meal.district_fen,
-            "city_fen": meal.city_fen,
-            "charity_fen": meal.charity_fen,
-            "canteen_fen": meal.canteen_discount_fen,
-            "delivery_fee_fen": meal.delivery_fee_fen,
-            "delivery_subsidy_fen": meal.delivery_subsidy_fen,
-            "outcome": meal.outcome,
+            "total_fen": meal["subsidy_fen"],
+            "district_fen": meal["district_fen"],
+            "city_fen": meal["city_fen"],
+            "charity_fen": meal["charity_fen"],
+            "canteen_fen": meal["canteen_discount_fen"],
+            "delivery_fee_fen": meal["delivery_fee_fen"],
+            "delivery_subsidy_fen": meal["delivery_subsidy_fen"],
+            "outcome": meal["outcome"],
             "rule": rule_label,
             "policy": policy_name,
-            "policy_version": meal.policy_id,
+            "policy_version": meal["policy_id"],
         },
         "paid": {
-            "subsidy_purse_fen": meal.subsidy_purse_fen,
-            "charity_purse_fen": meal.charity_purse_fen,
-            "own_fen": meal.own_fen,
+            "subsidy_purse_fen": meal["subsidy_purse_fen"],
+            "charity_purse_fen": meal["charity_purse_fen"],
+            "own_fen": meal["own_fen"],
         },
         "own_balance_fen": own_balance_fen,
-        "status": meal.status,
+        "status": meal["status"],
     }
 
 
@@ -637,9 +778,7 @@ def delivered_meal_charge(booking: Any) -> tuple[Meal | None, str]:
     terminal = _service_terminal(canteen, DELIVERY_TERMINAL)
     try:
         with transaction.atomic():
-            meal, _receipt = _checkout(
-                terminal, request, resolved=Resolved(booking.elder, "booking")
-            )
+            meal = _checkout(terminal, request, resolved=Resolved(booking.elder, "booking")).meal()
     except DomainError as refusal:
         return None, refusal.code
     return meal, ""
@@ -658,7 +797,7 @@ def backoffice_checkout(
             "full": request.accept_full_price}  # fmt: skip
 
     def work() -> dict[str, Any]:
-        receipt = _checkout(terminal, request)[1]
+        receipt = _checkout(terminal, request).receipt
         audit_record(
             actor=actor,
             action="meal.sell_back_office",

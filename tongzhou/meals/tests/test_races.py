@@ -42,10 +42,12 @@ def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def _sale(terminal: Terminal, card: str, key: str, receipt: str, **line: Any) -> Callable[[], Any]:
+def _sale(
+    terminal: Terminal, card: str, key: str, receipt: str, session: str = "lunch", **line: Any
+) -> Callable[[], Any]:
     request = services.CheckoutRequest(
         card=card,
-        session="lunch",
+        session=session,
         lines=[services.Line(**(line or {"amount_fen": 1200}))],
         client_receipt_no=receipt,
     )
@@ -117,4 +119,37 @@ def test_no_purse_goes_below_zero_and_postings_sum_to_zero(
     assert {error.code for error in short} == {"balance_insufficient"}
     assert purses_for(elder.pk)["elder_own"].balance_fen == 0
     assert sum(Entry.objects.values_list("amount_fen", flat=True)) == 0
+    assert ledger_check() == []
+
+
+def test_a_monthly_cap_holds_when_two_sessions_sell_at_once(
+    two_counters: tuple[Terminal, Terminal], make_member: Any, superuser: Any
+) -> None:
+    """No constraint can count a month, so such a policy is priced under the purses' lock:
+    breakfast at one canteen and lunch at another, at the same instant, get one subsidy."""
+    import datetime as dt
+
+    from tongzhou.canteens.services import meal_session_set
+    from tongzhou.subsidies.models import SubsidyPolicy
+    from tongzhou.subsidies.selectors import clear_cache
+
+    SubsidyPolicy.objects.update(monthly_cap_meals=1)
+    clear_cache()
+    here, there = two_counters
+    meal_session_set(
+        actor=superuser, canteen=there.canteen, kind="breakfast",
+        starts_at=dt.time(6, 0), ends_at=dt.time(12, 0),
+    )  # fmt: skip
+    for round_no in range(5):
+        elder, card = make_member(own_fen=5000)
+        results = run_together(
+            [
+                _sale(here, card, f"l{round_no}", f"l{round_no}"),
+                _sale(there, card, f"b{round_no}", f"b{round_no}", session="breakfast"),
+            ]
+        )
+        assert all(isinstance(r, services.CheckoutResult) for r in results), results
+        outcomes = sorted(r.receipt["subsidy"]["outcome"] for r in results)
+        assert outcomes == ["applied", "monthly_cap"], outcomes
+        assert Meal.objects.filter(elder=elder, subsidy_fen__gt=0).count() == 1
     assert ledger_check() == []

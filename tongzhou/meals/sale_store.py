@@ -1,0 +1,428 @@
+"""The counter's sale in as few statements as the guarantees allow.
+
+A sale is the hottest path of the platform: every elder, every meal, every canteen. It is
+therefore written as hand-made SQL instead of ORM queries (building them cost more than the
+database's work), in two statements:
+
+1. `sale_facts`: one read of everything the quote depends on (the card and its elder, the
+   elder's categories on the day, the three purses, the subsidy claims already made, the
+   canteen's serving hours). It takes no lock.
+2. `sale_write`: one statement on PostgreSQL (data-modifying CTEs: purse updates, journal,
+   entries, meal, subsidy claim, QR use, stored answer), autocommitted, so it needs no
+   BEGIN/COMMIT round trips; on SQLite the same rows in one IMMEDIATE transaction.
+
+The read is not locked, so the write must not trust it blindly. What it relies on is held by
+the database and fails the whole statement when a concurrent sale got there first:
+- a purse that would go below zero violates `account_purse_never_negative`;
+- a second live subsidy for the session violates `claim_one_subsidised_meal_per_session`;
+- a reused Idempotency-Key, terminal receipt number or QR code violates its unique constraint.
+The caller reads again and re-prices on the first two (the second read sees the winner's
+rows); a monthly cap, which no constraint can hold, is priced under a lock instead
+(`purses_lock`). A concurrent top-up between read and write needs nothing: the draw still
+fits, and the receipt shows the balance the write left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from tongzhou.core import sql
+from tongzhou.ledger.models import AccountKind
+
+# --- the read ----------------------------------------------------------------------------
+
+_FACTS_COLUMNS = """
+    e.id, e.name, e.birth_date, e.status, r.path,
+    own.id, own.balance_fen, sub.id, sub.balance_fen, cha.id, cha.balance_fen,
+    ms.starts_at, ms.ends_at,
+    (SELECT COUNT(*) FROM meals_subsidyclaim s
+      WHERE s.elder_id = e.id AND NOT s.released
+        AND s.business_date = %(day)s AND s.session = %(session)s),
+    (SELECT COUNT(*) FROM meals_subsidyclaim s
+      WHERE s.elder_id = e.id AND NOT s.released
+        AND s.business_date >= %(month_start)s AND s.business_date <= %(day)s),
+    cat.code"""
+
+# One row per category the elder holds on the day (or one row with no category).
+_FACTS_JOINS = """
+    JOIN geo_region r ON r.id = e.residence_id
+    LEFT JOIN ledger_account own ON own.elder_id = e.id AND own.kind = 'elder_own'
+    LEFT JOIN ledger_account sub ON sub.elder_id = e.id AND sub.kind = 'elder_subsidy'
+    LEFT JOIN ledger_account cha ON cha.elder_id = e.id AND cha.kind = 'elder_charity'
+    LEFT JOIN canteens_mealsession ms ON ms.canteen_id = %(canteen)s AND ms.kind = %(session)s
+    LEFT JOIN elders_categorymembership m ON m.elder_id = e.id AND m.valid_from <= %(day)s
+        AND (m.valid_to IS NULL OR m.valid_to >= %(day)s)
+    LEFT JOIN elders_category cat ON cat.id = m.category_id"""
+
+# The dishes on the canteen's menu for this meal, as one JSON array of [item, name, price]
+# (read only when the order names dishes); the aggregate is the one thing spelt per database.
+_MENU = """
+    (SELECT {aggregate}({row}(i.id, d.name, i.price_fen)) FROM meals_menuitem i
+      JOIN meals_menu mu ON mu.id = i.menu_id JOIN meals_dish d ON d.id = i.dish_id
+      WHERE mu.canteen_id = %(canteen)s AND mu.date = %(day)s AND mu.session = %(session)s)"""
+_JSON_AGGREGATE = {"postgresql": ("json_agg", "json_build_array"),
+                   "sqlite": ("json_group_array", "json_array")}  # fmt: skip
+
+
+def _facts_sql(vendor: str, *, by_card: bool, with_menu: bool) -> str:
+    aggregate, row = _JSON_AGGREGATE[vendor]
+    menu = _MENU.format(aggregate=aggregate, row=row) if with_menu else "NULL"
+    if by_card:
+        return f"""
+SELECT c.status, c.offline_verifier, {menu}, {_FACTS_COLUMNS}
+FROM identity_card c
+JOIN elders_elder e ON e.id = c.elder_id {_FACTS_JOINS}
+WHERE c.number_hash = %(card_hash)s"""
+    return f"""
+SELECT NULL, NULL, {menu}, {_FACTS_COLUMNS}
+FROM elders_elder e {_FACTS_JOINS}
+WHERE e.id = %(elder)s"""
+
+
+# Built once per shape: the same text each time, so PostgreSQL's prepared statement is reused.
+_FACTS_SQL = {
+    (vendor, by_card, with_menu): _facts_sql(vendor, by_card=by_card, with_menu=with_menu)
+    for vendor in _JSON_AGGREGATE
+    for by_card in (True, False)
+    for with_menu in (True, False)
+}
+
+
+@dataclass(frozen=True)
+class Purse:
+    account_id: int
+    balance_fen: int
+
+
+@dataclass(frozen=True)
+class SaleFacts:
+    card_status: str | None  # None when the elder was identified otherwise
+    card_has_verifier: bool
+    elder_id: int
+    elder_name: str
+    birth_date: dt.date
+    elder_status: str
+    residence_path: str
+    purses: dict[str, Purse] | None  # None until the elder's purses exist
+    serving: tuple[dt.time, dt.time] | None  # the canteen's hours for the session
+    claimed_this_session: bool
+    claims_this_month: int
+    categories: frozenset[str]
+    menu: dict[int, tuple[str, int]]  # menu item -> (dish, price), when asked for
+
+    @property
+    def district_code(self) -> str:
+        return self.residence_path.split("/")[1]
+
+
+def sale_facts(
+    *,
+    canteen_id: int,
+    session: str,
+    day: dt.date,
+    card_hash: str | None = None,
+    elder_id: int | None = None,
+    with_menu: bool = False,
+) -> SaleFacts | None:
+    """What a sale depends on, for the elder holding the card (or the elder given), with
+    the canteen's menu for the meal if asked; None when no card has that hash."""
+    params: dict[str, Any] = {
+        "canteen": canteen_id,
+        "session": session,
+        "day": day,
+        "month_start": day.replace(day=1),
+        "card_hash": card_hash,
+        "elder": elder_id,
+    }
+    statement = _FACTS_SQL[connection.vendor, card_hash is not None, with_menu]
+    rows = sql.fetch_all(statement, params)
+    if not rows:
+        return None
+    (card_status, verifier, menu, elder, name, birth, status, path, own_id, own_fen, sub_id,
+     sub_fen, cha_id, cha_fen, starts, ends, this_session, this_month, _code) = rows[0]  # fmt: skip
+    if isinstance(menu, str):  # SQLite hands JSON back as text
+        menu = json.loads(menu)
+    purses: dict[str, Purse] | None = None
+    if own_id is not None and sub_id is not None and cha_id is not None:
+        purses = {
+            AccountKind.ELDER_OWN: Purse(own_id, own_fen),
+            AccountKind.ELDER_SUBSIDY: Purse(sub_id, sub_fen),
+            AccountKind.ELDER_CHARITY: Purse(cha_id, cha_fen),
+        }
+    return SaleFacts(
+        card_status=card_status,
+        card_has_verifier=bool(verifier),
+        elder_id=elder,
+        elder_name=name,
+        birth_date=birth,
+        elder_status=status,
+        residence_path=path,
+        purses=purses,
+        serving=(starts, ends) if starts is not None else None,
+        claimed_this_session=this_session > 0,
+        claims_this_month=this_month,
+        categories=frozenset(row[-1] for row in rows if row[-1] is not None),
+        menu={item: (dish, price) for item, dish, price in menu or ()},
+    )
+
+
+def purses_lock(elder_id: int) -> None:
+    """Hold the elder's purses until the transaction ends, so that a read made now stays
+    true for the write (SQLite's IMMEDIATE transaction already holds the write lock)."""
+    if sql.is_postgresql():
+        sql.fetch_all(
+            "SELECT id FROM ledger_account WHERE elder_id = %(elder)s "
+            "AND kind IN ('elder_own', 'elder_subsidy', 'elder_charity') ORDER BY id FOR UPDATE",
+            {"elder": elder_id},
+        )
+
+
+# --- the write ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The answer a retried request with the same Idempotency-Key gets back."""
+
+    key: str
+    request_hash: str
+    receipt: dict[str, Any]
+
+
+@dataclass
+class SalePlan:
+    """Every row a sale writes. `meal` maps the meal's columns (journal and id aside) to
+    their values; `purse_moves` and `entries` are (account id, signed fen)."""
+
+    meal: dict[str, Any]
+    memo: str
+    purse_moves: list[tuple[int, int]]
+    entries: list[tuple[int, int]]
+    own_account_id: int
+    own_balance_fen: int  # the own purse after the sale, as the read saw it
+    claim: bool
+    qr_step: int | None = None
+    answer: StoredAnswer | None = None
+
+
+class SaleConflict(Exception):
+    """The write met a concurrent change (or a reuse) that a constraint refused."""
+
+    RETRY = ("purse", "claim", "receipt_no")
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+# (kind, constraint name, how SQLite words a violation of it)
+_CONSTRAINTS = (
+    ("purse", "account_purse_never_negative", "account_purse_never_negative"),
+    ("claim", "claim_one_subsidised_meal_per_session", "meals_subsidyclaim.elder_id"),
+    ("answer", "idempotency_key_once", "meals_idempotencyrecord.terminal_id"),
+    ("receipt", "meal_terminal_receipt_once", "meals_meal.terminal_id"),
+    ("qr", "qr_code_used_once", "identity_qruse.elder_id"),
+    ("receipt_no", "meal_receipt_no_once", "meals_meal.receipt_no"),
+)
+
+
+def _conflict(error: IntegrityError) -> SaleConflict | IntegrityError:
+    for kind, constraint, sqlite_says in _CONSTRAINTS:
+        if sql.violated(error, constraint, sqlite_says):
+            return SaleConflict(kind)
+    return error
+
+
+# The meal's columns a sale writes (its id and journal aside).
+MEAL_COLUMNS = (
+    "receipt_no", "canteen_id", "terminal_id", "client_receipt_no", "elder_id",
+    "business_date", "session", "created_at", "device_time", "lines", "total_fen",
+    "subsidy_fen", "district_fen", "city_fen", "charity_fen", "canteen_discount_fen",
+    "delivery_fee_fen", "delivery_subsidy_fen", "subsidy_purse_fen", "charity_purse_fen",
+    "own_fen", "policy_id", "rule_id", "outcome", "age_band", "categories", "status",
+)  # fmt: skip
+_JSON_COLUMNS = ("lines", "categories")
+
+
+# One statement: every part commits together or, on any violation, none does. The sale comes
+# as one JSON document that the database unpacks: one parameter to send instead of forty, and
+# row counts the planner cannot see into, so the prepared statement's generic plan costs what
+# a custom one would and PostgreSQL keeps it rather than planning every sale anew.
+_WRITE_POSTGRESQL = f"""
+WITH sale AS (
+    SELECT %(sale)s::jsonb AS doc
+), purse AS (
+    UPDATE ledger_account AS a SET balance_fen = a.balance_fen + move.delta
+    FROM sale, jsonb_to_recordset(sale.doc -> 'moves') AS move(account bigint, delta bigint)
+    WHERE a.id = move.account
+    RETURNING a.id, a.balance_fen
+), journal AS (
+    INSERT INTO ledger_journal (kind, business_date, created_at, memo)
+    SELECT 'meal', (doc #>> '{{meal,business_date}}')::date,
+        (doc #>> '{{meal,created_at}}')::timestamptz, doc ->> 'memo'
+    FROM sale
+    RETURNING id
+), entries AS (
+    INSERT INTO ledger_entry (journal_id, account_id, amount_fen)
+    SELECT journal.id, line.account, line.amount
+    FROM journal, sale,
+        jsonb_to_recordset(sale.doc -> 'entries') AS line(account bigint, amount bigint)
+), meal AS (
+    INSERT INTO meals_meal ({", ".join(MEAL_COLUMNS)}, journal_id)
+    SELECT {", ".join(f"row.{column}" for column in MEAL_COLUMNS)}, journal.id
+    FROM journal, sale, jsonb_populate_record(NULL::meals_meal, sale.doc -> 'meal') AS row
+    RETURNING id, elder_id, business_date, session, created_at, terminal_id
+), claim AS (
+    INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, released)
+    SELECT meal.elder_id, meal.business_date, meal.session, meal.id, false
+    FROM meal, sale, jsonb_array_elements(sale.doc -> 'claims')
+), qr_use AS (
+    INSERT INTO identity_qruse (elder_id, step, used_at)
+    SELECT meal.elder_id, used.step, meal.created_at
+    FROM meal, sale, jsonb_to_recordset(sale.doc -> 'qr_uses') AS used(step bigint)
+), answer AS (
+    INSERT INTO meals_idempotencyrecord
+        (terminal_id, key, request_hash, status_code, response, created_at)
+    SELECT meal.terminal_id, stored.key, stored.request_hash, 201,
+        jsonb_set(stored.receipt, '{{own_balance_fen}}', to_jsonb(coalesce(
+            (SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint),
+            (sale.doc ->> 'own_balance')::bigint))),
+        meal.created_at
+    FROM meal, sale, jsonb_to_recordset(sale.doc -> 'answers')
+        AS stored(key text, request_hash text, receipt jsonb)
+)
+SELECT meal.id, journal.id,
+    (SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint)
+FROM meal, journal, sale"""
+
+
+def _sale_document(plan: SalePlan) -> str:
+    meal = {
+        column: value.isoformat() if isinstance(value, dt.date) else value
+        for column, value in plan.meal.items()
+    }
+    answer = plan.answer
+    return json.dumps(
+        {
+            "meal": meal,
+            "memo": plan.memo,
+            "moves": [{"account": a, "delta": delta} for a, delta in plan.purse_moves],
+            "entries": [{"account": a, "amount": amount} for a, amount in plan.entries],
+            "claims": [{}] if plan.claim else [],
+            "qr_uses": [{"step": plan.qr_step}] if plan.qr_step is not None else [],
+            "answers": [
+                {"key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt}
+            ]
+            if answer
+            else [],
+            "own_account": plan.own_account_id,
+            "own_balance": plan.own_balance_fen,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _meal_params(plan: SalePlan) -> dict[str, Any]:
+    ops = connection.ops
+    params: dict[str, Any] = {}
+    for column in MEAL_COLUMNS:
+        value = plan.meal[column]
+        if column in _JSON_COLUMNS:
+            value = json.dumps(value)
+        elif isinstance(value, dt.datetime):
+            value = ops.adapt_datetimefield_value(value)
+        elif isinstance(value, dt.date):
+            value = ops.adapt_datefield_value(value)
+        params[f"meal_{column}"] = value
+    return params
+
+
+def _write_postgresql(plan: SalePlan) -> tuple[int, int, int]:
+    # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        row = sql.fetch_one(_WRITE_POSTGRESQL, {"sale": _sale_document(plan)})
+    assert row is not None
+    meal_id, journal_id, own_after = row
+    return meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after
+
+
+def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
+    """The same rows, one statement each, in one transaction (SQLite has no data-modifying
+    CTEs; its round trips are function calls)."""
+    ops = connection.ops
+    meal = _meal_params(plan)
+    created = meal["meal_created_at"]
+    with transaction.atomic():
+        own_after = plan.own_balance_fen
+        for account_id, delta in plan.purse_moves:
+            row = sql.fetch_one(
+                "UPDATE ledger_account SET balance_fen = balance_fen + %(delta)s "
+                "WHERE id = %(id)s RETURNING balance_fen",
+                {"id": account_id, "delta": delta},
+            )
+            if account_id == plan.own_account_id and row is not None:
+                own_after = row[0]
+        journal = sql.fetch_one(
+            "INSERT INTO ledger_journal (kind, business_date, created_at, memo) "
+            "VALUES ('meal', %(day)s, %(at)s, %(memo)s) RETURNING id",
+            {"day": meal["meal_business_date"], "at": created, "memo": plan.memo},
+        )
+        assert journal is not None
+        journal_id = journal[0]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO ledger_entry (journal_id, account_id, amount_fen) VALUES (%s, %s, %s)",
+                [(journal_id, account, amount) for account, amount in plan.entries],
+            )
+        inserted = sql.fetch_one(
+            f"INSERT INTO meals_meal ({', '.join(MEAL_COLUMNS)}, journal_id) "
+            f"VALUES ({', '.join(f'%(meal_{c})s' for c in MEAL_COLUMNS)}, %(journal)s) "
+            "RETURNING id",
+            {**meal, "journal": journal_id},
+        )
+        assert inserted is not None
+        meal_id = inserted[0]
+        if plan.claim:
+            sql.execute(
+                "INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, "
+                "released) VALUES (%(elder)s, %(day)s, %(session)s, %(meal)s, %(no)s)",
+                {"elder": meal["meal_elder_id"], "day": meal["meal_business_date"],
+                 "session": meal["meal_session"], "meal": meal_id, "no": False},
+            )  # fmt: skip
+        if plan.qr_step is not None:
+            sql.execute(
+                "INSERT INTO identity_qruse (elder_id, step, used_at) "
+                "VALUES (%(elder)s, %(step)s, %(at)s)",
+                {"elder": meal["meal_elder_id"], "step": plan.qr_step, "at": created},
+            )
+        if plan.answer is not None:
+            receipt = {**plan.answer.receipt, "own_balance_fen": own_after}
+            sql.execute(
+                "INSERT INTO meals_idempotencyrecord (terminal_id, key, request_hash, "
+                "status_code, response, created_at) VALUES (%(terminal)s, %(key)s, %(hash)s, "
+                "201, %(receipt)s, %(at)s)",
+                {"terminal": meal["meal_terminal_id"], "key": plan.answer.key,
+                 "hash": plan.answer.request_hash, "receipt": json.dumps(receipt),
+                 "at": ops.adapt_datetimefield_value(plan.meal["created_at"])},
+            )  # fmt: skip
+    return meal_id, journal_id, own_after
+
+
+def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, int, int]:
+    """Write the sale; returns (meal id, journal id, own purse balance after). Raises
+    SaleConflict when a constraint refused it (nothing is written then)."""
+    if sum(amount for _account, amount in plan.entries) != 0:
+        raise ValueError("a journal's entries must sum to zero")
+    if {account for account, _delta in plan.purse_moves} - {a for a, _ in plan.entries}:
+        raise ValueError("a purse moves only by an entry of the same journal")
+    steps = not sql.is_postgresql() if in_steps is None else in_steps
+    try:
+        return _write_in_steps(plan) if steps else _write_postgresql(plan)
+    except IntegrityError as error:
+        raise _conflict(error) from error

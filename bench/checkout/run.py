@@ -1,11 +1,20 @@
 """Checkout benchmark (not a test).
 
 Builds a city-scale data set on PostgreSQL (once; `--rebuild` to redo), starts the production
-server (gunicorn, one worker process per core pair), drives checkouts over loopback from wrk at
-fixed concurrency, and in the same run measures pgbench's TPC-B-like workload against the same
-PostgreSQL at the same concurrency. Prints throughput, latency percentiles and the ratio.
+server (`manage.py serve`), drives checkouts over loopback from wrk at fixed concurrency, and
+in the same run measures pgbench's TPC-B-like workload against the same PostgreSQL at the
+same concurrency. Prints throughput, latency percentiles, CPU per request and the ratio.
 
-    .venv/bin/python bench/checkout/run.py [--seconds 20] [--concurrency 16] [--workers 4]
+Each round runs the checkout at its highest rate, then pgbench, then the checkout paced at a
+fixed rate; the sale's tables are vacuumed before each run (as pgbench does its own). Rounds
+alternate because a shared machine's speed drifts over minutes: the ratio is taken within
+each round, and the medians are printed beside every round.
+
+The cards it uses are given their offline hash first: a card gets it at its first sale, so
+a city whose cards are in daily use has them all, and the figures are those of that steady
+state rather than of a city where every card is new.
+
+    .venv/bin/python bench/checkout/run.py [--seconds 20] [--rounds 3] [--concurrency 16]
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import argparse
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +37,11 @@ PG = "postgres://postgres@127.0.0.1:5432"
 DB = "tongzhou_bench"
 PGBENCH_DB = "tongzhou_pgbench"
 PORT = 8765
+WRK_THREADS = 2
+HOT_TABLES = (
+    "ledger_account, ledger_journal, ledger_entry, meals_meal, meals_subsidyclaim, "
+    "meals_idempotencyrecord, identity_card"
+)
 
 
 def sh(*args: str, env: dict[str, str] | None = None, capture: bool = False) -> str:
@@ -52,15 +67,16 @@ def psql(sql: str, database: str = "postgres") -> str:
 
 
 def build(rebuild: bool) -> None:
+    env = django_env()
+    manage = [sys.executable, "manage.py"]
     exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'").strip() == "1"
     if exists and not rebuild:
         print(f"data set: reusing database {DB}")
+        sh(*manage, "migrate", "-v0", env=env)
         return
     VAR.mkdir(parents=True, exist_ok=True)
     psql(f"DROP DATABASE IF EXISTS {DB}")
     psql(f"CREATE DATABASE {DB}")
-    env = django_env()
-    manage = [sys.executable, "manage.py"]
     sh(*manage, "migrate", "-v0", env=env)
     started = time.perf_counter()
     sh(*manage, "generate_demo", "--scale", "city", env=env)
@@ -83,28 +99,35 @@ def credentials() -> tuple[Path, Path]:
         "from tongzhou.canteens.services import terminal_rotate\n"
         "from tongzhou.demo.generator import demo_card_number\n"
         "from tongzhou.elders.models import Elder\n"
+        "from tongzhou.identity.models import Card\n"
+        "from tongzhou.identity.services import card_fill_verifier\n"
         "admin = User.objects.get(username='admin')\n"
         "counters = Terminal.objects.filter(status='active', canteen__kind='happiness_canteen')\n"
         f"with open('{VAR}/terminals.txt', 'w') as out:\n"
         "    for t in counters:\n"
         "        out.write(terminal_rotate(actor=admin, terminal=t).credential + '\\n')\n"
+        "ids = Elder.objects.filter(status='active', accounts__kind='elder_own',\n"
+        "                           accounts__balance_fen__gte=5000, cards__status='active')\n"
+        "chosen = list(ids.values_list('id', flat=True)[:50000])\n"
+        "for i in range(0, len(chosen), 5000):\n"
+        "    for elder_id in Card.objects.filter(elder_id__in=chosen[i:i + 5000],\n"
+        "            status='active', offline_verifier='').values_list('elder_id', flat=True):\n"
+        "        card_fill_verifier(demo_card_number(elder_id))\n"
         f"with open('{VAR}/cards.txt', 'w') as out:\n"
-        "    ids = Elder.objects.filter(status='active', accounts__kind='elder_own',\n"
-        "                               accounts__balance_fen__gte=5000)\n"
-        "    for elder_id in ids.values_list('id', flat=True)[:50000]:\n"
-        "        out.write(demo_card_number(elder_id) + '\\n')\n"
+        "    out.writelines(demo_card_number(elder_id) + '\\n' for elder_id in chosen)\n"
     )
     sh(sys.executable, "manage.py", "shell", "-c", code, env=env)
     return VAR / "terminals.txt", VAR / "cards.txt"
 
 
-def start_server(workers: int) -> subprocess.Popen[bytes]:
+def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = django_env()
     sh(sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
+    log = (VAR / "server.log").open("w")  # refused sales are logged as warnings, like in production
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", str(workers),
-         "-b", f"127.0.0.1:{PORT}", "--access-logfile", "/dev/null", "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(workers), "--threads", str(threads)],
+        env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
     )  # fmt: skip
     for _ in range(100):
         try:
@@ -112,29 +135,65 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
             return server
         except OSError:
             time.sleep(0.2)
-    server.terminate()
+    stop_server(server)
     raise RuntimeError("the server did not start")
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def cpu_seconds(names: tuple[str, ...]) -> float:
+    """CPU time used so far by the running processes whose command name is one of `names`."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name.startswith(names):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def settle() -> None:
+    """Start each run from the same footing, as pgbench does for its tables: no dead rows."""
+    psql(f"VACUUM (ANALYZE) {HOT_TABLES}", DB)
+
+
 def wrk(
-    seconds: int, concurrency: int, cards: Path, terminals: Path, pace_ms: int = 0
+    seconds: int, concurrency: int, cards: Path, terminals: Path, rate: int = 0
 ) -> dict[str, float]:
     env = {**os.environ, "BENCH_CARDS": str(cards), "BENCH_TERMINALS": str(terminals),
-           "BENCH_PACE_MS": str(pace_ms)}  # fmt: skip
+           "BENCH_RATE": str(rate), "BENCH_THREADS": str(WRK_THREADS)}  # fmt: skip
+    before_meals = meals_in_db()
+    server_cpu, db_cpu = cpu_seconds(("python", "granian")), cpu_seconds(("postgres",))
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "5s",
-         "-s", str(HERE / "checkout.lua"), f"http://127.0.0.1:{PORT}"],
+        ["wrk", "-t", str(WRK_THREADS), "-c", str(concurrency), "-d", f"{seconds}s",
+         "--timeout", "5s", "-s", str(HERE / "checkout.lua"), f"http://127.0.0.1:{PORT}"],
         env=env, check=True, text=True, capture_output=True,
     ).stdout  # fmt: skip
+    server_cpu = cpu_seconds(("python", "granian")) - server_cpu
+    db_cpu = cpu_seconds(("postgres",)) - db_cpu
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    row = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    row["recorded"] = meals_in_db() - before_meals
+    row["server_ms"] = server_cpu * 1000 / row["requests"]
+    row["db_ms"] = db_cpu * 1000 / row["requests"]
+    return row
 
 
-def pgbench(seconds: int, concurrency: int) -> float:
+def pgbench_init() -> None:
     psql(f"DROP DATABASE IF EXISTS {PGBENCH_DB}")
     psql(f"CREATE DATABASE {PGBENCH_DB}")
     sh("pgbench", "-h", "127.0.0.1", "-U", "postgres", "-i", "-q", "-s", "10", PGBENCH_DB,
        capture=True)  # fmt: skip
+
+
+def pgbench(seconds: int, concurrency: int) -> float:
     out = sh("pgbench", "-h", "127.0.0.1", "-U", "postgres", "-c", str(concurrency), "-j", "2",
              "-T", str(seconds), PGBENCH_DB, capture=True)  # fmt: skip
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -147,42 +206,58 @@ def meals_in_db() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--paced-rate", type=int, default=500, help="requests/s for the paced run")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
     build(args.rebuild)
     terminals, cards = credentials()
-    server = start_server(args.workers)
+    pgbench_init()
+    server = start_server(args.workers, args.threads)
+    rounds: list[tuple[dict[str, float], float, dict[str, float]]] = []
     try:
-        wrk(3, args.concurrency, cards, terminals)  # warm-up: connections, caches
-        before = meals_in_db()
-        peak = wrk(args.seconds, args.concurrency, cards, terminals)
-        peak["recorded"] = meals_in_db() - before
-        pace_ms = max(1, round(args.concurrency * 1000 / args.paced_rate))
-        before = meals_in_db()
-        paced = wrk(args.seconds, args.concurrency, cards, terminals, pace_ms=pace_ms)
-        paced["recorded"] = meals_in_db() - before
+        wrk(3, args.concurrency, cards, terminals)  # warm-up: connections, prepared statements
+        for _ in range(args.rounds):
+            settle()
+            peak = wrk(args.seconds, args.concurrency, cards, terminals)
+            reference = pgbench(args.seconds, args.concurrency)
+            settle()
+            paced = wrk(args.seconds, args.concurrency, cards, terminals, args.paced_rate)
+            rounds.append((peak, reference, paced))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    reference = pgbench(args.seconds, args.concurrency)
+        stop_server(server)
 
     print()
-    print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers}; "
-          f"concurrency: {args.concurrency}; {args.seconds} s per run")  # fmt: skip
-    header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals")
-    print(f"{header[0]:<32}" + "".join(f"{h:>11}" for h in header[1:]))
-    for name, row in (
-        ("checkout, max rate", peak),
-        (f"checkout, paced ~{args.paced_rate}/s", paced),
-    ):
-        print(f"{name:<32}{row['rps']:>11.0f}{row['p50_ms']:>11.2f}{row['p95_ms']:>11.2f}"
-              f"{row['p99_ms']:>11.2f}{row['non2xx']:>11.0f}{row['recorded']:>11.0f}")  # fmt: skip
-    print(f"{'pgbench TPC-B-like (same PG)':<32}{reference:>11.0f}")
-    print(f"ratio checkout / pgbench: {peak['rps'] / reference:.3f}")
+    print(f"machine: {os.cpu_count()} cores; server: {args.workers} workers x {args.threads} "
+          f"threads; concurrency {args.concurrency}; {args.seconds} s per run")  # fmt: skip
+    header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals",
+              "server CPU", "db CPU")  # fmt: skip
+    print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))
+    print(f"{'':<30}{'':>66}{'ms/req':>11}{'ms/req':>11}")
+    for number, (peak, reference, paced) in enumerate(rounds, 1):
+        for name, row in (
+            (f"{number}. checkout, max rate", peak),
+            (f"{number}. checkout, {args.paced_rate}/s asked", paced),
+        ):
+            print(f"{name:<30}{row['rps']:>11.0f}{row['p50_ms']:>11.2f}{row['p95_ms']:>11.2f}"
+                  f"{row['p99_ms']:>11.2f}{row['non2xx']:>11.0f}{row['recorded']:>11.0f}"
+                  f"{row['server_ms']:>11.2f}{row['db_ms']:>11.2f}")  # fmt: skip
+        print(f"{f'{number}. pgbench TPC-B-like':<30}{reference:>11.0f}"
+              f"{'':>55}ratio {peak['rps'] / reference:.3f}")  # fmt: skip
+    median = statistics.median
+    print()
+    print(f"median checkout max rate: {median(p['rps'] for p, _, _ in rounds):.0f} req/s, "
+          f"p99 {median(p['p99_ms'] for p, _, _ in rounds):.1f} ms; "
+          f"pgbench {median(r for _, r, _ in rounds):.0f} tps; "
+          f"ratio {median(p['rps'] / r for p, r, _ in rounds):.3f}")  # fmt: skip
+    print(f"median at {args.paced_rate}/s asked: "
+          f"{median(q['rps'] for _, _, q in rounds):.0f} req/s delivered, "
+          f"p50 {median(q['p50_ms'] for _, _, q in rounds):.1f} ms, "
+          f"p99 {median(q['p99_ms'] for _, _, q in rounds):.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -277,17 +277,36 @@ def _row_fields(model: type[models.Model], alias: str) -> tuple[list[str], str]:
     return [f.attname for f in fields], ", ".join(f'{alias}."{f.column}"' for f in fields)
 
 
-_TERMINAL_FIELDS, _TERMINAL_COLUMNS = _row_fields(Terminal, "t")
-_CANTEEN_FIELDS, _CANTEEN_COLUMNS = _row_fields(Canteen, "c")
-# Every checkout starts here, so it is one prepared statement rather than an ORM query.
+_TERMINAL_FIELDS = _row_fields(Terminal, "")[0]
+_CANTEEN_FIELDS = _row_fields(Canteen, "")[0]
+
+
+def terminal_columns(terminal_alias: str, canteen_alias: str) -> str:
+    """The columns `terminal_verify` reads, for a SELECT joining a terminal and its canteen
+    under these aliases (the checkout reads them with the sale's facts)."""
+    return f"{_row_fields(Terminal, terminal_alias)[1]}, {_row_fields(Canteen, canteen_alias)[1]}"
+
+
+TERMINAL_COLUMN_COUNT = len(_TERMINAL_FIELDS) + len(_CANTEEN_FIELDS)
 _AUTHENTICATE = (
-    f"SELECT {_TERMINAL_COLUMNS}, {_CANTEEN_COLUMNS} FROM canteens_terminal t "  # noqa: S608
+    f"SELECT {terminal_columns('t', 'c')} FROM canteens_terminal t "  # noqa: S608
     "JOIN canteens_canteen c ON c.id = t.canteen_id WHERE t.key_id = %(key_id)s"
 )
 
 
-def terminal_authenticate(credential: str) -> Terminal:
-    """Resolve a presented credential to its active terminal (with its canteen), or refuse."""
+@dataclass
+class PresentedTerminal:
+    """A terminal credential as a request presents it, checked for its form only. It is
+    verified against the database by `terminal_authenticate`, or, for a card sale, by the
+    sale's own read (one round trip fewer on the counter's busiest call)."""
+
+    credential: str
+    key_id: str
+    secret_hash: str
+    verified: Terminal | None = None
+
+
+def terminal_presented(credential: str) -> PresentedTerminal:
     parts = credential.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != CREDENTIAL_PREFIX:
         raise TerminalAuthError(
@@ -295,13 +314,20 @@ def terminal_authenticate(credential: str) -> Terminal:
             "终端凭证格式不正确。",
             "Malformed terminal credential.",
         )
-    row = sql.fetch_one(_AUTHENTICATE, {"key_id": parts[1]})
+    return PresentedTerminal(credential, parts[1], _secret_hash(parts[2]))
+
+
+def terminal_verify(presented: PresentedTerminal, row: tuple[Any, ...] | None) -> Terminal:
+    """The active terminal (with its canteen) that `row` (read with `terminal_columns`, or
+    None when no terminal has the key id) shows the presented credential to be, or refuse."""
     terminal = None
     if row is not None:
         split = len(_TERMINAL_FIELDS)
         terminal = Terminal.from_db(DEFAULT_DB_ALIAS, _TERMINAL_FIELDS, row[:split])
-        terminal.canteen = Canteen.from_db(DEFAULT_DB_ALIAS, _CANTEEN_FIELDS, row[split:])
-    if terminal is None or not hmac.compare_digest(terminal.secret_hash, _secret_hash(parts[2])):
+        terminal.canteen = Canteen.from_db(
+            DEFAULT_DB_ALIAS, _CANTEEN_FIELDS, row[split:TERMINAL_COLUMN_COUNT]
+        )
+    if terminal is None or not hmac.compare_digest(terminal.secret_hash, presented.secret_hash):
         raise TerminalAuthError(
             "terminal_credential_invalid", "终端凭证无效。", "Invalid terminal credential."
         )
@@ -309,4 +335,15 @@ def terminal_authenticate(credential: str) -> Terminal:
         raise TerminalAuthError(
             "terminal_revoked", "该终端已停用。", "This terminal has been revoked."
         )
+    presented.verified = terminal
     return terminal
+
+
+def terminal_authenticate(credential: str | PresentedTerminal) -> Terminal:
+    """Resolve a presented credential to its active terminal (with its canteen), or refuse."""
+    presented = (
+        credential if isinstance(credential, PresentedTerminal) else terminal_presented(credential)
+    )
+    if presented.verified is not None:
+        return presented.verified
+    return terminal_verify(presented, sql.fetch_one(_AUTHENTICATE, {"key_id": presented.key_id}))

@@ -13,7 +13,11 @@ from ninja import Field, Header, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
 from tongzhou.canteens.models import Terminal
-from tongzhou.canteens.services import terminal_authenticate
+from tongzhou.canteens.services import (
+    PresentedTerminal,
+    terminal_authenticate,
+    terminal_presented,
+)
 from tongzhou.core.api import ERRORS, ErrorOut
 from tongzhou.core.errors import PermissionDenied
 from tongzhou.elders.selectors import elder_get
@@ -27,17 +31,27 @@ router = Router(tags=["checkout"])
 class TerminalAuth(HttpBearer):
     openapi_description = "A counter terminal's credential: `Bearer tzt_<key id>_<secret>`."
 
-    def authenticate(self, request: HttpRequest, token: str) -> Terminal:
-        terminal = terminal_authenticate(token)  # raises a 401 DomainError with its code
-        request.terminal = terminal  # type: ignore[attr-defined]
-        return terminal
+    def authenticate(self, request: HttpRequest, token: str) -> PresentedTerminal:
+        # Checked for its form here (a 401 DomainError with its code); verified against the
+        # database by `_terminal`, or, for a card sale, by the sale's own read.
+        presented = terminal_presented(token)
+        request.terminal = presented  # type: ignore[attr-defined]
+        return presented
 
 
 terminal_auth = TerminalAuth()
 
 
 def _terminal(request: HttpRequest) -> Terminal | None:
-    return getattr(request, "terminal", None)
+    """The terminal that signed the request, verified (None for staff signed in)."""
+    presented = getattr(request, "terminal", None)
+    return terminal_authenticate(presented) if presented is not None else None
+
+
+def _presented(request: HttpRequest) -> PresentedTerminal:
+    presented = getattr(request, "terminal", None)
+    assert isinstance(presented, PresentedTerminal)
+    return presented
 
 
 class LineIn(Schema):
@@ -146,10 +160,8 @@ def checkout(
     """Identify the elder, price the lines, apply the subsidy in force, take the elder's
     share from their purses and answer with the receipt. A retry with the same
     Idempotency-Key and body returns the same receipt without charging again."""
-    terminal = _terminal(request)
-    assert terminal is not None
     result = services.checkout(
-        terminal=terminal,
+        terminal=_presented(request),
         request=services.CheckoutRequest(
             card=payload.card,
             session=payload.session,

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from tongzhou.canteens.services import terminal_columns
 from tongzhou.core import sql
 from tongzhou.ledger.models import AccountKind
 
@@ -51,11 +52,11 @@ _FACTS_COLUMNS = """
 
 # One row per category the elder holds on the day (or one row with no category).
 _FACTS_JOINS = """
-    JOIN geo_region r ON r.id = e.residence_id
+    LEFT JOIN geo_region r ON r.id = e.residence_id
     LEFT JOIN ledger_account own ON own.elder_id = e.id AND own.kind = 'elder_own'
     LEFT JOIN ledger_account sub ON sub.elder_id = e.id AND sub.kind = 'elder_subsidy'
     LEFT JOIN ledger_account cha ON cha.elder_id = e.id AND cha.kind = 'elder_charity'
-    LEFT JOIN canteens_mealsession ms ON ms.canteen_id = %(canteen)s AND ms.kind = %(session)s
+    LEFT JOIN canteens_mealsession ms ON ms.canteen_id = {canteen} AND ms.kind = %(session)s
     LEFT JOIN elders_categorymembership m ON m.elder_id = e.id AND m.valid_from <= %(day)s
         AND (m.valid_to IS NULL OR m.valid_to >= %(day)s)
     LEFT JOIN elders_category cat ON cat.id = m.category_id"""
@@ -65,31 +66,46 @@ _FACTS_JOINS = """
 _MENU = """
     (SELECT {aggregate}({row}(i.id, d.name, i.price_fen)) FROM meals_menuitem i
       JOIN meals_menu mu ON mu.id = i.menu_id JOIN meals_dish d ON d.id = i.dish_id
-      WHERE mu.canteen_id = %(canteen)s AND mu.date = %(day)s AND mu.session = %(session)s)"""
+      WHERE mu.canteen_id = {canteen} AND mu.date = %(day)s AND mu.session = %(session)s)"""
 _JSON_AGGREGATE = {"postgresql": ("json_agg", "json_build_array"),
                    "sqlite": ("json_group_array", "json_array")}  # fmt: skip
 
 
-def _facts_sql(vendor: str, *, by_card: bool, with_menu: bool) -> str:
+_FACTS_COUNT = 19  # columns before the terminal's, in every shape
+
+
+def _facts_sql(vendor: str, *, by: str, with_menu: bool) -> str:
+    """The read in one of its shapes: `by` is "card" or "elder" (the canteen given), or
+    "terminal" (a card sale whose terminal credential is checked by this same read)."""
+    canteen = "tm.canteen_id" if by == "terminal" else "%(canteen)s"
     aggregate, row = _JSON_AGGREGATE[vendor]
-    menu = _MENU.format(aggregate=aggregate, row=row) if with_menu else "NULL"
-    if by_card:
+    menu = _MENU.format(aggregate=aggregate, row=row, canteen=canteen) if with_menu else "NULL"
+    joins = _FACTS_JOINS.format(canteen=canteen)
+    if by == "terminal":
+        return f"""
+SELECT c.status, c.offline_verifier, {menu}, {_FACTS_COLUMNS}, {terminal_columns("tm", "tc")}
+FROM canteens_terminal tm
+JOIN canteens_canteen tc ON tc.id = tm.canteen_id
+LEFT JOIN identity_card c ON c.number_hash = %(card_hash)s
+LEFT JOIN elders_elder e ON e.id = c.elder_id {joins}
+WHERE tm.key_id = %(key_id)s"""
+    if by == "card":
         return f"""
 SELECT c.status, c.offline_verifier, {menu}, {_FACTS_COLUMNS}
 FROM identity_card c
-JOIN elders_elder e ON e.id = c.elder_id {_FACTS_JOINS}
+JOIN elders_elder e ON e.id = c.elder_id {joins}
 WHERE c.number_hash = %(card_hash)s"""
     return f"""
 SELECT NULL, NULL, {menu}, {_FACTS_COLUMNS}
-FROM elders_elder e {_FACTS_JOINS}
+FROM elders_elder e {joins}
 WHERE e.id = %(elder)s"""
 
 
 # Built once per shape: the same text each time, so PostgreSQL's prepared statement is reused.
 _FACTS_SQL = {
-    (vendor, by_card, with_menu): _facts_sql(vendor, by_card=by_card, with_menu=with_menu)
+    (vendor, by, with_menu): _facts_sql(vendor, by=by, with_menu=with_menu)
     for vendor in _JSON_AGGREGATE
-    for by_card in (True, False)
+    for by in ("terminal", "card", "elder")
     for with_menu in (True, False)
 }
 
@@ -123,29 +139,35 @@ class SaleFacts:
 
 def sale_facts(
     *,
-    canteen_id: int,
     session: str,
     day: dt.date,
+    canteen_id: int | None = None,
+    key_id: str | None = None,
     card_hash: str | None = None,
     elder_id: int | None = None,
     with_menu: bool = False,
-) -> SaleFacts | None:
+) -> tuple[SaleFacts | None, tuple[Any, ...] | None]:
     """What a sale depends on, for the elder holding the card (or the elder given), with
-    the canteen's menu for the meal if asked; None when no card has that hash."""
+    the canteen's menu for the meal if asked: None when no card has that hash. Given a
+    terminal's key id instead of a canteen, the terminal's row (`terminal_columns`) comes
+    too, None when no terminal has that key id."""
     params: dict[str, Any] = {
         "canteen": canteen_id,
+        "key_id": key_id,
         "session": session,
         "day": day,
         "month_start": day.replace(day=1),
         "card_hash": card_hash,
         "elder": elder_id,
     }
-    statement = _FACTS_SQL[connection.vendor, card_hash is not None, with_menu]
-    rows = sql.fetch_all(statement, params)
-    if not rows:
-        return None
+    by = "terminal" if key_id is not None else "card" if card_hash is not None else "elder"
+    rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
+    terminal_row = rows[0][_FACTS_COUNT:] if rows and key_id is not None else None
+    if not rows or rows[0][3] is None:  # no such card (or terminal)
+        return None, terminal_row
     (card_status, verifier, menu, elder, name, birth, status, path, own_id, own_fen, sub_id,
-     sub_fen, cha_id, cha_fen, starts, ends, this_session, this_month, _code) = rows[0]  # fmt: skip
+     sub_fen, cha_id, cha_fen, starts, ends, this_session, this_month,
+     _code) = rows[0][:_FACTS_COUNT]  # fmt: skip
     if isinstance(menu, str):  # SQLite hands JSON back as text
         menu = json.loads(menu)
     purses: dict[str, Purse] | None = None
@@ -155,7 +177,7 @@ def sale_facts(
             AccountKind.ELDER_SUBSIDY: Purse(sub_id, sub_fen),
             AccountKind.ELDER_CHARITY: Purse(cha_id, cha_fen),
         }
-    return SaleFacts(
+    facts = SaleFacts(
         card_status=card_status,
         card_has_verifier=bool(verifier),
         elder_id=elder,
@@ -167,9 +189,10 @@ def sale_facts(
         serving=(starts, ends) if starts is not None else None,
         claimed_this_session=this_session > 0,
         claims_this_month=this_month,
-        categories=frozenset(row[-1] for row in rows if row[-1] is not None),
+        categories=frozenset(row[_FACTS_COUNT - 1] for row in rows) - {None},
         menu={item: (dish, price) for item, dish, price in menu or ()},
     )
+    return facts, terminal_row
 
 
 def purses_lock(elder_id: int) -> None:

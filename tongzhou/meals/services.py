@@ -28,6 +28,12 @@ from tongzhou.accounts.roles import Cap
 from tongzhou.accounts.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import UNUSABLE_SECRET, Canteen, Terminal
+from tongzhou.canteens.services import (
+    PresentedTerminal,
+    TerminalAuthError,
+    terminal_authenticate,
+    terminal_verify,
+)
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
@@ -119,6 +125,10 @@ def _replay(terminal: Terminal, key: str, fingerprint: str) -> CheckoutResult | 
     return CheckoutResult(record.status_code, record.response, replayed=True)
 
 
+def _verified(terminal: Terminal | PresentedTerminal) -> Terminal:
+    return terminal if isinstance(terminal, Terminal) else terminal_authenticate(terminal)
+
+
 def _require_key(key: str) -> None:
     if not key or len(key) > 80:
         raise ValidationFailed(
@@ -170,14 +180,21 @@ def _receipt_reused() -> DomainError:
 
 
 def checkout(
-    *, terminal: Terminal, request: CheckoutRequest, idempotency_key: str, fingerprint: str
+    *,
+    terminal: Terminal | PresentedTerminal,
+    request: CheckoutRequest,
+    idempotency_key: str,
+    fingerprint: str,
 ) -> CheckoutResult:
     """A counter's sale. Its stored answer is written by the sale's own statement, so a
     retry finds either that answer or nothing at all."""
     _require_key(idempotency_key)
     try:
         receipt = _checkout(terminal, request, answer_to=(idempotency_key, fingerprint)).receipt
+    except TerminalAuthError:
+        raise
     except DomainError:
+        terminal = _verified(terminal)  # the refused sale's read verified it already
         # A request with this key that committed (a retry, or a twin that won the race)
         # answers instead; then a refusal for a receipt number this terminal already used
         # says so first, whatever else went wrong. Both are looked up only on the refusal
@@ -295,7 +312,7 @@ SALE_ATTEMPTS = 5
 class _Sale:
     """One sale as the counter sent it, priced and posted by `_checkout`."""
 
-    terminal: Terminal
+    signed_by: Terminal | PresentedTerminal  # a credential is verified by the first read
     request: CheckoutRequest
     local: dt.datetime
     at_the_counter: bool  # a credential was presented now (not a delivery or a re-post)
@@ -307,6 +324,13 @@ class _Sale:
     def day(self) -> dt.date:
         return self.local.date()
 
+    @property
+    def terminal(self) -> Terminal:
+        if isinstance(self.signed_by, Terminal):
+            return self.signed_by
+        assert self.signed_by.verified is not None, "read first: it verifies the terminal"
+        return self.signed_by.verified
+
     def read(self) -> SaleFacts:
         facts = self._read_once()
         if facts.purses is None:
@@ -317,14 +341,20 @@ class _Sale:
         return facts
 
     def _read_once(self) -> SaleFacts:
-        facts = sale_facts(
-            canteen_id=self.terminal.canteen_id,
+        presented = self.signed_by if isinstance(self.signed_by, PresentedTerminal) else None
+        if presented is not None and presented.verified is not None:
+            presented = None
+        facts, terminal_row = sale_facts(
+            canteen_id=None if presented else self.terminal.canteen_id,
+            key_id=presented.key_id if presented else None,
             session=self.request.session,
             day=self.day,
             card_hash=self.card_hash,
             elder_id=self.resolved.elder.pk if self.resolved else None,
             with_menu=any(line.menu_item_id is not None for line in self.request.lines),
         )
+        if presented is not None:
+            terminal_verify(presented, terminal_row)  # refuses before anything else is said
         if facts is None:
             raise card_unknown()
         if facts.card_status is not None:
@@ -470,23 +500,27 @@ def _refusal(conflict: str) -> DomainError:
 
 
 def _checkout(
-    terminal: Terminal,
+    terminal: Terminal | PresentedTerminal,
     request: CheckoutRequest,
     *,
     resolved: Resolved | None = None,
     at: dt.datetime | None = None,
     answer_to: tuple[str, str] | None = None,
 ) -> Sold:
-    """Price and post one sale. `resolved` is given when the elder is known without a
-    credential (a delivered booking); `at` when the sale happened earlier than now (a
-    counter that was offline): its business date and session window are those of `at`;
-    `answer_to` (key, fingerprint) stores the receipt for retries with the sale itself."""
+    """Price and post one sale. `terminal` may be a credential not yet verified (the
+    API's); `resolved` is given when the elder is known without a credential (a delivered
+    booking); `at` when the sale happened earlier than now (a counter that was offline): its
+    business date and session window are those of `at`; `answer_to` (key, fingerprint)
+    stores the receipt for retries with the sale itself."""
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
     at_the_counter = resolved is None
     card_hash = presented_card_hash(request.card) if at_the_counter else None
+    if card_hash is None:
+        # Only a card sale verifies its terminal in its own read.
+        terminal = _verified(terminal)
     sale = _Sale(
-        terminal=terminal,
+        signed_by=terminal,
         request=request,
         local=timezone.localtime(at or clock.now()),
         at_the_counter=at_the_counter,
@@ -498,7 +532,7 @@ def _checkout(
         # A QR code or a confirmed face: recognising it may write (a face confirmation is
         # used up), so that commits with the sale or not at all.
         with transaction.atomic():
-            sale.resolved = resolve_credential(request.card, terminal=terminal, at=at)
+            sale.resolved = resolve_credential(request.card, terminal=sale.terminal, at=at)
             return _sell(sale)
     return _sell(sale)
 

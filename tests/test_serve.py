@@ -1,0 +1,63 @@
+"""The production server command starts and serves the API (no database is touched)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_answers_over_http() -> None:
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2"],
+        cwd=ROOT, env={**os.environ, "TONGZHOU_DEBUG": "1"}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        document = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2
+                ) as answer:
+                    document = json.load(answer)
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert document is not None, "the server did not answer"
+        assert "/api/v1/checkout" in document["paths"]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/checkout", data=b"{}", method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)  # noqa: S310 - http to ourselves
+        assert refused.value.code == 401
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def test_serve_refuses_a_bad_address() -> None:
+    with pytest.raises(CommandError, match="host:port"):
+        call_command("serve", "--bind", "8000")

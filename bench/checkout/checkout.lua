@@ -1,5 +1,6 @@
--- wrk script: each request sells one lunch to a random demo elder at a random counter.
--- Every request has its own Idempotency-Key and receipt number, so nothing is replayed.
+-- wrk script: each request sells one lunch dish from today's menu to the next demo elder at a
+-- random counter, as the counter page does. Every request has its own Idempotency-Key and
+-- receipt number, so nothing is replayed.
 -- BENCH_RATE (requests/s over all threads) paces the run on a fixed schedule, so the rate
 -- asked for is the rate sent however fast the answers come; 0 sends as fast as answered.
 local ffi = require("ffi")
@@ -16,13 +17,25 @@ local function now_ms()
 end
 
 local cards, terminals = {}, {}
-local counter, thread_id, threads, run_id = 0, 0, 1, ""
+local counter, thread_id, threads, run_id, next_card = 0, 0, 1, "", 0
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local interval_ms, next_due = 0, nil
 
 local function read_lines(path, into)
   for line in io.lines(path) do
     if #line > 0 then table.insert(into, line) end
+  end
+end
+
+local function read_terminals(path, into)
+  -- "<credential> <menu item>,<menu item>,..."
+  for line in io.lines(path) do
+    local credential, items = line:match("^(%S+)%s+(%S+)$")
+    if credential then
+      local dishes = {}
+      for item in items:gmatch("%d+") do table.insert(dishes, item) end
+      table.insert(into, {credential = credential, dishes = dishes})
+    end
   end
 end
 
@@ -33,12 +46,14 @@ end
 
 function init(args)
   read_lines(os.getenv("BENCH_CARDS"), cards)
-  read_lines(os.getenv("BENCH_TERMINALS"), terminals)
+  read_terminals(os.getenv("BENCH_TERMINALS"), terminals)
   -- A fresh sequence every run: repeated keys would be (cheap) replays, not sales.
   run_id = string.format("%x%x", os.time(), math.floor(os.clock() * 1e6))
   math.randomseed(os.time() * 1000 + thread_id)
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
   if rate > 0 then interval_ms = 1000 * threads / rate end
+  -- Each thread walks its own stride of the card list from a random start: distinct elders.
+  next_card = (math.random(#cards) - 1) - ((math.random(#cards) - 1) % threads) + thread_id - 1
 end
 
 function delay()
@@ -51,15 +66,17 @@ end
 
 request = function()
   counter = counter + 1
-  local card = cards[math.random(#cards)]
+  next_card = (next_card + threads) % #cards
+  local card = cards[next_card + 1]
   local terminal = terminals[math.random(#terminals)]
+  local dish = terminal.dishes[math.random(#terminal.dishes)]
   local key = string.format("%s-%d-%d", run_id, thread_id, counter)
   local body = string.format(
-    '{"card":"%s","session":"lunch","lines":[{"amount_fen":1200}],"receipt_no":"%s","accept_full_price":true}',
-    card, key)
+    '{"card":"%s","session":"lunch","lines":[{"menu_item_id":%s,"quantity":1}],"receipt_no":"%s","accept_full_price":true}',
+    card, dish, key)
   return wrk.format("POST", "/api/v1/checkout", {
     ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. terminal,
+    ["Authorization"] = "Bearer " .. terminal.credential,
     ["Idempotency-Key"] = key,
   }, body)
 end

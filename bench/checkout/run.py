@@ -10,9 +10,9 @@ fixed rate; the sale's tables are vacuumed before each run (as pgbench does its 
 alternate because a shared machine's speed drifts over minutes: the ratio is taken within
 each round, and the medians are printed beside every round.
 
-The cards it uses are given their offline hash first: a card gets it at its first sale, so
-a city whose cards are in daily use has them all, and the figures are those of that steady
-state rather than of a city where every card is new.
+The cards it uses (distinct elders, in order) are given their offline hash first: a card
+gets it at its first sale, so a city whose cards are in daily use has them all, and the
+figures are those of that steady state rather than of a city where every card is new.
 
     .venv/bin/python bench/checkout/run.py [--seconds 20] [--rounds 3] [--concurrency 16]
 """
@@ -38,6 +38,9 @@ DB = "tongzhou_bench"
 PGBENCH_DB = "tongzhou_pgbench"
 PORT = 8765
 WRK_THREADS = 2
+# Each sale is a different elder's first lunch of the day, as in the lunch rush: wrk walks
+# the list in order (a card used twice in a day would pay full price and drain its purse).
+CARDS = 150_000
 HOT_TABLES = (
     "ledger_account, ledger_journal, ledger_entry, meals_meal, meals_subsidyclaim, "
     "meals_idempotencyrecord, identity_card"
@@ -91,7 +94,8 @@ def build(rebuild: bool) -> None:
 
 
 def credentials() -> tuple[Path, Path]:
-    """Fresh terminal credentials (rotated through the service) and card numbers."""
+    """Fresh terminal credentials (rotated through the service), each with its canteen's
+    lunch dishes today, and card numbers."""
     env = django_env()
     code = (
         "from tongzhou.accounts.models import User\n"
@@ -100,19 +104,35 @@ def credentials() -> tuple[Path, Path]:
         "from tongzhou.demo.generator import demo_card_number\n"
         "from tongzhou.elders.models import Elder\n"
         "from tongzhou.identity.models import Card\n"
-        "from tongzhou.identity.services import card_fill_verifier\n"
+        "from tongzhou.core import clock\n"
+        "from tongzhou.meals.models import Dish, Menu, MenuItem\n"
         "admin = User.objects.get(username='admin')\n"
         "counters = Terminal.objects.filter(status='active', canteen__kind='happiness_canteen')\n"
+        "def lunch_items(canteen):  # today's lunch menu, made from the dishes if it is missing\n"
+        "    menu, made = Menu.objects.get_or_create(canteen=canteen, date=clock.today(),\n"
+        "                                            session='lunch')\n"
+        "    if made:\n"
+        "        MenuItem.objects.bulk_create(MenuItem(menu=menu, dish=d, price_fen=d.price_fen)\n"
+        "                                     for d in Dish.objects.filter(canteen=canteen))\n"
+        "    return ','.join(str(i) for i in menu.items.values_list('id', flat=True))\n"
         f"with open('{VAR}/terminals.txt', 'w') as out:\n"
         "    for t in counters:\n"
-        "        out.write(terminal_rotate(actor=admin, terminal=t).credential + '\\n')\n"
+        "        credential = terminal_rotate(actor=admin, terminal=t).credential\n"
+        "        out.write(f'{credential} {lunch_items(t.canteen)}\\n')\n"
+        "from django.db import connection\n"
+        "from tongzhou.identity import offline\n"
+        "from tongzhou.identity.services import card_hash\n"
         "ids = Elder.objects.filter(status='active', accounts__kind='elder_own',\n"
-        "                           accounts__balance_fen__gte=5000, cards__status='active')\n"
-        "chosen = list(ids.values_list('id', flat=True)[:50000])\n"
+        "        accounts__balance_fen__gte=2000, cards__status='active').order_by('?')\n"
+        f"chosen = list(ids.values_list('id', flat=True)[:{CARDS}])\n"
         "for i in range(0, len(chosen), 5000):\n"
-        "    for elder_id in Card.objects.filter(elder_id__in=chosen[i:i + 5000],\n"
-        "            status='active', offline_verifier='').values_list('elder_id', flat=True):\n"
-        "        card_fill_verifier(demo_card_number(elder_id))\n"
+        "    numbers = [demo_card_number(elder_id) for elder_id in Card.objects.filter(\n"
+        "        elder_id__in=chosen[i:i + 5000], status='active', offline_verifier=''\n"
+        "    ).values_list('elder_id', flat=True)]\n"
+        "    with connection.cursor() as cursor:  # what each card's first sale would do\n"
+        "        cursor.executemany(\n"
+        "            'UPDATE identity_card SET offline_verifier = %s WHERE number_hash = %s',\n"
+        "            [(offline.verifier(n), card_hash(n)) for n in numbers])\n"
         f"with open('{VAR}/cards.txt', 'w') as out:\n"
         "    out.writelines(demo_card_number(elder_id) + '\\n' for elder_id in chosen)\n"
     )

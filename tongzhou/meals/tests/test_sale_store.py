@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tongzhou.ledger.models import Entry
@@ -155,3 +156,27 @@ def test_a_write_that_does_not_balance_is_refused() -> None:
     plan.entries = [(3, -100), (2, 100)]
     with pytest.raises(ValueError, match="moves only by an entry"):
         sale_store.sale_write(plan)
+
+
+def test_the_sale_s_read_refuses_a_bad_terminal_credential_first(
+    counter: Any, make_member: Any
+) -> None:
+    _elder, card = make_member()
+    key_id, secret = counter.credential.split("_", 2)[1:]
+    before = nothing_written()
+    for credential, code in (
+        (f"tzt_{key_id}_{secret[:-1]}x", "terminal_credential_invalid"),  # wrong secret
+        (f"tzt_{'0' * len(key_id)}_{secret}", "terminal_credential_invalid"),  # no such key
+        ("tzt-not-a-credential", "terminal_credential_malformed"),
+    ):
+        for presented_card in (card, "NOSUCHCARD99", "12" + "0" * 21):  # card, unknown, QR
+            response = Client(HTTP_AUTHORIZATION=f"Bearer {credential}").post(
+                "/api/v1/checkout",
+                {"card": presented_card, "session": "lunch", "receipt_no": "1",
+                 "lines": [{"menu_item_id": counter.menu_item.pk}]},
+                content_type="application/json", HTTP_IDEMPOTENCY_KEY="k",
+            )  # fmt: skip
+            assert response.status_code == 401, (credential, presented_card)
+            assert response.json()["error"]["code"] == code
+    assert nothing_written() == before
+    assert sell(counter, card).status_code == 201  # the right credential still sells

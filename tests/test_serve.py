@@ -1,4 +1,4 @@
-"""The production server command starts and serves the API (no database is touched)."""
+"""The production server command starts and serves the platform (no database is touched)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -26,12 +27,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_answers_over_http() -> None:
+def test_serve_answers_over_http(tmp_path: Path) -> None:
     port = _free_port()
+    env = {**os.environ, "TONGZHOU_VAR_DIR": str(tmp_path)}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--threads", "2"],
-        cwd=ROOT, env={**os.environ, "TONGZHOU_DEBUG": "1"}, start_new_session=True,
+        cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -47,6 +53,8 @@ def test_serve_answers_over_http() -> None:
                 time.sleep(0.2)
         assert document is not None, "the server did not answer"
         assert "/api/v1/checkout" in document["paths"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/terminal/", timeout=5) as page:
+            assert page.status == 200  # a page with static files: the manifest is there
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/checkout", data=b"{}", method="POST"
         )
@@ -61,3 +69,19 @@ def test_serve_answers_over_http() -> None:
 def test_serve_refuses_a_bad_address() -> None:
     with pytest.raises(CommandError, match="host:port"):
         call_command("serve", "--bind", "8000")
+
+
+def test_serve_refuses_to_start_without_collected_static_files(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def served(*args: Any, **kwargs: Any) -> None:
+        pytest.fail("it would have served pages that cannot find their static files")
+
+    monkeypatch.setattr("granian.Granian", served)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path
+    with pytest.raises(CommandError, match="collectstatic"):
+        call_command("serve", "--bind", "127.0.0.1:0")

@@ -44,6 +44,7 @@ class Command(BaseCommand):
         host, _, port = options["bind"].rpartition(":")
         if not host or not port.isdigit():
             raise CommandError("--bind takes host:port, e.g. 127.0.0.1:8000")
+        _require_collected_static()
         Granian(
             "config.wsgi:application",
             address=host,
@@ -56,3 +57,13 @@ class Command(BaseCommand):
             websockets=False,
             respawn_failed_workers=True,
         ).serve()
+
+
+def _require_collected_static() -> None:
+    """Without the manifest every page that links a static file fails: say so at start."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+    if isinstance(staticfiles_storage, ManifestFilesMixin) and not staticfiles_storage.exists(
+        staticfiles_storage.manifest_name
+    ):
+        raise CommandError("static files are not collected: run `manage.py collectstatic` first")

@@ -17,7 +17,8 @@ local function now_ms()
 end
 
 local cards, terminals = {}, {}
-local counter, thread_id, threads, run_id, next_card = 0, 0, 1, "", 0
+local counter, thread_id, threads, run_id = 0, 0, 1, ""
+next_card = 0  -- a global, so that done() can read each thread's with thread:get
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local interval_ms, next_due = 0, nil
 
@@ -39,9 +40,12 @@ local function read_terminals(path, into)
   end
 end
 
+local all_threads = {}
+
 function setup(thread)
   thread_id = thread_id + 1
   thread:set("thread_id", thread_id)
+  table.insert(all_threads, thread)
 end
 
 function init(args)
@@ -52,8 +56,10 @@ function init(args)
   math.randomseed(os.time() * 1000 + thread_id)
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
   if rate > 0 then interval_ms = 1000 * threads / rate end
-  -- Each thread walks its own stride of the card list from a random start: distinct elders.
-  next_card = (math.random(#cards) - 1) - ((math.random(#cards) - 1) % threads) + thread_id - 1
+  -- Each thread walks its own stride of the card list, from where the previous run
+  -- stopped (BENCH_FIRST_CARD): every sale a different elder.
+  local first = tonumber(os.getenv("BENCH_FIRST_CARD") or "0")
+  next_card = first + thread_id - 1 - threads
 end
 
 function delay()
@@ -82,8 +88,13 @@ request = function()
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d non2xx=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f\n",
+  local last_card = 0  -- the furthest card any thread reached: the next run starts after it
+  for _, thread in ipairs(all_threads) do
+    last_card = math.max(last_card, thread:get("next_card") or 0)
+  end
+  io.write(string.format("RESULT requests=%d non2xx=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f last_card=%d\n",
     summary.requests, summary.errors.status, summary.duration / 1e6,
     summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    last_card))
 end

@@ -184,11 +184,16 @@ def settle() -> None:
     psql(f"VACUUM (ANALYZE) {HOT_TABLES}", DB)
 
 
+_cards_used = 0  # runs continue down the card list where the previous one stopped
+
+
 def wrk(
     seconds: int, concurrency: int, cards: Path, terminals: Path, rate: int = 0
 ) -> dict[str, float]:
+    global _cards_used
     env = {**os.environ, "BENCH_CARDS": str(cards), "BENCH_TERMINALS": str(terminals),
-           "BENCH_RATE": str(rate), "BENCH_THREADS": str(WRK_THREADS)}  # fmt: skip
+           "BENCH_RATE": str(rate), "BENCH_THREADS": str(WRK_THREADS),
+           "BENCH_FIRST_CARD": str(_cards_used)}  # fmt: skip
     before_meals = meals_in_db()
     server_cpu, db_cpu = cpu_seconds(("python", "granian")), cpu_seconds(("postgres",))
     out = subprocess.run(
@@ -200,6 +205,7 @@ def wrk(
     db_cpu = cpu_seconds(("postgres",)) - db_cpu
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
     row = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    _cards_used = int(row["last_card"]) + 1
     row["recorded"] = meals_in_db() - before_meals
     row["server_ms"] = server_cpu * 1000 / row["requests"]
     row["db_ms"] = db_cpu * 1000 / row["requests"]

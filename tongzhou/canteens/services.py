@@ -270,24 +270,28 @@ class TerminalAuthError(DomainError):
         super().__init__(code=code, message_zh=zh, message_en=en, status=401)
 
 
-def _row_fields(model: type[models.Model], alias: str) -> tuple[list[str], str]:
-    """A model's columns for a hand-written SELECT, leaving out date-times: read raw they
+def _read_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """A model's fields for a hand-written SELECT, leaving out date-times: read raw they
     would lack the time zone the ORM adds, so they stay deferred (loaded if ever touched)."""
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.DateTimeField)]
-    return [f.attname for f in fields], ", ".join(f'{alias}."{f.column}"' for f in fields)
+    return [f for f in model._meta.concrete_fields if not isinstance(f, models.DateTimeField)]
 
 
-_TERMINAL_FIELDS = _row_fields(Terminal, "")[0]
-_CANTEEN_FIELDS = _row_fields(Canteen, "")[0]
+_TERMINAL_READ = _read_fields(Terminal)
+_CANTEEN_READ = _read_fields(Canteen)
+_TERMINAL_FIELDS = [f.attname for f in _TERMINAL_READ]
+_CANTEEN_FIELDS = [f.attname for f in _CANTEEN_READ]
+TERMINAL_COLUMN_COUNT = len(_TERMINAL_FIELDS) + len(_CANTEEN_FIELDS)
 
 
 def terminal_columns(terminal_alias: str, canteen_alias: str) -> str:
     """The columns `terminal_verify` reads, for a SELECT joining a terminal and its canteen
     under these aliases (the checkout reads them with the sale's facts)."""
-    return f"{_row_fields(Terminal, terminal_alias)[1]}, {_row_fields(Canteen, canteen_alias)[1]}"
+    return ", ".join(
+        [f'{terminal_alias}."{f.column}"' for f in _TERMINAL_READ]
+        + [f'{canteen_alias}."{f.column}"' for f in _CANTEEN_READ]
+    )
 
 
-TERMINAL_COLUMN_COUNT = len(_TERMINAL_FIELDS) + len(_CANTEEN_FIELDS)
 _AUTHENTICATE = (
     f"SELECT {terminal_columns('t', 'c')} FROM canteens_terminal t "  # noqa: S608
     "JOIN canteens_canteen c ON c.id = t.canteen_id WHERE t.key_id = %(key_id)s"

@@ -90,6 +90,11 @@ class RegionQuerySet(models.QuerySet["Region"]):
         return self.filter(level=RegionLevel.VILLAGE)
 
 
+def district_code(path: str) -> str:
+    """The district (or county) a region's `path` lies in: its second code."""
+    return path.split("/")[1]
+
+
 class Region(models.Model):
     """A node of 舟山市 → district/county → town/street → village/community.
 

@@ -17,9 +17,9 @@ the database and fails the whole statement when a concurrent sale got there firs
 - a second live subsidy for the session violates `claim_one_subsidised_meal_per_session`;
 - a reused Idempotency-Key, terminal receipt number or QR code violates its unique constraint.
 The caller reads again and re-prices on the first two (the second read sees the winner's
-rows); a monthly cap, which no constraint can hold, is priced under a lock instead
-(`purses_lock`). A concurrent top-up between read and write needs nothing: the draw still
-fits, and the receipt shows the balance the write left.
+rows); a monthly cap, which no constraint can hold, is priced under the purses' row locks
+instead (`ledger.services.purses_for(lock=True)`). A concurrent top-up between read and
+write needs nothing: the draw still fits, and the receipt shows the balance the write left.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from django.db import IntegrityError, connection, transaction
 
 from tongzhou.canteens.services import terminal_columns
 from tongzhou.core import sql
+from tongzhou.geo.models import district_code
 from tongzhou.ledger.models import AccountKind
+from tongzhou.ledger.services import balanced_entries
 
 # --- the read ----------------------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class SaleFacts:
 
     @property
     def district_code(self) -> str:
-        return self.residence_path.split("/")[1]
+        return district_code(self.residence_path)
 
 
 def sale_facts(
@@ -193,17 +195,6 @@ def sale_facts(
         menu={item: (dish, price) for item, dish, price in menu or ()},
     )
     return facts, terminal_row
-
-
-def purses_lock(elder_id: int) -> None:
-    """Hold the elder's purses until the transaction ends, so that a read made now stays
-    true for the write (SQLite's IMMEDIATE transaction already holds the write lock)."""
-    if sql.is_postgresql():
-        sql.fetch_all(
-            "SELECT id FROM ledger_account WHERE elder_id = %(elder)s "
-            "AND kind IN ('elder_own', 'elder_subsidy', 'elder_charity') ORDER BY id FOR UPDATE",
-            {"elder": elder_id},
-        )
 
 
 # --- the write ---------------------------------------------------------------------------
@@ -378,7 +369,6 @@ def _write_postgresql(plan: SalePlan) -> tuple[int, int, int]:
 def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
     """The same rows, one statement each, in one transaction (SQLite has no data-modifying
     CTEs; its round trips are function calls)."""
-    ops = connection.ops
     meal = _meal_params(plan)
     created = meal["meal_created_at"]
     with transaction.atomic():
@@ -432,7 +422,7 @@ def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
                 "201, %(receipt)s, %(at)s)",
                 {"terminal": meal["meal_terminal_id"], "key": plan.answer.key,
                  "hash": plan.answer.request_hash, "receipt": json.dumps(receipt),
-                 "at": ops.adapt_datetimefield_value(plan.meal["created_at"])},
+                 "at": created},
             )  # fmt: skip
     return meal_id, journal_id, own_after
 
@@ -440,8 +430,7 @@ def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
 def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, int, int]:
     """Write the sale; returns (meal id, journal id, own purse balance after). Raises
     SaleConflict when a constraint refused it (nothing is written then)."""
-    if sum(amount for _account, amount in plan.entries) != 0:
-        raise ValueError("a journal's entries must sum to zero")
+    balanced_entries(plan.entries)  # the ledger's rule: refused unless they sum to zero
     if {account for account, _delta in plan.purse_moves} - {a for a, _ in plan.entries}:
         raise ValueError("a purse moves only by an entry of the same journal")
     steps = not sql.is_postgresql() if in_steps is None else in_steps

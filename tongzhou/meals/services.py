@@ -40,7 +40,7 @@ from tongzhou.core.masking import mask_name
 from tongzhou.elders.ages import age_band, age_on
 from tongzhou.elders.models import Category, Elder
 from tongzhou.elders.selectors import require_elder_in_scope
-from tongzhou.geo.models import Region
+from tongzhou.geo.models import Region, district_code
 from tongzhou.identity.services import (
     Resolved,
     card_fill_verifier,
@@ -65,7 +65,6 @@ from tongzhou.meals.sale_store import (
     SaleFacts,
     SalePlan,
     StoredAnswer,
-    purses_lock,
     sale_facts,
     sale_write,
 )
@@ -551,7 +550,7 @@ def _sell(sale: _Sale) -> Sold:
             # No constraint can hold a monthly count: price it under the purses' lock,
             # on a read made once no other sale of this elder can commit.
             with transaction.atomic():
-                purses_lock(facts.elder_id)
+                purses_for(facts.elder_id, lock=True)
                 done = sale.post(sale.read(), in_force, total, priced)
         if done is not None:
             return done
@@ -754,8 +753,8 @@ def purse_credit(
     else:
         require_cap(actor, Cap.PURSE_CREDIT, "充值或发放补贴", "credit purses")
         require_elder_in_scope(actor=actor, elder=elder)
-        district_code = elder.residence.path.split("/")[1]
-        source_code = district_code if purse == AccountKind.ELDER_SUBSIDY else CITY_CODE
+        district = district_code(elder.residence.path)
+        source_code = district if purse == AccountKind.ELDER_SUBSIDY else CITY_CODE
         source_owner = {"region_id": region_id(source_code)}
         label = None
     target = purses_for(elder.pk, lock=True)[purse]

@@ -15,7 +15,7 @@ from tongzhou.core import clock
 from tongzhou.core.errors import ValidationFailed
 from tongzhou.elders.ages import age_band, age_on
 from tongzhou.elders.models import CategoryMembership, Elder, valid_on_q
-from tongzhou.geo.models import Region
+from tongzhou.geo.models import Region, district_code
 from tongzhou.subsidies.calculator import Quote, QuoteInput, quote
 from tongzhou.subsidies.models import SubsidyPolicy, SubsidyRule
 from tongzhou.subsidies.selectors import policy_in_force
@@ -128,7 +128,7 @@ def elder_facts(elder: Elder, day: dt.date) -> ElderFacts:
             "category__code", flat=True
         )
     )
-    district = elder.residence.path.split("/")[1]
+    district = district_code(elder.residence.path)
     return ElderFacts(age_band(age_on(elder.birth_date, day)).code, codes, district)
 
 

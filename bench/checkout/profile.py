@@ -4,7 +4,10 @@ Prints the statements a sale makes (with their time) and the time and CPU per sa
 process (the API through Django's test client, no HTTP server), to see what stands between
 the checkout and its throughput aim.
 
-    .venv/bin/python bench/checkout/profile.py [--sales 100]   (after bench/checkout/run.py)
+    .venv/bin/python bench/checkout/profile.py [--sales 100]
+
+Run it after bench/checkout/run.py has built the data set; it starts the benchmark's
+cluster if that is down.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sales", type=int, default=100)
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from bench.checkout import cluster
+
+    cluster.start()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/tongzhou_bench",
+        DATABASE_URL=f"{cluster.URL}/tongzhou_bench",
         TONGZHOU_VAR_DIR=str(VAR),
         TONGZHOU_ENV_FILE=str(ROOT / "var" / "local.env"),
     )
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

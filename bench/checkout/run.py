@@ -1,9 +1,11 @@
 """Checkout benchmark (not a test).
 
-Builds a city-scale data set on PostgreSQL (once; `--rebuild` to redo), starts the production
-server (`manage.py serve`), drives checkouts over loopback from wrk at fixed concurrency, and
-in the same run measures pgbench's TPC-B-like workload against the same PostgreSQL at the
-same concurrency. Prints throughput, latency percentiles, CPU per request and the ratio.
+Starts the benchmark's own PostgreSQL cluster (`cluster.py`: production settings, not the
+machine's stock ones), builds a city-scale data set in it (once; `--rebuild` to redo),
+starts the production server (`manage.py serve`), drives checkouts over loopback from wrk at
+fixed concurrency, and in the same run measures pgbench's TPC-B-like workload against the
+same cluster at the same concurrency. Prints throughput, latency percentiles, CPU per
+request and the ratio.
 
 Each round runs the checkout at its highest rate, then pgbench, then the checkout paced at a
 fixed rate; the sale's tables are vacuumed before each run (as pgbench does its own). Rounds
@@ -32,8 +34,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from bench.checkout import cluster  # noqa: E402
+
 VAR = ROOT / "var" / "bench"
-PG = "postgres://postgres@127.0.0.1:5432"
 DB = "tongzhou_bench"
 PGBENCH_DB = "tongzhou_pgbench"
 PORT = 8765
@@ -55,7 +60,7 @@ def sh(*args: str, env: dict[str, str] | None = None, capture: bool = False) -> 
 def django_env() -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"{PG}/{DB}",
+        "DATABASE_URL": f"{cluster.URL}/{DB}",
         "TONGZHOU_VAR_DIR": str(VAR),
         "TONGZHOU_ENV_FILE": str(ROOT / "var" / "local.env"),
         "TONGZHOU_DEBUG": "0",
@@ -65,7 +70,18 @@ def django_env() -> dict[str, str]:
 
 def psql(sql: str, database: str = "postgres") -> str:
     return sh(
-        "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql, capture=True
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(cluster.PORT),
+        "-U",
+        "postgres",
+        "-d",
+        database,
+        "-tAc",
+        sql,
+        capture=True,
     )
 
 
@@ -215,12 +231,13 @@ def wrk(
 def pgbench_init() -> None:
     psql(f"DROP DATABASE IF EXISTS {PGBENCH_DB}")
     psql(f"CREATE DATABASE {PGBENCH_DB}")
-    sh("pgbench", "-h", "127.0.0.1", "-U", "postgres", "-i", "-q", "-s", "10", PGBENCH_DB,
-       capture=True)  # fmt: skip
+    sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres", "-i", "-q",
+       "-s", "10", PGBENCH_DB, capture=True)  # fmt: skip
 
 
 def pgbench(seconds: int, concurrency: int) -> float:
-    out = sh("pgbench", "-h", "127.0.0.1", "-U", "postgres", "-c", str(concurrency), "-j", "2",
+    out = sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
+             "-c", str(concurrency), "-j", "2",
              "-T", str(seconds), PGBENCH_DB, capture=True)  # fmt: skip
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
@@ -240,6 +257,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
+    cluster.start()
     build(args.rebuild)
     terminals, cards = credentials()
     pgbench_init()
@@ -256,10 +274,14 @@ def main() -> None:
             rounds.append((peak, reference, paced))
     finally:
         stop_server(server)
+        cluster.stop()
 
     print()
     print(f"machine: {os.cpu_count()} cores; server: {args.workers} workers x {args.threads} "
           f"threads; concurrency {args.concurrency}; {args.seconds} s per run")  # fmt: skip
+    print("PostgreSQL (the benchmark's own cluster, for both): "
+          + ", ".join(f"{k} {v}" for k, v in cluster.SETTINGS.items()
+                      if k not in ("listen_addresses", "port")))  # fmt: skip
     header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals",
               "server CPU", "db CPU")  # fmt: skip
     print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))

@@ -31,7 +31,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.checkout import cluster
 
-    cluster.start()
+    cluster_started = cluster.start()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=f"{cluster.URL}/tongzhou_bench",
@@ -76,6 +76,9 @@ def main() -> None:
     wall = (time.perf_counter() - started) / args.sales * 1000
     print(f"in-process time per sale: {wall:.2f} ms "
           f"({(time.process_time() - cpu) / args.sales * 1000:.2f} ms of it CPU)")  # fmt: skip
+    if cluster_started:  # leave the machine as it was
+        connection.close()
+        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -69,20 +69,8 @@ def django_env() -> dict[str, str]:
 
 
 def psql(sql: str, database: str = "postgres") -> str:
-    return sh(
-        "psql",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(cluster.PORT),
-        "-U",
-        "postgres",
-        "-d",
-        database,
-        "-tAc",
-        sql,
-        capture=True,
-    )
+    return sh("psql", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
+              "-d", database, "-tAc", sql, capture=True)  # fmt: skip
 
 
 def build(rebuild: bool) -> None:
@@ -246,6 +234,26 @@ def meals_in_db() -> int:
     return int(psql("SELECT count(*) FROM meals_meal", DB).strip())
 
 
+Round = tuple[dict[str, float], float, dict[str, float]]  # max rate, pgbench, paced
+
+
+def run_rounds(args: argparse.Namespace, terminals: Path, cards: Path) -> list[Round]:
+    server = start_server(args.workers, args.threads)
+    rounds: list[Round] = []
+    try:
+        wrk(3, args.concurrency, cards, terminals)  # warm-up: connections, prepared statements
+        for _ in range(args.rounds):
+            settle()
+            peak = wrk(args.seconds, args.concurrency, cards, terminals)
+            reference = pgbench(args.seconds, args.concurrency)
+            settle()
+            paced = wrk(args.seconds, args.concurrency, cards, terminals, args.paced_rate)
+            rounds.append((peak, reference, paced))
+    finally:
+        stop_server(server)
+    return rounds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
@@ -258,22 +266,12 @@ def main() -> None:
     args = parser.parse_args()
 
     cluster.start()
-    build(args.rebuild)
-    terminals, cards = credentials()
-    pgbench_init()
-    server = start_server(args.workers, args.threads)
-    rounds: list[tuple[dict[str, float], float, dict[str, float]]] = []
     try:
-        wrk(3, args.concurrency, cards, terminals)  # warm-up: connections, prepared statements
-        for _ in range(args.rounds):
-            settle()
-            peak = wrk(args.seconds, args.concurrency, cards, terminals)
-            reference = pgbench(args.seconds, args.concurrency)
-            settle()
-            paced = wrk(args.seconds, args.concurrency, cards, terminals, args.paced_rate)
-            rounds.append((peak, reference, paced))
+        build(args.rebuild)
+        terminals, cards = credentials()
+        pgbench_init()
+        rounds = run_rounds(args, terminals, cards)
     finally:
-        stop_server(server)
         cluster.stop()
 
     print()

@@ -56,7 +56,7 @@ def _presented(request: HttpRequest) -> PresentedTerminal:
 
 
 # The sale's body is plain pydantic: ninja's Schema adds a validator that reads attributes
-# off ORM objects, of no use for a JSON body and a tenth of the counter's parsing.
+# off ORM objects, of no use for a JSON body and paid on every sale.
 class LineIn(BaseModel):
     menu_item_id: int | None = None
     quantity: int = Field(1, ge=1, le=20)

@@ -21,7 +21,6 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VAR = ROOT / "var" / "bench"
 
 
 def main() -> None:
@@ -29,15 +28,10 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=100)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bench.checkout import cluster
+    from bench.checkout import cluster, run
 
     cluster_started = cluster.start()
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"{cluster.URL}/tongzhou_bench",
-        TONGZHOU_VAR_DIR=str(VAR),
-        TONGZHOU_ENV_FILE=str(ROOT / "var" / "local.env"),
-    )
+    os.environ.update(run.django_env(), DJANGO_SETTINGS_MODULE="config.settings")
     import django
 
     django.setup()
@@ -46,8 +40,8 @@ def main() -> None:
     from django.test import Client
 
     settings.ALLOWED_HOSTS = ["*"]
-    cards = (VAR / "cards.txt").read_text().split()
-    terminal, dishes = (VAR / "terminals.txt").read_text().splitlines()[0].split()
+    cards = (run.VAR / "cards.txt").read_text().split()
+    terminal, dishes = (run.VAR / "terminals.txt").read_text().splitlines()[0].split()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {terminal}")
 
     def sale() -> None:

@@ -44,18 +44,19 @@ api.add_router("/", meals_router)
 api.add_router("/charity", charity_router)
 
 
-def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
+def error_response(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """The answer to a refusal, in the shape every endpoint uses."""
     return api.create_response(request, {"error": error.as_dict()}, status=error.status)
 
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _error(request, exc)
+    return error_response(request, exc)
 
 
 @api.exception_handler(NinjaValidationError)
 def malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _error(
+    return error_response(
         request,
         DomainError(
             code="malformed_input",
@@ -69,7 +70,7 @@ def malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(
+    return error_response(
         request,
         DomainError(
             code="not_authenticated",
@@ -82,7 +83,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(
+    return error_response(
         request,
         DomainError(
             code=f"http_{exc.status_code}",

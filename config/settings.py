@@ -191,5 +191,8 @@ TONGZHOU = {
     "CITY_CODE": "330900",
     # Largest upload accepted by the elder register import.
     "IMPORT_MAX_ROWS": env.int("TONGZHOU_IMPORT_MAX_ROWS", default=50_000),
+    # Terminals' sales on a short path through Django (tongzhou/meals/lane.py); 0 serves
+    # them through the full middleware stack and ninja like every other request.
+    "CHECKOUT_LANE": env.bool("TONGZHOU_CHECKOUT_LANE", default=True),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

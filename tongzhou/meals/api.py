@@ -29,8 +29,21 @@ from tongzhou.meals import services
 router = Router(tags=["checkout"])
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header, as ninja's HttpBearer reads it (None
+    when there is none); shared with the checkout lane, which must take the same requests."""
+    if not authorization:
+        return None
+    scheme, *rest = authorization.split(" ")
+    return " ".join(rest) if scheme.lower() == "bearer" else None
+
+
 class TerminalAuth(HttpBearer):
     openapi_description = "A counter terminal's credential: `Bearer tzt_<key id>_<secret>`."
+
+    def __call__(self, request: HttpRequest) -> PresentedTerminal | None:
+        token = bearer_token(request.headers.get("Authorization"))
+        return None if token is None else self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> PresentedTerminal:
         # Checked for its form here (a 401 DomainError with its code); verified against the
@@ -140,6 +153,33 @@ def _fingerprint(request: HttpRequest) -> str:
     return services.request_fingerprint(body)
 
 
+def sell(
+    request: HttpRequest,
+    payload: CheckoutIn,
+    idempotency_key: str,
+    *,
+    terminal: PresentedTerminal,
+    fingerprint: str,
+) -> HttpResponse:
+    """The sale behind POST /checkout, whichever way the request came (`checkout` below, or
+    the lane in `meals.lane`)."""
+    result = services.checkout(
+        terminal=terminal,
+        request=services.CheckoutRequest(
+            card=payload.card,
+            session=payload.session,
+            lines=[services.Line(**line.model_dump()) for line in payload.lines],
+            client_receipt_no=payload.receipt_no,
+            device_time=payload.device_time,
+            accept_full_price=payload.accept_full_price,
+            delivery=payload.delivery,
+        ),
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+    )
+    return _answer(request, result)
+
+
 def _answer(request: HttpRequest, result: services.CheckoutResult) -> HttpResponse:
     from config.api import api
 
@@ -163,21 +203,13 @@ def checkout(
     """Identify the elder, price the lines, apply the subsidy in force, take the elder's
     share from their purses and answer with the receipt. A retry with the same
     Idempotency-Key and body returns the same receipt without charging again."""
-    result = services.checkout(
+    return sell(
+        request,
+        payload,
+        idempotency_key,
         terminal=_presented(request),
-        request=services.CheckoutRequest(
-            card=payload.card,
-            session=payload.session,
-            lines=[services.Line(**line.model_dump()) for line in payload.lines],
-            client_receipt_no=payload.receipt_no,
-            device_time=payload.device_time,
-            accept_full_price=payload.accept_full_price,
-            delivery=payload.delivery,
-        ),
-        idempotency_key=idempotency_key,
         fingerprint=_fingerprint(request),
     )
-    return _answer(request, result)
 
 
 class ReasonIn(Schema):

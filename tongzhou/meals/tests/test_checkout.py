@@ -14,9 +14,16 @@ from tongzhou.identity.services import card_report_lost
 from tongzhou.ledger.models import Entry, Journal
 from tongzhou.ledger.services import ledger_check
 from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
-from tongzhou.meals.tests.conftest import LUNCH_NOW
+from tongzhou.meals.tests.conftest import LUNCH_NOW, WsgiClient
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=[Client, WsgiClient], ids=["test-handler", "wsgi"])
+def counter_client(request: pytest.FixtureRequest) -> type[Client]:
+    """Every sale here is made through Django's test handler and through the production WSGI
+    entry point, whose checkout lane serves it on its own path."""
+    return request.param
 
 
 def sell(counter: Any, card: str, key: str = "k1", receipt: str = "0001", **extra: Any) -> Any:
@@ -151,7 +158,7 @@ def test_refusals_have_stable_codes_and_write_nothing(
         content_type="application/json",
     )
     assert no_key.status_code == 400
-    anonymous = Client().post("/api/v1/checkout", {}, content_type="application/json")
+    anonymous = counter.client_class().post("/api/v1/checkout", {}, content_type="application/json")
     assert anonymous.status_code == 401
     card_report_lost(actor=superuser, card=Card.objects.get(elder=elder))
     blocked = sell(counter, card)

@@ -16,7 +16,7 @@ Django handler of its own that serves exactly that request:
 It takes a request only when ninja would pass it to the view: a Bearer credential, an
 Idempotency-Key header and a body that `CheckoutIn` accepts. Anything else (a malformed body,
 a missing header, a body over Django's size limit) goes to the full stack, which answers it
-as it always has. `tests/test_checkout_lane.py` compares the two paths' answers byte for
+as it always has. `meals/tests/test_checkout_lane.py` compares the two paths' answers byte for
 byte. `TONGZHOU_CHECKOUT_LANE=0` serves everything through the full stack.
 """
 

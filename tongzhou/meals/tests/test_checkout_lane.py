@@ -129,3 +129,12 @@ def test_a_sale_and_its_retries_are_answered_alike(counter: Any, make_member: An
     assert replayed.pop("Idempotent-Replayed") == "true"
     assert replayed == dict(sold.items())
     assert Meal.objects.count() == 1
+
+
+def test_a_host_not_allowed_is_refused_alike(counter: Any, make_member: Any) -> None:
+    _elder, card = make_member()
+    lane, full = clients(counter, HTTP_HOST="counter.example.com", HTTP_X_REQUEST_ID="request-4")
+    through_lane = post(lane, body(counter, card), HTTP_IDEMPOTENCY_KEY="k")
+    assert through_lane.status_code == 400
+    assert answer(through_lane) == answer(post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k"))
+    assert Meal.objects.count() == 0

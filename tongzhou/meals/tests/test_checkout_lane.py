@@ -124,10 +124,13 @@ def test_a_sale_and_its_retries_are_answered_alike(counter: Any, make_member: An
     again_lane = post(lane, body(counter, card), HTTP_IDEMPOTENCY_KEY="k1")
     again_full = post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k1")
     assert answer(again_lane) == answer(again_full)
-    assert again_lane.content == sold.content
+    # The same receipt; on PostgreSQL the stored answer comes back in jsonb's key order.
+    assert again_lane.json() == sold.json()
     replayed = dict(again_lane.items())
     assert replayed.pop("Idempotent-Replayed") == "true"
-    assert replayed == dict(sold.items())
+    headers = dict(sold.items())
+    assert replayed.pop("Content-Length") and headers.pop("Content-Length")
+    assert replayed == headers
     assert Meal.objects.count() == 1
 
 

@@ -1,10 +1,11 @@
 """The counter's sale on a short path through Django: the checkout lane.
 
-A terminal's `POST /api/v1/checkout` is most of the platform's traffic, and a third of the
-server's CPU per sale went to machinery that does nothing for it: the middleware that serves
-browsers (sessions, CSRF, signed-in users, messages, static files), URL resolution, and
-ninja's operation (parameter models, authentication loop, exception dispatch). The lane is a
-Django handler of its own that serves exactly that request:
+A terminal's `POST /api/v1/checkout` is most of the platform's traffic, and about a third
+of the server's CPU per sale went to the framework around it, much of that to machinery that
+does nothing for a sale: the middleware that serves browsers (sessions, CSRF, signed-in
+users, messages, static files), URL resolution, and ninja's operation (parameter models,
+authentication loop, exception dispatch). The lane is a Django handler of its own that
+serves exactly that request:
 
 - only the middleware that shapes an API answer runs, in the order `settings.MIDDLEWARE`
   gives (`ANSWER_MIDDLEWARE`: security headers, the request id, the language of the messages,

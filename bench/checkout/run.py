@@ -17,6 +17,9 @@ gets it at its first sale, so a city whose cards are in daily use has them all, 
 figures are those of that steady state rather than of a city where every card is new.
 
     .venv/bin/python bench/checkout/run.py [--seconds 20] [--rounds 3] [--concurrency 16]
+
+The server inherits the environment: `TONGZHOU_CHECKOUT_LANE=0` measures the sale through
+the full middleware stack instead of the checkout lane (tongzhou/meals/lane.py).
 """
 
 from __future__ import annotations

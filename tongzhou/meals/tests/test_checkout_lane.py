@@ -26,6 +26,21 @@ class FullStackClient(WsgiClient):
         return application.full
 
 
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the lane took each request sent to the entry point, in order."""
+    seen: list[bool] = []
+    takes = application.takes
+
+    def recording(environ: dict[str, Any]) -> Any:
+        result = takes(environ)
+        seen.append(result is not None)
+        return result
+
+    monkeypatch.setattr(application, "takes", recording)
+    return seen
+
+
 def answer(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return response.status_code, sorted(response.items()), response.content
 
@@ -74,7 +89,12 @@ def test_the_lane_serves_a_sale_without_the_full_stack(
     ids=["invalid", "not-json", "not-an-object", "no-key", "not-bearer", "no-credential"],
 )
 def test_what_the_lane_does_not_take_the_full_stack_answers(
-    counter: Any, make_member: Any, monkeypatch: pytest.MonkeyPatch, data: Any, headers: Any
+    counter: Any,
+    make_member: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    taken: list[bool],
+    data: Any,
+    headers: Any,
 ) -> None:
     _elder, card = make_member()
     data = body(counter, card) if data is None else data
@@ -88,7 +108,7 @@ def test_what_the_lane_does_not_take_the_full_stack_answers(
     monkeypatch.setattr(application, "full", spy)
     lane, full_stack = clients(counter, HTTP_X_REQUEST_ID="request-0001")
     through_lane = post(lane, data, **headers)
-    assert asked == ["/api/v1/checkout"]
+    assert asked == ["/api/v1/checkout"] and taken == [False]
     assert through_lane.status_code in (400, 401)
     assert answer(through_lane) == answer(post(full_stack, data, **headers))
     assert Meal.objects.count() == 0
@@ -96,7 +116,11 @@ def test_what_the_lane_does_not_take_the_full_stack_answers(
 
 @pytest.mark.parametrize("language", ["", "en", "zh-CN,zh;q=0.9"])
 def test_refusals_are_answered_alike(
-    counter: Any, make_member: Any, language: str, caplog: pytest.LogCaptureFixture
+    counter: Any,
+    make_member: Any,
+    language: str,
+    caplog: pytest.LogCaptureFixture,
+    taken: list[bool],
 ) -> None:
     _elder, card = make_member(own_fen=150)
     headers = {"HTTP_ACCEPT_LANGUAGE": language, "HTTP_X_REQUEST_ID": "request-0002"}
@@ -113,10 +137,13 @@ def test_refusals_are_answered_alike(
     assert through_lane.json()["error"]["code"] == "terminal_credential_malformed"
     full = FullStackClient(HTTP_AUTHORIZATION="Bearer junk", **headers)
     assert answer(through_lane) == answer(post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k"))
+    assert taken == [True, True, True]
     assert Meal.objects.count() == 0
 
 
-def test_a_sale_and_its_retries_are_answered_alike(counter: Any, make_member: Any) -> None:
+def test_a_sale_and_its_retries_are_answered_alike(
+    counter: Any, make_member: Any, taken: list[bool]
+) -> None:
     _elder, card = make_member()
     lane, full = clients(counter, HTTP_X_REQUEST_ID="request-0003")
     sold = post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k1")
@@ -131,13 +158,17 @@ def test_a_sale_and_its_retries_are_answered_alike(counter: Any, make_member: An
     headers = dict(sold.items())
     assert replayed.pop("Content-Length") and headers.pop("Content-Length")
     assert replayed == headers
+    assert taken == [True]
     assert Meal.objects.count() == 1
 
 
-def test_a_host_not_allowed_is_refused_alike(counter: Any, make_member: Any) -> None:
+def test_a_host_not_allowed_is_refused_alike(
+    counter: Any, make_member: Any, taken: list[bool]
+) -> None:
     _elder, card = make_member()
     lane, full = clients(counter, HTTP_HOST="counter.example.com", HTTP_X_REQUEST_ID="request-4")
     through_lane = post(lane, body(counter, card), HTTP_IDEMPOTENCY_KEY="k")
     assert through_lane.status_code == 400
     assert answer(through_lane) == answer(post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k"))
+    assert taken == [True]
     assert Meal.objects.count() == 0

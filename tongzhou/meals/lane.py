@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from pydantic import ValidationError
 
+from config.api import error_response
 from tongzhou.core.errors import DomainError
 from tongzhou.meals import services
 from tongzhou.meals.api import CheckoutIn, bearer_token, sell, terminal_auth
@@ -55,7 +56,7 @@ ANSWER_MIDDLEWARE = frozenset(
 )
 # The hooks a handler calls around the view; the lane has no URL match to call them with.
 _VIEW_HOOKS = ("process_view", "process_exception", "process_template_response")
-_TAKEN = "tongzhou.checkout"  # the environ key carrying the parsed body to the view
+_TAKEN = "tongzhou.checkout"  # the environ key carrying the taken sale to the view
 
 StartResponse = Callable[..., Any]
 
@@ -86,12 +87,14 @@ class CheckoutLane(WSGIHandler):
         environ[_TAKEN] = taken
         return super().__call__(environ, start_response)
 
-    def takes(self, environ: dict[str, Any]) -> tuple[Any, CheckoutIn] | None:
-        """The body (as JSON and as validated) of a sale the lane serves, else None. Reads
-        the body of a sale that looks like one, and leaves it readable again."""
+    def takes(self, environ: dict[str, Any]) -> tuple[str, Any, CheckoutIn] | None:
+        """The Bearer token and the body (as JSON and as validated) of a sale the lane
+        serves, else None. Reads the body of a sale that looks like one, and leaves it
+        readable again."""
         if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "POST":
             return None
-        if bearer_token(environ.get("HTTP_AUTHORIZATION")) is None:
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+        if token is None:
             return None
         if "HTTP_IDEMPOTENCY_KEY" not in environ:
             return None
@@ -106,22 +109,18 @@ class CheckoutLane(WSGIHandler):
         environ["wsgi.input"] = io.BytesIO(body)  # for whichever handler serves it
         try:
             data = json.loads(body)
-            return data, CheckoutIn.model_validate(data)
+            return token, data, CheckoutIn.model_validate(data)
         except (ValueError, ValidationError):  # ninja's answer: malformed_input and why
             return None
 
     def _sell(self, request: HttpRequest) -> HttpResponse:
-        from config.api import error_response
-
-        data, payload = request.META.pop(_TAKEN)
+        token, data, payload = request.META.pop(_TAKEN)
         try:
-            presented = terminal_auth(request)
-            assert presented is not None, "the lane takes only requests with a credential"
             return sell(
                 request,
                 payload,
                 request.META["HTTP_IDEMPOTENCY_KEY"],
-                terminal=presented,
+                terminal=terminal_auth.authenticate(request, token),
                 fingerprint=services.request_fingerprint(data),
             )
         except DomainError as error:

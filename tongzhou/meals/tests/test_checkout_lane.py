@@ -15,7 +15,8 @@ from tongzhou.meals.tests.conftest import WsgiClient
 
 pytestmark = pytest.mark.django_db
 
-assert isinstance(wsgi.application, CheckoutLane), "the WSGI entry point has the lane"
+if not isinstance(wsgi.application, CheckoutLane):
+    pytest.skip("the checkout lane is off (TONGZHOU_CHECKOUT_LANE=0)", allow_module_level=True)
 application: CheckoutLane = wsgi.application
 
 

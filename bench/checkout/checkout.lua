@@ -17,8 +17,10 @@ local function now_ms()
 end
 
 local cards, terminals = {}, {}
-local counter, thread_id, threads, run_id = 0, 0, 1, ""
-next_card = 0  -- a global, so that done() can read each thread's with thread:get
+local counter, threads, run_id = 0, 1, ""
+-- Globals: setup() gives each thread its own thread_id with thread:set (which sets a
+-- global, not a local of the same name), and done() reads each thread's next_card.
+thread_id, next_card = 0, 0
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local interval_ms, next_due = 0, nil
 

@@ -268,7 +268,7 @@ _JSON_COLUMNS = ("lines", "categories")
 # as one JSON document that the database unpacks: one parameter to send instead of forty, and
 # row counts the planner cannot see into, so the prepared statement's generic plan costs what
 # a custom one would and PostgreSQL keeps it rather than planning every sale anew.
-_WRITE_POSTGRESQL = f"""
+_WRITE_BASE = f"""
 WITH sale AS (
     SELECT %(sale)s::jsonb AS doc
 ), purse AS (
@@ -292,28 +292,44 @@ WITH sale AS (
     SELECT {", ".join(f"row.{column}" for column in MEAL_COLUMNS)}, journal.id
     FROM journal, sale, jsonb_populate_record(NULL::meals_meal, sale.doc -> 'meal') AS row
     RETURNING id, elder_id, business_date, session, created_at, terminal_id
-), claim AS (
+)"""
+_OWN_AFTER = "(SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint)"
+# The rows only some sales write, each its own CTE: a CTE that inserts nothing still opens
+# its table and every index of it on each execution, so a sale's statement names only the
+# tables it writes (one prepared statement per shape).
+_WRITE_CLAIM = """, claim AS (
     INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, released)
-    SELECT meal.elder_id, meal.business_date, meal.session, meal.id, false
-    FROM meal, sale, jsonb_array_elements(sale.doc -> 'claims')
-), qr_use AS (
+    SELECT meal.elder_id, meal.business_date, meal.session, meal.id, false FROM meal
+)"""
+_WRITE_QR_USE = """, qr_use AS (
     INSERT INTO identity_qruse (elder_id, step, used_at)
-    SELECT meal.elder_id, used.step, meal.created_at
-    FROM meal, sale, jsonb_to_recordset(sale.doc -> 'qr_uses') AS used(step bigint)
-), answer AS (
+    SELECT meal.elder_id, (sale.doc ->> 'qr_step')::bigint, meal.created_at FROM meal, sale
+)"""
+_WRITE_ANSWER = f""", answer AS (
     INSERT INTO meals_idempotencyrecord
         (terminal_id, key, request_hash, status_code, response, created_at)
-    SELECT meal.terminal_id, stored.key, stored.request_hash, 201,
-        jsonb_set(stored.receipt, '{{own_balance_fen}}', to_jsonb(coalesce(
-            (SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint),
-            (sale.doc ->> 'own_balance')::bigint))),
+    SELECT meal.terminal_id, sale.doc #>> '{{answer,key}}', sale.doc #>> '{{answer,request_hash}}',
+        201, jsonb_set(sale.doc #> '{{answer,receipt}}', '{{own_balance_fen}}', to_jsonb(coalesce(
+            {_OWN_AFTER}, (sale.doc ->> 'own_balance')::bigint))),
         meal.created_at
-    FROM meal, sale, jsonb_to_recordset(sale.doc -> 'answers')
-        AS stored(key text, request_hash text, receipt jsonb)
-)
-SELECT meal.id, journal.id,
-    (SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint)
+    FROM meal, sale
+)"""
+_WRITE_RESULT = f"""
+SELECT meal.id, journal.id, {_OWN_AFTER}
 FROM meal, journal, sale"""
+
+# (claim, QR use, stored answer) -> the statement; built once, so each text is the same
+# every time and PostgreSQL's prepared statement is reused.
+_WRITE_POSTGRESQL = {
+    (claim, qr_use, answer): _WRITE_BASE
+    + (_WRITE_CLAIM if claim else "")
+    + (_WRITE_QR_USE if qr_use else "")
+    + (_WRITE_ANSWER if answer else "")
+    + _WRITE_RESULT
+    for claim in (False, True)
+    for qr_use in (False, True)
+    for answer in (False, True)
+}
 
 
 def _sale_document(plan: SalePlan) -> str:
@@ -321,25 +337,22 @@ def _sale_document(plan: SalePlan) -> str:
         column: value.isoformat() if isinstance(value, dt.date) else value
         for column, value in plan.meal.items()
     }
-    answer = plan.answer
-    return json.dumps(
-        {
-            "meal": meal,
-            "memo": plan.memo,
-            "moves": [{"account": a, "delta": delta} for a, delta in plan.purse_moves],
-            "entries": [{"account": a, "amount": amount} for a, amount in plan.entries],
-            "claims": [{}] if plan.claim else [],
-            "qr_uses": [{"step": plan.qr_step}] if plan.qr_step is not None else [],
-            "answers": [
-                {"key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt}
-            ]
-            if answer
-            else [],
-            "own_account": plan.own_account_id,
-            "own_balance": plan.own_balance_fen,
-        },
-        ensure_ascii=False,
-    )
+    document: dict[str, Any] = {
+        "meal": meal,
+        "memo": plan.memo,
+        "moves": [{"account": a, "delta": delta} for a, delta in plan.purse_moves],
+        "entries": [{"account": a, "amount": amount} for a, amount in plan.entries],
+        "own_account": plan.own_account_id,
+        "own_balance": plan.own_balance_fen,
+    }
+    if plan.qr_step is not None:
+        document["qr_step"] = plan.qr_step
+    if plan.answer is not None:
+        answer = plan.answer
+        document["answer"] = {
+            "key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt
+        }  # fmt: skip
+    return json.dumps(document, ensure_ascii=False)
 
 
 def _meal_params(plan: SalePlan) -> dict[str, Any]:
@@ -360,7 +373,8 @@ def _meal_params(plan: SalePlan) -> dict[str, Any]:
 def _write_postgresql(plan: SalePlan) -> tuple[int, int, int]:
     # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        row = sql.fetch_one(_WRITE_POSTGRESQL, {"sale": _sale_document(plan)})
+        statement = _WRITE_POSTGRESQL[plan.claim, plan.qr_step is not None, plan.answer is not None]
+        row = sql.fetch_one(statement, {"sale": _sale_document(plan)})
     assert row is not None
     meal_id, journal_id, own_after = row
     return meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after

@@ -15,7 +15,7 @@ cursor so that they are seen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
@@ -43,40 +43,28 @@ def _kept_cursor(db: BaseDatabaseWrapper) -> Any:
     return kept[1]
 
 
-def fetch_all(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def _run(sql: str, params: Mapping[str, Any], answer: Callable[[Any], Any]) -> Any:
     db = connections[DEFAULT_DB_ALIAS]
     cursor = _kept_cursor(db)
     if cursor is None:
         with db.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return answer(cursor)
     with db.wrap_database_errors:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return answer(cursor)
+
+
+def fetch_all(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return _run(sql, params, lambda cursor: cursor.fetchall())
 
 
 def fetch_one(sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    db = connections[DEFAULT_DB_ALIAS]
-    cursor = _kept_cursor(db)
-    if cursor is None:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    with db.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return _run(sql, params, lambda cursor: cursor.fetchone())
 
 
 def execute(sql: str, params: Mapping[str, Any]) -> int:
-    db = connections[DEFAULT_DB_ALIAS]
-    cursor = _kept_cursor(db)
-    if cursor is None:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
-    with db.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _run(sql, params, lambda cursor: cursor.rowcount)
 
 
 def violated(error: IntegrityError, constraint: str, sqlite_says: str) -> bool:

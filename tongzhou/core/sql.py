@@ -3,14 +3,13 @@ database's work (the counter's sale). Statements use named placeholders, which D
 to both SQLite and PostgreSQL; on PostgreSQL they are bound on the server, so psycopg
 prepares a statement after a few uses and the server stops planning it on every sale.
 
-On PostgreSQL a statement runs on one psycopg cursor kept with the connection, not on a new
-Django cursor wrapper each time: the wrapper and the new cursor cost about as much Python as
-psycopg's own execution (about 70 µs of CPU per statement, measured in process). What the
-wrapper does for correctness is kept: the connection is opened if needed, a broken
-transaction is refused, and errors come as Django's own (`IntegrityError` and the rest,
-marking the connection for its health check). When statements are being recorded (DEBUG,
-`CaptureQueriesContext`) or wrapped (`connection.execute_wrapper`), they go through Django's
-cursor so that they are seen.
+On PostgreSQL a statement runs on one Django cursor kept with the connection rather than on
+a new one each time: making the cursor (Django's wrapper and psycopg's cursor under it) cost
+about as much Python as running a trivial statement on it, measured in process. The kept
+cursor is Django's own, so it still refuses a broken transaction, applies execute wrappers
+and raises Django's exceptions. When statements are being recorded (DEBUG,
+`CaptureQueriesContext`) each gets a new recording cursor; SQLite keeps none, since a
+cursor left with unread rows would hold its statement (and read snapshot) open.
 """
 
 from __future__ import annotations
@@ -19,40 +18,27 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 
-_KEPT = "_tongzhou_cursor"  # (psycopg connection, its cursor) on Django's connection wrapper
+_KEPT = "_tongzhou_cursor"  # (psycopg connection, Django cursor on it) on the connection wrapper
 
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _kept_cursor(db: BaseDatabaseWrapper) -> Any:
-    """The cursor kept with the open connection, or None where Django's cursor must run the
-    statement. The caller runs it inside `db.wrap_database_errors`."""
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        return None
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    raw = db.connection
-    kept = db.__dict__.get(_KEPT)
-    if kept is None or kept[0] is not raw:  # none yet, or the connection was reopened
-        kept = (raw, db.create_cursor())  # with the time zone Django gives its cursors
-        db.__dict__[_KEPT] = kept
-    return kept[1]
-
-
 def _run(sql: str, params: Mapping[str, Any], answer: Callable[[Any], Any]) -> Any:
     db = connections[DEFAULT_DB_ALIAS]
-    cursor = _kept_cursor(db)
-    if cursor is None:
+    if db.vendor != "postgresql" or db.queries_logged:
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return answer(cursor)
-    with db.wrap_database_errors:
-        cursor.execute(sql, params)
-        return answer(cursor)
+    db.ensure_connection()
+    kept = db.__dict__.get(_KEPT)
+    if kept is None or kept[0] is not db.connection:  # none yet, or the connection reopened
+        kept = db.__dict__[_KEPT] = (db.connection, db.cursor())
+    cursor = kept[1]
+    cursor.execute(sql, params)
+    return answer(cursor)
 
 
 def fetch_all(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:

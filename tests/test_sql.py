@@ -1,5 +1,5 @@
-"""The hot path's statements (`tongzhou.core.sql`) behave as Django's cursor does, on the
-cursor kept with the connection (PostgreSQL) and on Django's own (SQLite, or when recorded)."""
+"""The hot path's statements (`tongzhou.core.sql`) behave as on a new Django cursor, on the
+cursor kept with the connection (PostgreSQL) and on a new one (SQLite, or when recorded)."""
 
 from __future__ import annotations
 

@@ -71,3 +71,38 @@ def test_elder_search_and_language(superuser: Any, make_elder: Any) -> None:
     assert row["age_band"] in {"60-69", "70-79", "80-89", "90+"}
     missing = client.get("/api/v1/elders/999999", HTTP_ACCEPT_LANGUAGE="en").json()
     assert missing["error"]["message"] == missing["error"]["message_en"]
+
+
+def test_answers_render_as_django_would_in_utf_8() -> None:
+    """The renderer writes with orjson but keeps the standard encoder's output: Django's
+    format for dates and times, text unescaped, keys of any type as strings."""
+    import datetime as dt
+    import decimal
+    import json
+    import uuid
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.test import RequestFactory
+    from django.utils import timezone
+    from django.utils.translation import gettext_lazy
+
+    from config.api import api
+
+    at = timezone.make_aware(dt.datetime(2026, 12, 2, 11, 30, 5, 123456))
+    data = {
+        "at": at,
+        "utc": at.astimezone(dt.UTC),
+        "day": at.date(),
+        "time": dt.time(11, 30),
+        "uuid": uuid.UUID(int=7),
+        "amount": decimal.Decimal("3.50"),
+        "text": gettext_lazy("Sign in first."),
+        "name": "舟山 张三",
+        "by_year": {2026: 1},
+        "nested": [{"at": at, "fen": 400}],
+    }
+    rendered = api.renderer.render(RequestFactory().get("/"), data, response_status=200)
+    expected = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    assert rendered.decode() == expected
+    assert '"at":"2026-12-02T11:30:05.123+08:00"' in expected
+    assert '"utc":"2026-12-02T03:30:05.123Z"' in expected and "舟山" in expected

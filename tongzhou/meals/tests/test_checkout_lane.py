@@ -173,3 +173,22 @@ def test_a_host_not_allowed_is_refused_alike(
     assert answer(through_lane) == answer(post(full, body(counter, card), HTTP_IDEMPOTENCY_KEY="k"))
     assert taken == [True]
     assert Meal.objects.count() == 0
+
+
+def test_a_number_the_lane_cannot_hold_exactly_goes_to_the_full_stack(
+    counter: Any, make_member: Any, taken: list[bool]
+) -> None:
+    """orjson would read the integer as a float; the json module keeps it, and with it the
+    body's fingerprint: the sale and its retry are both the full stack's, and the retry is
+    answered with the receipt."""
+    _elder, card = make_member()
+    lane, _full = clients(counter)
+    data = body(counter, card, terminal_serial=123456789012345678901234567890)
+    sold = post(lane, data, HTTP_IDEMPOTENCY_KEY="k1")
+    assert sold.status_code == 201, sold.json()
+    again = post(lane, data, HTTP_IDEMPOTENCY_KEY="k1")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == sold.json()
+    assert taken == [False, False]
+    assert post(lane, body(counter, card, "0002"), HTTP_IDEMPOTENCY_KEY="k2").status_code == 409
+    assert taken == [False, False, True]
+    assert Meal.objects.count() == 1

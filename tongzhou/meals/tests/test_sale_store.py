@@ -32,7 +32,7 @@ def test_a_counter_sale_costs_two_statements(
     statements = [" ".join(query["sql"].split()) for query in queries]
     # One read: the terminal's credential, the card's elder and all the sale depends on,
     # the menu's prices among them.
-    assert statements[0].startswith("SELECT c.status, c.offline_verifier, (SELECT json")
+    assert statements[0].startswith("SELECT c.status, c.offline_verifier, (SELECT CAST(json")
     assert "FROM canteens_terminal tm" in statements[0]
     if connection.vendor == "postgresql":
         # Autocommitted: no BEGIN or COMMIT round trips, and one statement writes it all.

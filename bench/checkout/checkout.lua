@@ -19,8 +19,9 @@ end
 local cards, terminals = {}, {}
 local counter, threads, run_id = 0, 1, ""
 -- Globals: setup() gives each thread its own thread_id with thread:set (which sets a
--- global, not a local of the same name), and done() reads each thread's next_card.
-thread_id, next_card = 0, 0
+-- global, not a local of the same name), and done() reads each thread's next_card and
+-- whether it came to the end of the card list (wrapped: from then on, second lunches).
+thread_id, next_card, wrapped = 0, 0, 0
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local interval_ms, next_due = 0, nil
 
@@ -74,6 +75,7 @@ end
 
 request = function()
   counter = counter + 1
+  if next_card + threads >= #cards then wrapped = 1 end
   next_card = (next_card + threads) % #cards
   local card = cards[next_card + 1]
   local terminal = terminals[math.random(#terminals)]
@@ -90,13 +92,14 @@ request = function()
 end
 
 done = function(summary, latency, requests)
-  local last_card = 0  -- the furthest card any thread reached: the next run starts after it
+  local last_card, any_wrapped = 0, 0  -- the furthest card reached: the next run starts after it
   for _, thread in ipairs(all_threads) do
     last_card = math.max(last_card, thread:get("next_card") or 0)
+    any_wrapped = math.max(any_wrapped, thread:get("wrapped") or 0)
   end
-  io.write(string.format("RESULT requests=%d non2xx=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f last_card=%d\n",
+  io.write(string.format("RESULT requests=%d non2xx=%d seconds=%.2f rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f last_card=%d wrapped=%d\n",
     summary.requests, summary.errors.status, summary.duration / 1e6,
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    last_card))
+    last_card, any_wrapped))
 end

@@ -24,10 +24,10 @@ from tongzhou.meals.api import router as meals_router
 
 class UnicodeJSONRenderer(JSONRenderer):
     """Compact UTF-8 JSON (Chinese text readable in logs and by terminal vendors, not \\u
-    escapes), written by orjson: every sale's receipt is rendered here, where the standard
-    library's encoder took about 4% of the sale's Python. Dates, times and
-    what JSON has no type for go through ninja's encoder as before, so they keep Django's
-    format (milliseconds, Z for UTC)."""
+    escapes), written by orjson: every sale's receipt is rendered here, and the json
+    module's encoder took about 4% of a sale's Python (sampled in process). Dates, times
+    and what JSON has no type for go through ninja's encoder as before, so they keep
+    Django's format (milliseconds, Z for UTC)."""
 
     _default = staticmethod(NinjaJSONEncoder().default)
     _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS

@@ -133,8 +133,10 @@ class Journal(models.Model):
     business_date = models.DateField(_("business date"), db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     memo = models.CharField(_("memo"), max_length=120, blank=True)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # At most one reversal per journal, held by a partial unique index: a plain unique column
+    # would index the NULL of every journal that reverses nothing, that is of every sale.
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
 
     objects = AppendOnly.as_manager()
@@ -142,6 +144,13 @@ class Journal(models.Model):
     class Meta:
         verbose_name = _("journal")
         verbose_name_plural = _("journals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="journal_reversed_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

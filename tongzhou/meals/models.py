@@ -139,12 +139,15 @@ class Meal(models.Model):
         _("status"), max_length=10, choices=MealStatus.choices, default=MealStatus.COMPLETED
     )
     journal = models.OneToOneField("ledger.Journal", on_delete=models.PROTECT, related_name="meal")
-    reversal = models.OneToOneField(
+    # The void's or refund's journal; unique through a partial index (`meal_reversal_once`),
+    # so that the sales, which have none, put no NULL into it.
+    reversal = models.ForeignKey(
         "ledger.Journal",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="reversed_meal",
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -156,6 +159,9 @@ class Meal(models.Model):
             models.UniqueConstraint(fields=["receipt_no"], name="meal_receipt_no_once"),
             models.UniqueConstraint(
                 fields=["terminal", "client_receipt_no"], name="meal_terminal_receipt_once"
+            ),
+            models.UniqueConstraint(
+                fields=["reversal"], condition=Q(reversal__isnull=False), name="meal_reversal_once"
             ),
             models.CheckConstraint(
                 condition=Q(

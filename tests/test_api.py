@@ -1,8 +1,16 @@
+import datetime as dt
+import decimal
+import json
+import uuid
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.serializers.json import DjangoJSONEncoder
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from config.api import api
 from tongzhou.accounts.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -76,18 +84,6 @@ def test_elder_search_and_language(superuser: Any, make_elder: Any) -> None:
 def test_answers_render_as_django_would_in_utf_8() -> None:
     """The renderer writes with orjson but keeps the standard encoder's output: Django's
     format for dates and times, text unescaped, keys of any type as strings."""
-    import datetime as dt
-    import decimal
-    import json
-    import uuid
-
-    from django.core.serializers.json import DjangoJSONEncoder
-    from django.test import RequestFactory
-    from django.utils import timezone
-    from django.utils.translation import gettext_lazy
-
-    from config.api import api
-
     at = timezone.make_aware(dt.datetime(2026, 12, 2, 11, 30, 5, 123456))
     data = {
         "at": at,

@@ -194,5 +194,8 @@ TONGZHOU = {
     # Terminals' sales on a short path through Django (tongzhou/meals/lane.py); 0 serves
     # them through the full middleware stack and ninja like every other request.
     "CHECKOUT_LANE": env.bool("TONGZHOU_CHECKOUT_LANE", default=True),
+    # Sales read and written at the same moment by a process's threads go to PostgreSQL as
+    # one statement (tongzhou/core/batching.py); 0 sends each sale's statements alone.
+    "BATCH_SALES": env.bool("TONGZHOU_BATCH_SALES", default=True),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

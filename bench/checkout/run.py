@@ -19,7 +19,8 @@ figures are those of that steady state rather than of a city where every card is
     .venv/bin/python bench/checkout/run.py [--seconds 20] [--rounds 3] [--concurrency 16]
 
 The server inherits the environment: `TONGZHOU_CHECKOUT_LANE=0` measures the sale through
-the full middleware stack instead of the checkout lane (tongzhou/meals/lane.py).
+the full middleware stack instead of the checkout lane (tongzhou/meals/lane.py), and
+`TONGZHOU_BATCH_SALES=0` sends each sale's statements alone (tongzhou/core/batching.py).
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--paced-rate", type=int, default=500, help="requests/s for the paced run")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()

@@ -20,20 +20,29 @@ The caller reads again and re-prices on the first two (the second read sees the 
 rows); a monthly cap, which no constraint can hold, is priced under the purses' row locks
 instead (`ledger.services.purses_for(lock=True)`). A concurrent top-up between read and
 write needs nothing: the draw still fits, and the receipt shows the balance the write left.
+
+On PostgreSQL, outside a transaction, the reads of counters' card sales and the writes of
+sales that a process's threads make at the same moment go as one statement each
+(`core.batching`): a batch reads every sale's facts through the same query (LATERAL), and
+writes every sale's rows, one sale per elder, in one autocommitted statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from tongzhou.canteens.services import terminal_columns
 from tongzhou.core import sql
+from tongzhou.core.batching import Batcher
 from tongzhou.geo.models import district_code
 from tongzhou.ledger.models import AccountKind
 from tongzhou.ledger.services import balanced_entries
@@ -75,6 +84,7 @@ _JSON_AGGREGATE = {"postgresql": ("json_agg", "json_build_array"),
 
 
 _FACTS_COUNT = 19  # columns before the terminal's, in every shape
+Row = tuple[Any, ...]
 
 
 def _facts_sql(vendor: str, *, by: str, with_menu: bool) -> str:
@@ -111,6 +121,59 @@ _FACTS_SQL = {
     for by in ("terminal", "card", "elder")
     for with_menu in (True, False)
 }
+
+
+# The counters' reads of one moment, in one statement: each read's own statement, run once
+# per read (LATERAL) on its row of the batch, its parameters read from that row.
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+def _read_batch_sql(with_menu: bool) -> str:
+    one = _PARAMETER.sub(r"q.\1", _facts_sql("postgresql", by="terminal", with_menu=with_menu))
+    return f"""
+SELECT q.ord, f.*
+FROM jsonb_to_recordset(%(reads)s::jsonb) AS q(
+    ord bigint, key_id text, card_hash text, session text, day date, month_start date)
+CROSS JOIN LATERAL ({one}) AS f"""
+
+
+_READ_BATCH_SQL = {with_menu: _read_batch_sql(with_menu) for with_menu in (True, False)}
+_READ_FIELDS = ("key_id", "card_hash", "session", "day", "month_start")
+
+
+def _read_postgresql(with_menu: bool) -> Callable[[list[dict[str, Any]]], list[list[Row]]]:
+    single = _FACTS_SQL["postgresql", "terminal", with_menu]
+
+    def read_many(reads: list[dict[str, Any]]) -> list[list[Row]]:
+        if len(reads) == 1:
+            return [sql.fetch_all(single, reads[0])]
+        document = [
+            {"ord": number, **{name: read[name] for name in _READ_FIELDS}}
+            for number, read in enumerate(reads)
+        ]
+        found: list[list[Row]] = [[] for _ in reads]
+        batch = {"reads": orjson.dumps(document).decode()}
+        for row in sql.fetch_all(_READ_BATCH_SQL[with_menu], batch):
+            found[row[0]].append(row[1:])
+        return found
+
+    return read_many
+
+
+# Card sales at the counters (by terminal), with the menu or without: reads that come while
+# one is being made are made together (`core.batching`).
+_reads: dict[bool, Batcher[dict[str, Any], list[Row]]] = {
+    with_menu: Batcher(_read_postgresql(with_menu)) for with_menu in (True, False)
+}
+
+
+def _batching() -> bool:
+    """Whether this sale's statements may share a statement with other threads' sales: on
+    PostgreSQL, and outside a transaction (a batch commits on the connection of whichever
+    thread sends it)."""
+    return (
+        sql.is_postgresql() and not connection.in_atomic_block and settings.TONGZHOU["BATCH_SALES"]
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +227,10 @@ def sale_facts(
         "elder": elder_id,
     }
     by = "terminal" if key_id is not None else "card" if card_hash is not None else "elder"
-    rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
+    if by == "terminal" and _batching():
+        rows = _reads[with_menu].run(params)
+    else:
+        rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
     terminal_row = rows[0][_FACTS_COUNT:] if rows and key_id is not None else None
     if not rows or rows[0][3] is None:  # no such card (or terminal)
         return None, terminal_row
@@ -265,59 +331,72 @@ MEAL_COLUMNS = (
 _JSON_COLUMNS = ("lines", "categories")
 
 
-# One statement: every part commits together or, on any violation, none does. The sale comes
-# as one JSON document that the database unpacks: one parameter to send instead of forty, and
-# row counts the planner cannot see into, so the prepared statement's generic plan costs what
-# a custom one would and PostgreSQL keeps it rather than planning every sale anew.
+# One statement for one sale or several (group commit, below): every part commits together
+# or, on any violation, none does. The sales come as one JSON document that the database
+# unpacks: one parameter to send instead of forty, and row counts the planner cannot see
+# into, so the prepared statement's generic plan costs what a custom one would and
+# PostgreSQL keeps it rather than planning every sale anew. The purse moves and entries of
+# all the sales are one flat list each: the planner then guesses a hundred rows of each, as
+# for one sale, rather than a hundred per sale (which would make a scan of every account
+# look cheaper than looking up a hundred times a hundred). The ids are drawn first, so that
+# each sale's rows join up without relying on the order rows are inserted in.
 _WRITE_BASE = f"""
-WITH sale AS (
-    SELECT %(sale)s::jsonb AS doc
+WITH batch AS (
+    SELECT %(sales)s::jsonb AS doc
+), sale AS MATERIALIZED (
+    SELECT s.ord, s.doc, nextval(pg_get_serial_sequence('ledger_journal', 'id')) AS journal_id,
+        nextval(pg_get_serial_sequence('meals_meal', 'id')) AS meal_id
+    FROM batch, jsonb_array_elements(batch.doc -> 'sales') WITH ORDINALITY AS s(doc, ord)
 ), purse AS (
     UPDATE ledger_account AS a SET balance_fen = a.balance_fen + move.delta
-    FROM sale, jsonb_to_recordset(sale.doc -> 'moves') AS move(account bigint, delta bigint)
+    FROM batch, jsonb_to_recordset(batch.doc -> 'moves') AS move(account bigint, delta bigint)
     WHERE a.id = move.account
     RETURNING a.id, a.balance_fen
 ), journal AS (
-    INSERT INTO ledger_journal (kind, business_date, created_at, memo)
-    SELECT 'meal', (doc #>> '{{meal,business_date}}')::date,
+    INSERT INTO ledger_journal (id, kind, business_date, created_at, memo)
+    SELECT journal_id, 'meal', (doc #>> '{{meal,business_date}}')::date,
         (doc #>> '{{meal,created_at}}')::timestamptz, doc ->> 'memo'
     FROM sale
-    RETURNING id
 ), entries AS (
     INSERT INTO ledger_entry (journal_id, account_id, amount_fen)
-    SELECT journal.id, line.account, line.amount
-    FROM journal, sale,
-        jsonb_to_recordset(sale.doc -> 'entries') AS line(account bigint, amount bigint)
+    SELECT sale.journal_id, line.account, line.amount
+    FROM batch, jsonb_to_recordset(batch.doc -> 'entries')
+        AS line(sale bigint, account bigint, amount bigint)
+    JOIN sale ON sale.ord = line.sale
 ), meal AS (
-    INSERT INTO meals_meal ({", ".join(MEAL_COLUMNS)}, journal_id)
-    SELECT {", ".join(f"row.{column}" for column in MEAL_COLUMNS)}, journal.id
-    FROM journal, sale, jsonb_populate_record(NULL::meals_meal, sale.doc -> 'meal') AS row
-    RETURNING id, elder_id, business_date, session, created_at, terminal_id
+    INSERT INTO meals_meal (id, {", ".join(MEAL_COLUMNS)}, journal_id)
+    SELECT sale.meal_id, {", ".join(f"row.{column}" for column in MEAL_COLUMNS)}, sale.journal_id
+    FROM sale, jsonb_populate_record(NULL::meals_meal, sale.doc -> 'meal') AS row
 )"""
 _OWN_AFTER = "(SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint)"
 # The rows only some sales write, each its own CTE: a CTE that inserts nothing still opens
-# its table and every index of it on each execution, so a sale's statement names only the
-# tables it writes (one prepared statement per shape).
+# its table and every index of it on each execution, so a statement names only the tables
+# its sales write (one prepared statement per shape).
 _WRITE_CLAIM = """, claim AS (
     INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, released)
-    SELECT meal.elder_id, meal.business_date, meal.session, meal.id, false FROM meal
+    SELECT (doc #>> '{meal,elder_id}')::bigint, (doc #>> '{meal,business_date}')::date,
+        doc #>> '{meal,session}', meal_id, false
+    FROM sale WHERE doc ? 'claim'
 )"""
 _WRITE_QR_USE = """, qr_use AS (
     INSERT INTO identity_qruse (elder_id, step, used_at)
-    SELECT meal.elder_id, (sale.doc ->> 'qr_step')::bigint, meal.created_at FROM meal, sale
+    SELECT (doc #>> '{meal,elder_id}')::bigint, (doc ->> 'qr_step')::bigint,
+        (doc #>> '{meal,created_at}')::timestamptz
+    FROM sale WHERE doc ? 'qr_step'
 )"""
 _WRITE_ANSWER = f""", answer AS (
     INSERT INTO meals_idempotencyrecord
         (terminal_id, key, request_hash, status_code, response, created_at)
-    SELECT meal.terminal_id, sale.doc #>> '{{answer,key}}', sale.doc #>> '{{answer,request_hash}}',
-        201, jsonb_set(sale.doc #> '{{answer,receipt}}', '{{own_balance_fen}}', to_jsonb(coalesce(
-            {_OWN_AFTER}, (sale.doc ->> 'own_balance')::bigint))),
-        meal.created_at
-    FROM meal, sale
+    SELECT (doc #>> '{{meal,terminal_id}}')::bigint, doc #>> '{{answer,key}}',
+        doc #>> '{{answer,request_hash}}', 201,
+        jsonb_set(doc #> '{{answer,receipt}}', '{{own_balance_fen}}', to_jsonb(coalesce(
+            {_OWN_AFTER}, (doc ->> 'own_balance')::bigint))),
+        (doc #>> '{{meal,created_at}}')::timestamptz
+    FROM sale WHERE doc ? 'answer'
 )"""
 _WRITE_RESULT = f"""
-SELECT meal.id, journal.id, {_OWN_AFTER}
-FROM meal, journal, sale"""
+SELECT sale.meal_id, sale.journal_id, {_OWN_AFTER}
+FROM sale ORDER BY sale.ord"""
 
 # (claim, QR use, stored answer) -> the statement; built once, so each text is the same
 # every time and PostgreSQL's prepared statement is reused.
@@ -333,23 +412,32 @@ _WRITE_POSTGRESQL = {
 }
 
 
-def _sale_document(plan: SalePlan) -> str:
-    document: dict[str, Any] = {
-        "meal": plan.meal,  # orjson writes dates and times as isoformat() does
-        "memo": plan.memo,
-        "moves": [{"account": a, "delta": delta} for a, delta in plan.purse_moves],
-        "entries": [{"account": a, "amount": amount} for a, amount in plan.entries],
-        "own_account": plan.own_account_id,
-        "own_balance": plan.own_balance_fen,
-    }
-    if plan.qr_step is not None:
-        document["qr_step"] = plan.qr_step
-    if plan.answer is not None:
-        answer = plan.answer
-        document["answer"] = {
-            "key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt
-        }  # fmt: skip
-    return orjson.dumps(document).decode()
+def _sales_document(plans: list[SalePlan]) -> str:
+    sales: list[dict[str, Any]] = []
+    moves: list[dict[str, int]] = []
+    entries: list[dict[str, int]] = []
+    for number, plan in enumerate(plans, 1):  # WITH ORDINALITY counts from 1
+        sale: dict[str, Any] = {
+            "meal": plan.meal,  # orjson writes dates and times as isoformat() does
+            "memo": plan.memo,
+            "own_account": plan.own_account_id,
+            "own_balance": plan.own_balance_fen,
+        }
+        if plan.claim:
+            sale["claim"] = True
+        if plan.qr_step is not None:
+            sale["qr_step"] = plan.qr_step
+        if plan.answer is not None:
+            answer = plan.answer
+            sale["answer"] = {
+                "key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt
+            }  # fmt: skip
+        sales.append(sale)
+        moves.extend({"account": a, "delta": delta} for a, delta in plan.purse_moves)
+        entries.extend(
+            {"sale": number, "account": a, "amount": amount} for a, amount in plan.entries
+        )
+    return orjson.dumps({"sales": sales, "moves": moves, "entries": entries}).decode()
 
 
 def _meal_params(plan: SalePlan) -> dict[str, Any]:
@@ -367,14 +455,21 @@ def _meal_params(plan: SalePlan) -> dict[str, Any]:
     return params
 
 
-def _write_postgresql(plan: SalePlan) -> tuple[int, int, int]:
+def _write_postgresql(plans: list[SalePlan]) -> list[tuple[int, int, int]]:
+    """Write the sales in one statement: (meal id, journal id, own purse after) for each."""
     # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        statement = _WRITE_POSTGRESQL[plan.claim, plan.qr_step is not None, plan.answer is not None]
-        row = sql.fetch_one(statement, {"sale": _sale_document(plan)})
-    assert row is not None
-    meal_id, journal_id, own_after = row
-    return meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after
+        shape = (
+            any(plan.claim for plan in plans),
+            any(plan.qr_step is not None for plan in plans),
+            any(plan.answer is not None for plan in plans),
+        )
+        rows = sql.fetch_all(_WRITE_POSTGRESQL[shape], {"sales": _sales_document(plans)})
+    assert len(rows) == len(plans)
+    return [
+        (meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after)
+        for (meal_id, journal_id, own_after), plan in zip(rows, plans, strict=True)
+    ]
 
 
 def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
@@ -438,6 +533,13 @@ def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
     return meal_id, journal_id, own_after
 
 
+# The autocommitted sales of this process's threads: those that come while one is being
+# written go to the database together, one per elder (`core.batching`).
+_writes: Batcher[SalePlan, tuple[int, int, int]] = Batcher(
+    _write_postgresql, key=lambda plan: plan.meal["elder_id"]
+)
+
+
 def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, int, int]:
     """Write the sale; returns (meal id, journal id, own purse balance after). Raises
     SaleConflict when a constraint refused it (nothing is written then)."""
@@ -446,6 +548,8 @@ def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, in
         raise ValueError("a purse moves only by an entry of the same journal")
     steps = not sql.is_postgresql() if in_steps is None else in_steps
     try:
-        return _write_in_steps(plan) if steps else _write_postgresql(plan)
+        if steps:
+            return _write_in_steps(plan)
+        return _writes.run(plan) if _batching() else _write_postgresql([plan])[0]
     except IntegrityError as error:
         raise _conflict(error) from error

@@ -4,6 +4,7 @@ same instant. On PostgreSQL they truly overlap; on SQLite the write lock queues 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,14 @@ import pytest
 from django.db import connection
 
 from tongzhou.canteens.models import Terminal
+from tongzhou.canteens.services import terminal_presented
+from tongzhou.core.batching import Batcher
 from tongzhou.core.errors import DomainError
+from tongzhou.core.masking import mask_name
 from tongzhou.ledger.models import Entry
 from tongzhou.ledger.services import ledger_check, purses_for
-from tongzhou.meals import services
-from tongzhou.meals.models import Meal
+from tongzhou.meals import sale_store, services
+from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,4 +156,56 @@ def test_a_monthly_cap_holds_when_two_sessions_sell_at_once(
         outcomes = sorted(r.receipt["subsidy"]["outcome"] for r in results)
         assert outcomes == ["applied", "monthly_cap"], outcomes
         assert Meal.objects.filter(elder=elder, subsidy_fen__gt=0).count() == 1
+    assert ledger_check() == []
+
+
+def _holding_first_batch(run_many: Callable[[list[Any]], list[Any]], until: int) -> Any:
+    """`run_many`, with its first batch held open until `until` items wait behind it (or a
+    few seconds pass): the sales that come meanwhile are then sent together."""
+    calls = {"n": 0}
+
+    def held(items: list[Any]) -> list[Any]:
+        calls["n"] += 1
+        sizes.append(len(items))
+        deadline = time.monotonic() + 5
+        while calls["n"] == 1 and batcher.waiting < until and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return run_many(items)
+
+    sizes: list[int] = []
+    batcher = Batcher(held)
+    batcher.sizes = sizes  # type: ignore[attr-defined]
+    return batcher
+
+
+def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
+    live_zhoushan: None, counter: Any, make_member: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, counter sales that come together are read and written together
+    (`core.batching`); each elder's receipt must still be that elder's own."""
+    members = [make_member(own_fen=1000 + 100 * i) for i in range(6)]
+    reads = _holding_first_batch(sale_store._read_postgresql(with_menu=True), len(members) - 1)
+    writes = _holding_first_batch(sale_store._write_postgresql, len(members) - 1)
+    monkeypatch.setattr(sale_store, "_reads", {True: reads, False: reads})
+    monkeypatch.setattr(sale_store, "_writes", writes)
+    line = {"menu_item_id": counter.menu_item.pk}  # the 12.00 set meal, from today's menu
+    results = run_together(
+        [
+            _sale(terminal_presented(counter.credential), card, f"k{i}", f"r{i}", **line)
+            for i, (_elder, card) in enumerate(members)
+        ]
+    )
+    for i, ((elder, _card), result) in enumerate(zip(members, results, strict=True)):
+        assert isinstance(result, services.CheckoutResult), result
+        # 74 years old: pays 2.00 of the 12.00 set meal, from their own 10.00 + i yuan.
+        assert result.receipt["own_balance_fen"] == 1000 + 100 * i - 200
+        assert result.receipt["elder"]["name"] == mask_name(elder.name)
+        meal = Meal.objects.get(receipt_no=result.receipt["receipt_no"])
+        assert (meal.elder_id, meal.client_receipt_no) == (elder.pk, f"r{i}")
+        assert purses_for(elder.pk)["elder_own"].balance_fen == 1000 + 100 * i - 200
+        stored = IdempotencyRecord.objects.get(key=f"k{i}").response
+        assert stored == result.receipt
+    if connection.vendor == "postgresql":
+        assert max(reads.sizes) > 1 and max(writes.sizes) > 1, (reads.sizes, writes.sizes)
+    assert SubsidyClaim.objects.count() == len(members)
     assert ledger_check() == []

@@ -37,7 +37,7 @@ def test_a_counter_sale_costs_two_statements(
     if connection.vendor == "postgresql":
         # Autocommitted: no BEGIN or COMMIT round trips, and one statement writes it all.
         assert len(statements) == 2, [statement[:60] for statement in statements]
-        assert statements[1].startswith("WITH sale AS")
+        assert statements[1].startswith("WITH batch AS")
     # SQLite has no data-modifying CTEs: one statement per table, in one transaction. Either
     # way the write names only the tables this sale writes (a card sale uses no QR code).
     writes = re.findall(r"(?:INSERT INTO|UPDATE) (\w+)", " ".join(statements[1:]))

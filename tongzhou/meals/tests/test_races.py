@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from tongzhou.canteens.models import Terminal
-from tongzhou.canteens.services import terminal_presented
+from tongzhou.canteens.services import PresentedTerminal, terminal_presented
 from tongzhou.core.batching import Batcher
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
@@ -47,7 +47,12 @@ def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def _sale(
-    terminal: Terminal, card: str, key: str, receipt: str, session: str = "lunch", **line: Any
+    terminal: Terminal | PresentedTerminal,
+    card: str,
+    key: str,
+    receipt: str,
+    session: str = "lunch",
+    **line: Any,
 ) -> Callable[[], Any]:
     request = services.CheckoutRequest(
         card=card,
@@ -159,9 +164,12 @@ def test_a_monthly_cap_holds_when_two_sessions_sell_at_once(
     assert ledger_check() == []
 
 
-def _holding_first_batch(run_many: Callable[[list[Any]], list[Any]], until: int) -> Any:
-    """`run_many`, with its first batch held open until `until` items wait behind it (or a
-    few seconds pass): the sales that come meanwhile are then sent together."""
+def _holding_first_batch(
+    run_many: Callable[[list[Any]], list[Any]], until: int
+) -> tuple[Batcher[Any, Any], list[int]]:
+    """A batcher over `run_many` with its first batch held open until `until` items wait
+    behind it (or a few seconds pass), so that the sales that come meanwhile are sent
+    together; and the sizes of the batches it sends."""
     calls = {"n": 0}
 
     def held(items: list[Any]) -> list[Any]:
@@ -173,9 +181,8 @@ def _holding_first_batch(run_many: Callable[[list[Any]], list[Any]], until: int)
         return run_many(items)
 
     sizes: list[int] = []
-    batcher = Batcher(held)
-    batcher.sizes = sizes  # type: ignore[attr-defined]
-    return batcher
+    batcher: Batcher[Any, Any] = Batcher(held)
+    return batcher, sizes
 
 
 def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
@@ -184,8 +191,10 @@ def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
     """On PostgreSQL, counter sales that come together are read and written together
     (`core.batching`); each elder's receipt must still be that elder's own."""
     members = [make_member(own_fen=1000 + 100 * i) for i in range(6)]
-    reads = _holding_first_batch(sale_store._read_postgresql(with_menu=True), len(members) - 1)
-    writes = _holding_first_batch(sale_store._write_postgresql, len(members) - 1)
+    reads, read_sizes = _holding_first_batch(
+        sale_store._read_postgresql(with_menu=True), len(members) - 1
+    )
+    writes, write_sizes = _holding_first_batch(sale_store._write_postgresql, len(members) - 1)
     monkeypatch.setattr(sale_store, "_reads", {True: reads, False: reads})
     monkeypatch.setattr(sale_store, "_writes", writes)
     line = {"menu_item_id": counter.menu_item.pk}  # the 12.00 set meal, from today's menu
@@ -206,6 +215,6 @@ def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
         stored = IdempotencyRecord.objects.get(key=f"k{i}").response
         assert stored == result.receipt
     if connection.vendor == "postgresql":
-        assert max(reads.sizes) > 1 and max(writes.sizes) > 1, (reads.sizes, writes.sizes)
+        assert max(read_sizes) > 1 and max(write_sizes) > 1, (read_sizes, write_sizes)
     assert SubsidyClaim.objects.count() == len(members)
     assert ledger_check() == []

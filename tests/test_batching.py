@@ -4,11 +4,11 @@ first batch held open until the others have come, so that what forms is known.""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
 
+from tests.batching import HeldBatcher, hold_first_batch
 from tongzhou.core.batching import Batcher
 
 
@@ -16,44 +16,26 @@ class Refused(Exception):
     pass
 
 
-class Held(Batcher[int, str]):
-    opened: threading.Event
-
-
 def held_first_batch(
     run_many: Callable[[list[int]], list[str]], hold_until: int
-) -> tuple[Held, list[list[int]]]:
-    """A batcher over `run_many` that records every batch, keeping the first one open
-    until `hold_until` items wait behind it."""
-    batches: list[list[int]] = []
-
-    def recorded(items: list[int]) -> list[str]:
-        batches.append(list(items))
-        if len(batches) == 1:
-            batcher.opened.set()
-            deadline = time.monotonic() + 10
-            while batcher.waiting < hold_until and time.monotonic() < deadline:
-                time.sleep(0.001)
-        return run_many(items)
-
-    batcher = Held(recorded, key=lambda item: item // 10)
-    batcher.opened = threading.Event()
-    return batcher, batches
+) -> HeldBatcher[int, str]:
+    """Items keyed by their tens: 20 and 21 share a key."""
+    return hold_first_batch(run_many, hold_until, key=lambda item: item // 10)
 
 
-def run_in_threads(batcher: Held, first: int, then: list[int]) -> dict[int, object]:
+def run_in_threads(held: HeldBatcher[int, str], first: int, then: list[int]) -> dict[int, object]:
     """`first` goes alone; the others come while its batch is open."""
     results: dict[int, object] = {}
 
     def call(item: int) -> None:
         try:
-            results[item] = batcher.run(item)
+            results[item] = held.batcher.run(item)
         except Refused as error:
             results[item] = error
 
     leader = threading.Thread(target=call, args=(first,))
     leader.start()
-    assert batcher.opened.wait(10)  # the rest come while the leader's batch is open
+    assert held.opened.wait(10)  # the rest come while the leader's batch is open
     others = [threading.Thread(target=call, args=(item,)) for item in then]
     for thread in others:
         thread.start()
@@ -69,18 +51,18 @@ def test_a_lone_item_goes_at_once_in_a_batch_of_its_own() -> None:
 
 
 def test_items_that_come_during_a_batch_go_together_each_getting_its_own_result() -> None:
-    batcher, batches = held_first_batch(lambda items: [f"r{i}" for i in items], hold_until=4)
-    results = run_in_threads(batcher, 5, [41, 12, 33, 24])
-    assert batches == [[5], [12, 24, 33, 41]]  # the second in key order
+    held = held_first_batch(lambda items: [f"r{i}" for i in items], hold_until=4)
+    results = run_in_threads(held, 5, [41, 12, 33, 24])
+    assert held.batches == [[5], [12, 24, 33, 41]]  # the second in key order
     assert results == {5: "r5", 12: "r12", 24: "r24", 33: "r33", 41: "r41"}
 
 
 def test_two_items_of_one_key_never_share_a_batch() -> None:
-    batcher, batches = held_first_batch(lambda items: [f"r{i}" for i in items], hold_until=3)
-    results = run_in_threads(batcher, 1, [20, 21, 30])
-    assert batches[0] == [1]
+    held = held_first_batch(lambda items: [f"r{i}" for i in items], hold_until=3)
+    results = run_in_threads(held, 1, [20, 21, 30])
+    assert held.batches[0] == [1]
     # 20 and 21 share a key (2): whichever came second waits for the batch after.
-    later = sorted(sorted(batch) for batch in batches[1:])
+    later = sorted(sorted(batch) for batch in held.batches[1:])
     assert later in ([[20, 30], [21]], [[21, 30], [20]])
     assert results == {1: "r1", 20: "r20", 21: "r21", 30: "r30"}
 
@@ -91,10 +73,10 @@ def test_when_a_batch_fails_each_item_is_run_again_alone_and_meets_its_own_error
             raise Refused(f"13 among {items}")
         return [f"r{i}" for i in items]
 
-    batcher, batches = held_first_batch(refuse_13, hold_until=3)
-    results = run_in_threads(batcher, 1, [13, 22, 34])
-    assert batches[:2] == [[1], [13, 22, 34]]
-    assert sorted(batches[2:]) == [[13], [22], [34]]  # each alone, none lost, none twice
+    held = held_first_batch(refuse_13, hold_until=3)
+    results = run_in_threads(held, 1, [13, 22, 34])
+    assert held.batches[:2] == [[1], [13, 22, 34]]
+    assert sorted(held.batches[2:]) == [[13], [22], [34]]  # each alone, none lost, none twice
     assert results[1] == "r1" and results[22] == "r22" and results[34] == "r34"
     assert isinstance(results[13], Refused) and str(results[13]) == "13 among [13]"
 

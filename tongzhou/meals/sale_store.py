@@ -126,19 +126,24 @@ _FACTS_SQL = {
 # The counters' reads of one moment, in one statement: each read's own statement, run once
 # per read (LATERAL) on its row of the batch, its parameters read from that row.
 _PARAMETER = re.compile(r"%\((\w+)\)s")
+# The parameters of a read by terminal, as the batch's rows carry them.
+_READ_FIELDS = {"key_id": "text", "card_hash": "text", "session": "text", "day": "date",
+                "month_start": "date"}  # fmt: skip
 
 
 def _read_batch_sql(with_menu: bool) -> str:
-    one = _PARAMETER.sub(r"q.\1", _facts_sql("postgresql", by="terminal", with_menu=with_menu))
+    one = _facts_sql("postgresql", by="terminal", with_menu=with_menu)
+    if set(_PARAMETER.findall(one)) != set(_READ_FIELDS):
+        raise ValueError("a read by terminal and its batch must take the same parameters")
+    fields = ", ".join(f"{name} {kind}" for name, kind in _READ_FIELDS.items())
+    per_row = _PARAMETER.sub(r"q.\1", one)
     return f"""
 SELECT q.ord, f.*
-FROM jsonb_to_recordset(%(reads)s::jsonb) AS q(
-    ord bigint, key_id text, card_hash text, session text, day date, month_start date)
-CROSS JOIN LATERAL ({one}) AS f"""
+FROM jsonb_to_recordset(%(reads)s::jsonb) AS q(ord bigint, {fields})
+CROSS JOIN LATERAL ({per_row}) AS f"""
 
 
 _READ_BATCH_SQL = {with_menu: _read_batch_sql(with_menu) for with_menu in (True, False)}
-_READ_FIELDS = ("key_id", "card_hash", "session", "day", "month_start")
 
 
 def _read_postgresql(with_menu: bool) -> Callable[[list[dict[str, Any]]], list[list[Row]]]:
@@ -535,9 +540,11 @@ def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
 
 # The autocommitted sales of this process's threads: those that come while one is being
 # written go to the database together, one per elder (`core.batching`).
-_writes: Batcher[SalePlan, tuple[int, int, int]] = Batcher(
-    _write_postgresql, key=lambda plan: plan.meal["elder_id"]
-)
+def _elder_of(plan: SalePlan) -> int:
+    return int(plan.meal["elder_id"])
+
+
+_writes: Batcher[SalePlan, tuple[int, int, int]] = Batcher(_write_postgresql, key=_elder_of)
 
 
 def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, int, int]:

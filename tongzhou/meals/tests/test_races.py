@@ -4,16 +4,15 @@ same instant. On PostgreSQL they truly overlap; on SQLite the write lock queues 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import connection
 
+from tests.batching import hold_first_batch
 from tongzhou.canteens.models import Terminal
 from tongzhou.canteens.services import PresentedTerminal, terminal_presented
-from tongzhou.core.batching import Batcher
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.ledger.models import Entry
@@ -164,39 +163,19 @@ def test_a_monthly_cap_holds_when_two_sessions_sell_at_once(
     assert ledger_check() == []
 
 
-def _holding_first_batch(
-    run_many: Callable[[list[Any]], list[Any]], until: int
-) -> tuple[Batcher[Any, Any], list[int]]:
-    """A batcher over `run_many` with its first batch held open until `until` items wait
-    behind it (or a few seconds pass), so that the sales that come meanwhile are sent
-    together; and the sizes of the batches it sends."""
-    calls = {"n": 0}
-
-    def held(items: list[Any]) -> list[Any]:
-        calls["n"] += 1
-        sizes.append(len(items))
-        deadline = time.monotonic() + 5
-        while calls["n"] == 1 and batcher.waiting < until and time.monotonic() < deadline:
-            time.sleep(0.001)
-        return run_many(items)
-
-    sizes: list[int] = []
-    batcher: Batcher[Any, Any] = Batcher(held)
-    return batcher, sizes
-
-
 def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
     live_zhoushan: None, counter: Any, make_member: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL, counter sales that come together are read and written together
     (`core.batching`); each elder's receipt must still be that elder's own."""
     members = [make_member(own_fen=1000 + 100 * i) for i in range(6)]
-    reads, read_sizes = _holding_first_batch(
-        sale_store._read_postgresql(with_menu=True), len(members) - 1
+    # Each batch held open until the other sales wait behind it.
+    reads = hold_first_batch(sale_store._read_postgresql(with_menu=True), len(members) - 1)
+    writes = hold_first_batch(
+        sale_store._write_postgresql, len(members) - 1, key=sale_store._elder_of
     )
-    writes, write_sizes = _holding_first_batch(sale_store._write_postgresql, len(members) - 1)
-    monkeypatch.setattr(sale_store, "_reads", {True: reads, False: reads})
-    monkeypatch.setattr(sale_store, "_writes", writes)
+    monkeypatch.setattr(sale_store, "_reads", {True: reads.batcher, False: reads.batcher})
+    monkeypatch.setattr(sale_store, "_writes", writes.batcher)
     line = {"menu_item_id": counter.menu_item.pk}  # the 12.00 set meal, from today's menu
     results = run_together(
         [
@@ -215,6 +194,7 @@ def test_sales_of_many_elders_at_once_each_get_their_own_receipt(
         stored = IdempotencyRecord.objects.get(key=f"k{i}").response
         assert stored == result.receipt
     if connection.vendor == "postgresql":
-        assert max(read_sizes) > 1 and max(write_sizes) > 1, (read_sizes, write_sizes)
+        sizes = [[len(batch) for batch in held.batches] for held in (reads, writes)]
+        assert all(max(each) > 1 for each in sizes), sizes
     assert SubsidyClaim.objects.count() == len(members)
     assert ledger_check() == []

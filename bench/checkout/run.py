@@ -9,9 +9,11 @@ measures pgbench's TPC-B-like workload against the same cluster at the same conc
 Prints throughput, latency percentiles, CPU per request and the ratio.
 
 Each round runs the checkout at its highest rate, then pgbench, then the checkout paced at a
-fixed rate; the sale's tables are vacuumed before each run (as pgbench does its own). Rounds
-alternate because a shared machine's speed drifts over minutes: the ratio is taken within
-each round, and the medians are printed beside every round.
+fixed rate, then pgbench paced at the same rate (its latency is the floor the machine's
+PostgreSQL and disk put under any transaction at that load); the sale's tables are vacuumed
+before each checkout run (as pgbench does its own). Rounds alternate because a shared
+machine's speed drifts over minutes: the ratio is taken within each round, and the medians
+are printed beside every round.
 
 The cards it uses (distinct elders, in order) are given their offline hash first: a card
 gets it at its first sale, so a city whose cards are in daily use has them all, and the
@@ -33,6 +35,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -247,11 +250,34 @@ def pgbench(seconds: int, concurrency: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
+def pgbench_paced(seconds: int, concurrency: int, rate: int) -> dict[str, float]:
+    """pgbench at a fixed rate (Poisson arrivals), latency from each transaction's actual
+    start as wrk measures it (its log's time less the schedule lag)."""
+    with tempfile.TemporaryDirectory() as logs:
+        sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
+           "-c", str(concurrency), "-j", "2", "-R", str(rate), "-T", str(seconds),
+           "-l", "--log-prefix", f"{logs}/tx", PGBENCH_DB, capture=True)  # fmt: skip
+        latencies = sorted(
+            (int(fields[2]) - int(fields[6])) / 1000
+            for log in Path(logs).iterdir()
+            for fields in (line.split() for line in log.read_text().splitlines())
+        )
+    if not latencies:
+        raise RuntimeError("pgbench logged no transactions")
+
+    def percentile(share: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * share))]
+
+    return {"rps": len(latencies) / seconds, "p50_ms": percentile(0.50),
+            "p95_ms": percentile(0.95), "p99_ms": percentile(0.99)}  # fmt: skip
+
+
 def meals_in_db() -> int:
     return int(psql("SELECT count(*) FROM meals_meal", DB).strip())
 
 
-Round = tuple[dict[str, float], float, dict[str, float]]  # max rate, pgbench, paced
+# max rate, pgbench, checkout paced, pgbench paced
+Round = tuple[dict[str, float], float, dict[str, float], dict[str, float]]
 
 
 def run_rounds(args: argparse.Namespace, terminals: Path, cards: Path) -> list[Round]:
@@ -265,7 +291,8 @@ def run_rounds(args: argparse.Namespace, terminals: Path, cards: Path) -> list[R
             reference = pgbench(args.seconds, args.concurrency)
             settle()
             paced = wrk(args.seconds, args.concurrency, cards, terminals, args.paced_rate)
-            rounds.append((peak, reference, paced))
+            floor = pgbench_paced(args.seconds, args.concurrency, args.paced_rate)
+            rounds.append((peak, reference, paced, floor))
     except CardsRanOut:
         print(f"the card list ran out in round {len(rounds) + 1}: its figures are left out; "
               "fewer rounds or shorter runs fit the data set's elders")  # fmt: skip
@@ -306,7 +333,7 @@ def main() -> None:
               "server CPU", "db CPU")  # fmt: skip
     print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))
     print(f"{'':<30}{'':>66}{'ms/req':>11}{'ms/req':>11}")
-    for number, (peak, reference, paced) in enumerate(rounds, 1):
+    for number, (peak, reference, paced, floor) in enumerate(rounds, 1):
         for name, row in (
             (f"{number}. checkout, max rate", peak),
             (f"{number}. checkout, {args.paced_rate}/s asked", paced),
@@ -316,16 +343,21 @@ def main() -> None:
                   f"{row['server_ms']:>11.2f}{row['db_ms']:>11.2f}")  # fmt: skip
         print(f"{f'{number}. pgbench TPC-B-like':<30}{reference:>11.0f}"
               f"{'':>55}ratio {peak['rps'] / reference:.3f}")  # fmt: skip
+        print(
+            f"{f'{number}. pgbench, {args.paced_rate}/s asked':<30}{floor['rps']:>11.0f}"
+            f"{floor['p50_ms']:>11.2f}{floor['p95_ms']:>11.2f}{floor['p99_ms']:>11.2f}"
+        )
     median = statistics.median
     print()
-    print(f"median checkout max rate: {median(p['rps'] for p, _, _ in rounds):.0f} req/s, "
-          f"p99 {median(p['p99_ms'] for p, _, _ in rounds):.1f} ms; "
-          f"pgbench {median(r for _, r, _ in rounds):.0f} tps; "
-          f"ratio {median(p['rps'] / r for p, r, _ in rounds):.3f}")  # fmt: skip
+    print(f"median checkout max rate: {median(p['rps'] for p, *_ in rounds):.0f} req/s, "
+          f"p99 {median(p['p99_ms'] for p, *_ in rounds):.1f} ms; "
+          f"pgbench {median(r for _, r, *_ in rounds):.0f} tps; "
+          f"ratio {median(p['rps'] / r for p, r, *_ in rounds):.3f}")  # fmt: skip
     print(f"median at {args.paced_rate}/s asked: "
-          f"{median(q['rps'] for _, _, q in rounds):.0f} req/s delivered, "
-          f"p50 {median(q['p50_ms'] for _, _, q in rounds):.1f} ms, "
-          f"p99 {median(q['p99_ms'] for _, _, q in rounds):.1f} ms")  # fmt: skip
+          f"{median(q['rps'] for *_, q, _ in rounds):.0f} req/s delivered, "
+          f"p50 {median(q['p50_ms'] for *_, q, _ in rounds):.1f} ms, "
+          f"p99 {median(q['p99_ms'] for *_, q, _ in rounds):.1f} ms; "
+          f"pgbench p99 {median(f['p99_ms'] for *_, f in rounds):.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ def close_with_thread(sender: Any, connection: Any, **kwargs: Any) -> None:
     """`connection_created`: tie a new connection to the lifetime of the thread owning it."""
     if connection._thread_ident != threading.get_ident():
         return
-    closers: dict[str, _ClosesWithThread] = _local.__dict__.setdefault("closers", {})
-    closer = closers.get(connection.alias)
+    # By wrapper: a reconnect of the same wrapper keeps its closer, and a second wrapper
+    # (a test's override) gets its own rather than closing the first one's connection.
+    closers: dict[int, _ClosesWithThread] = _local.__dict__.setdefault("closers", {})
+    closer = closers.get(id(connection))
     if closer is None or closer.wrapper() is not connection:
-        closers[connection.alias] = _ClosesWithThread(connection)
+        closers[id(connection)] = _ClosesWithThread(connection)

@@ -239,14 +239,17 @@ def wrk(
 def pgbench_init() -> None:
     psql(f"DROP DATABASE IF EXISTS {PGBENCH_DB}")
     psql(f"CREATE DATABASE {PGBENCH_DB}")
-    sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres", "-i", "-q",
-       "-s", "10", PGBENCH_DB, capture=True)  # fmt: skip
+    _pgbench("-i", "-q", "-s", "10")
+
+
+def _pgbench(*args: str) -> str:
+    """pgbench against its database on the benchmark's cluster; returns what it printed."""
+    return sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
+              *args, PGBENCH_DB, capture=True)  # fmt: skip
 
 
 def pgbench(seconds: int, concurrency: int) -> float:
-    out = sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
-             "-c", str(concurrency), "-j", "2",
-             "-T", str(seconds), PGBENCH_DB, capture=True)  # fmt: skip
+    out = _pgbench("-c", str(concurrency), "-j", "2", "-T", str(seconds))
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
@@ -254,9 +257,8 @@ def pgbench_paced(seconds: int, concurrency: int, rate: int) -> dict[str, float]
     """pgbench at a fixed rate (Poisson arrivals), latency from each transaction's actual
     start as wrk measures it (its log's time less the schedule lag)."""
     with tempfile.TemporaryDirectory() as logs:
-        sh("pgbench", "-h", "127.0.0.1", "-p", str(cluster.PORT), "-U", "postgres",
-           "-c", str(concurrency), "-j", "2", "-R", str(rate), "-T", str(seconds),
-           "-l", "--log-prefix", f"{logs}/tx", PGBENCH_DB, capture=True)  # fmt: skip
+        _pgbench("-c", str(concurrency), "-j", "2", "-R", str(rate), "-T", str(seconds),
+                 "-l", "--log-prefix", f"{logs}/tx")  # fmt: skip
         latencies = sorted(
             (int(fields[2]) - int(fields[6])) / 1000
             for log in Path(logs).iterdir()

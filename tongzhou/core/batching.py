@@ -28,11 +28,29 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+class _Wake:
+    """A one-shot wake-up: a lock taken when made and released once to wake the one thread
+    that waits on it. A sale makes two (its read's and its write's); an Event, a Condition
+    with its own waiter lock in Python, cost twelve times as much to make, set and wait on."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        self._lock.release()  # a second wake-up of one ticket would raise here
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+
 @dataclass
 class _Ticket(Generic[Item, Result]):
     item: Item
     key: int | None
-    woken: threading.Event = field(default_factory=threading.Event)
+    woken: _Wake = field(default_factory=_Wake)
     result: Result | None = None
     leads: bool = False  # woken to send the next batch
     alone: bool = False  # the batch failed: send the item alone

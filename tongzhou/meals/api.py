@@ -42,7 +42,8 @@ class TerminalAuth(HttpBearer):
     openapi_description = "A counter terminal's credential: `Bearer tzt_<key id>_<secret>`."
 
     def __call__(self, request: HttpRequest) -> PresentedTerminal | None:
-        token = bearer_token(request.headers.get("Authorization"))
+        # From META, as the checkout lane reads it (`request.headers` maps every header).
+        token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
         return None if token is None else self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> PresentedTerminal:

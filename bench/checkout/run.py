@@ -165,8 +165,10 @@ def credentials() -> tuple[Path, Path]:
     return VAR / "terminals.txt", VAR / "cards.txt"
 
 
-def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
-    env = django_env()
+def start_server(
+    workers: int, threads: int, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**django_env(), **(settings or {})}
     sh(sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
     log = (VAR / "server.log").open("w")  # refused sales are logged as warnings, like in production
     server = subprocess.Popen(
@@ -297,25 +299,46 @@ def meals_in_db() -> int:
 
 # max rate, pgbench, checkout paced, pgbench paced
 Round = tuple[dict[str, float], float, dict[str, float], dict[str, float]]
+Variant = tuple[str, dict[str, str]]  # a label, and the server's settings for it
 
 
-def run_rounds(args: argparse.Namespace, terminals: Path, cards: Path) -> list[Round]:
-    server = start_server(args.workers, args.threads)
-    rounds: list[Round] = []
+def variant(text: str) -> Variant:
+    """`LABEL:NAME=VALUE,NAME=VALUE`: the server run with those environment settings."""
+    label, _, assignments = text.partition(":")
+    settings = dict(pair.split("=", 1) for pair in assignments.split(",") if pair)
+    return label, settings
+
+
+def run_rounds(
+    args: argparse.Namespace, terminals: Path, cards: Path, variants: list[Variant]
+) -> dict[str, list[Round]]:
+    """Each round runs every variant's checkout (its own server) between the same pgbench
+    runs, so that variants are compared on the machine as it is in that minute."""
+    rounds: dict[str, list[Round]] = {label: [] for label, _ in variants}
     try:
         for _ in range(args.rounds):
-            peak = settled_wrk(args.seconds, args.concurrency, cards, terminals)
+            measured: list[tuple[str, dict[str, float], dict[str, float]]] = []
+            for label, settings in variants:
+                server = start_server(args.workers, args.threads, settings)
+                try:
+                    peak = settled_wrk(args.seconds, args.concurrency, cards, terminals)
+                    paced = settled_wrk(
+                        args.seconds, args.concurrency, cards, terminals, args.paced_rate
+                    )
+                finally:
+                    stop_server(server)
+                measured.append((label, peak, paced))
             reference = pgbench(args.seconds, args.concurrency)
-            paced = settled_wrk(args.seconds, args.concurrency, cards, terminals, args.paced_rate)
             floor = pgbench_paced(args.seconds, args.concurrency, args.paced_rate)
-            rounds.append((peak, reference, paced, floor))
+            for label, peak, paced in measured:
+                rounds[label].append((peak, reference, paced, floor))
     except CardsRanOut:
-        print(f"the card list ran out in round {len(rounds) + 1}: its figures are left out; "
+        done = len(next(iter(rounds.values())))
+        print(f"the card list ran out in round {done + 1}: its figures are left out; "
               "fewer rounds or shorter runs fit the data set's elders")  # fmt: skip
-        if not rounds:
+        rounds = {label: runs[:done] for label, runs in rounds.items()}
+        if not done:
             raise SystemExit(1) from None
-    finally:
-        stop_server(server)
     return rounds
 
 
@@ -328,14 +351,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--paced-rate", type=int, default=500, help="requests/s for the paced run")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--variant",
+        type=variant,
+        action="append",
+        metavar="LABEL:NAME=VALUE,...",
+        help="also run the server with these environment settings, in the same rounds",
+    )
     args = parser.parse_args()
+    variants: list[Variant] = [("default", {}), *(args.variant or [])]
 
     cluster.start()
     try:
         build(args.rebuild)
         terminals, cards = credentials()
         pgbench_init()
-        rounds = run_rounds(args, terminals, cards)
+        results = run_rounds(args, terminals, cards, variants)
     finally:
         cluster.stop()
 
@@ -345,35 +376,42 @@ def main() -> None:
     print("PostgreSQL (the benchmark's own cluster, for both): "
           + ", ".join(f"{k} {v}" for k, v in cluster.SETTINGS.items()
                       if k not in ("listen_addresses", "port")))  # fmt: skip
-    header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals",
-              "server CPU", "db CPU")  # fmt: skip
-    print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))
-    print(f"{'':<30}{'':>66}{'ms/req':>11}{'ms/req':>11}")
-    for number, (peak, reference, paced, floor) in enumerate(rounds, 1):
-        for name, row in (
-            (f"{number}. checkout, max rate", peak),
-            (f"{number}. checkout, {args.paced_rate}/s asked", paced),
-        ):
-            print(f"{name:<30}{row['rps']:>11.0f}{row['p50_ms']:>11.2f}{row['p95_ms']:>11.2f}"
-                  f"{row['p99_ms']:>11.2f}{row['non2xx']:>11.0f}{row['recorded']:>11.0f}"
-                  f"{row['server_ms']:>11.2f}{row['db_ms']:>11.2f}")  # fmt: skip
-        print(f"{f'{number}. pgbench TPC-B-like':<30}{reference:>11.0f}"
-              f"{'':>55}ratio {peak['rps'] / reference:.3f}")  # fmt: skip
+    for label, settings in variants:
+        rounds = results[label]
+        print()
         print(
-            f"{f'{number}. pgbench, {args.paced_rate}/s asked':<30}{floor['rps']:>11.0f}"
-            f"{floor['p50_ms']:>11.2f}{floor['p95_ms']:>11.2f}{floor['p99_ms']:>11.2f}"
+            f"== {label}"
+            + (f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
         )
-    median = statistics.median
-    print()
-    print(f"median checkout max rate: {median(p['rps'] for p, *_ in rounds):.0f} req/s, "
-          f"p99 {median(p['p99_ms'] for p, *_ in rounds):.1f} ms; "
-          f"pgbench {median(r for _, r, *_ in rounds):.0f} tps; "
-          f"ratio {median(p['rps'] / r for p, r, *_ in rounds):.3f}")  # fmt: skip
-    print(f"median at {args.paced_rate}/s asked: "
-          f"{median(q['rps'] for *_, q, _ in rounds):.0f} req/s delivered, "
-          f"p50 {median(q['p50_ms'] for *_, q, _ in rounds):.1f} ms, "
-          f"p99 {median(q['p99_ms'] for *_, q, _ in rounds):.1f} ms; "
-          f"pgbench p99 {median(f['p99_ms'] for *_, f in rounds):.1f} ms")  # fmt: skip
+        header = ("run", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "new meals",
+                  "server CPU", "db CPU")  # fmt: skip
+        print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))
+        print(f"{'':<30}{'':>66}{'ms/req':>11}{'ms/req':>11}")
+        for number, (peak, reference, paced, floor) in enumerate(rounds, 1):
+            for name, row in (
+                (f"{number}. checkout, max rate", peak),
+                (f"{number}. checkout, {args.paced_rate}/s asked", paced),
+            ):
+                print(f"{name:<30}{row['rps']:>11.0f}{row['p50_ms']:>11.2f}{row['p95_ms']:>11.2f}"
+                      f"{row['p99_ms']:>11.2f}{row['non2xx']:>11.0f}{row['recorded']:>11.0f}"
+                      f"{row['server_ms']:>11.2f}{row['db_ms']:>11.2f}")  # fmt: skip
+            print(f"{f'{number}. pgbench TPC-B-like':<30}{reference:>11.0f}"
+                  f"{'':>55}ratio {peak['rps'] / reference:.3f}")  # fmt: skip
+            print(
+                f"{f'{number}. pgbench, {args.paced_rate}/s asked':<30}{floor['rps']:>11.0f}"
+                f"{floor['p50_ms']:>11.2f}{floor['p95_ms']:>11.2f}{floor['p99_ms']:>11.2f}"
+            )
+        median = statistics.median
+        print()
+        print(f"median checkout max rate: {median(p['rps'] for p, *_ in rounds):.0f} req/s, "
+              f"p99 {median(p['p99_ms'] for p, *_ in rounds):.1f} ms; "
+              f"pgbench {median(r for _, r, *_ in rounds):.0f} tps; "
+              f"ratio {median(p['rps'] / r for p, r, *_ in rounds):.3f}")  # fmt: skip
+        print(f"median at {args.paced_rate}/s asked: "
+              f"{median(q['rps'] for *_, q, _ in rounds):.0f} req/s delivered, "
+              f"p50 {median(q['p50_ms'] for *_, q, _ in rounds):.1f} ms, "
+              f"p99 {median(q['p99_ms'] for *_, q, _ in rounds):.1f} ms; "
+              f"pgbench p99 {median(f['p99_ms'] for *_, f in rounds):.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

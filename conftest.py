@@ -11,11 +11,15 @@ from typing import Any
 
 import pytest
 
+from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Role
 from tongzhou.canteens.models import Canteen, CanteenKind, CanteenStatus, Operator
 from tongzhou.elders.idnumber import make_id_number
+from tongzhou.elders.selectors import clear_caches as clear_category_names
 from tongzhou.geo.models import Region
+from tongzhou.geo.selectors import clear_caches as clear_region_ids
+from tongzhou.ledger.services import clear_caches as clear_accounts
+from tongzhou.subsidies.selectors import clear_cache as clear_policies
 
 _counter = itertools.count(1)
 # Playwright's sync API keeps an event loop in the test thread; Django would then refuse ORM
@@ -135,12 +139,10 @@ def _test_settings(settings: Any) -> None:
     }
     # Deliberately slow password hashing is for attackers, not for a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Policy versions are cached per process; each test builds its own.
-    from tongzhou.meals.services import clear_caches
-    from tongzhou.subsidies.selectors import clear_cache
-
-    clear_cache()
-    clear_caches()
+    # Reference ids and settled policy versions are kept per process; each test's database
+    # builds its own.
+    for clear in (clear_region_ids, clear_category_names, clear_accounts, clear_policies):
+        clear()
 
 
 CHROMIUM_ARGS = [

@@ -3,41 +3,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.renderers import JSONRenderer
-from ninja.responses import NinjaJSONEncoder
 from ninja.security import django_auth
 
+from tongzhou.bookings.api import router as bookings_router
 from tongzhou.canteens.api import router as canteens_router
 from tongzhou.charity.api import router as charity_router
+from tongzhou.core.api import error_response, renderer
 from tongzhou.core.errors import DomainError
 from tongzhou.elders.api import router as elders_router
 from tongzhou.geo.api import router as geo_router
+from tongzhou.identity.api import router as identity_router
 from tongzhou.meals.api import router as meals_router
-
-
-class UnicodeJSONRenderer(JSONRenderer):
-    """Compact UTF-8 JSON (Chinese text readable in logs and by terminal vendors, not \\u
-    escapes), written by orjson: every sale's receipt is rendered here, and the json
-    module's encoder took about 4% of a sale's Python (sampled in process). Dates, times
-    and what JSON has no type for go through ninja's encoder as before, so they keep
-    Django's format (milliseconds, Z for UTC)."""
-
-    _default = staticmethod(NinjaJSONEncoder().default)
-    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
-
-    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, default=self._default, option=self._options)
-
+from tongzhou.purses.api import router as purses_router
 
 api = NinjaAPI(
-    renderer=UnicodeJSONRenderer(),
+    renderer=renderer,
     title="Tongzhou 同舟 API",
     version="1",
     description=(
@@ -54,12 +38,10 @@ api.add_router("/", geo_router)
 api.add_router("/canteens", canteens_router)
 api.add_router("/elders", elders_router)
 api.add_router("/", meals_router)
+api.add_router("/", identity_router)
+api.add_router("/", purses_router)
+api.add_router("/", bookings_router)
 api.add_router("/charity", charity_router)
-
-
-def error_response(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """The answer to a refusal, in the shape every endpoint uses."""
-    return api.create_response(request, {"error": error.as_dict()}, status=error.status)
 
 
 @api.exception_handler(DomainError)

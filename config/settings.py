@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tongzhou.ledger",
     "tongzhou.meals",
     "tongzhou.charity",
+    "tongzhou.purses",
     "tongzhou.bookings",
     "tongzhou.coverage",
     "tongzhou.settlement",
@@ -100,7 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "tongzhou.accounts.context_processors.navigation",
+                "tongzhou.dashboard.context_processors.navigation",
             ],
         },
     },
@@ -191,11 +192,5 @@ TONGZHOU = {
     "CITY_CODE": "330900",
     # Largest upload accepted by the elder register import.
     "IMPORT_MAX_ROWS": env.int("TONGZHOU_IMPORT_MAX_ROWS", default=50_000),
-    # Terminals' sales on a short path through Django (tongzhou/meals/lane.py); 0 serves
-    # them through the full middleware stack and ninja like every other request.
-    "CHECKOUT_LANE": env.bool("TONGZHOU_CHECKOUT_LANE", default=True),
-    # Sales read and written at the same moment by a process's threads go to PostgreSQL as
-    # one statement (tongzhou/core/batching.py); 0 sends each sale's statements alone.
-    "BATCH_SALES": env.bool("TONGZHOU_BATCH_SALES", default=True),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from config.api import api
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 

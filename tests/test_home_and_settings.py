@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.elders.models import Category
 from tongzhou.elders.services import membership_add
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.canteens import services as canteen_services
 from tongzhou.canteens.models import Canteen, Terminal

@@ -12,11 +12,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.access.admin_base import ScopedAdmin, form_for_actor
+from tongzhou.access.roles import Cap, Role
+from tongzhou.access.scope import scope_for
 from tongzhou.accounts import services
-from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Cap, Role
-from tongzhou.accounts.scope import scope_for
 from tongzhou.accounts.selectors import users_visible_to
 from tongzhou.canteens.models import Canteen
 from tongzhou.core.errors import DomainError

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.roles import CANTEEN_ROLES, REGION_ROLES, Role
+from tongzhou.access.roles import CANTEEN_ROLES, REGION_ROLES, Role
 
 
 class User(AbstractUser):

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
 
 
 def users_visible_to(actor: Any) -> QuerySet[User]:

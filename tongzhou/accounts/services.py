@@ -9,9 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tongzhou.access.roles import CANTEEN_ROLES, GRANTABLE, REGION_ROLES, ROLE_LEVEL, Cap, Role
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import CANTEEN_ROLES, GRANTABLE, REGION_ROLES, ROLE_LEVEL, Cap, Role
-from tongzhou.accounts.scope import require_cap, scope_for
 from tongzhou.accounts.selectors import users_visible_to
 from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.canteens.models import Canteen

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tongzhou.accounts.admin_base import ReadOnlyAdmin
-from tongzhou.accounts.roles import Cap
+from tongzhou.access.admin_base import ReadOnlyAdmin
+from tongzhou.access.roles import Cap
 from tongzhou.audit.models import AuditEvent
 from tongzhou.audit.selectors import events_visible_to
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.audit.models import AuditEvent
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
+from tongzhou.access.scope import require_cap
 from tongzhou.audit.models import AuditEvent
 from tongzhou.core.context import current_request_id
 
@@ -65,10 +66,6 @@ def reference_save(
     *, actor: Any, obj: models.Model, fields: Iterable[str], cap: Any, scope_path: str
 ) -> models.Model:
     """Save a small reference row (operator, tag, category) with its audit event."""
-    from django.db import transaction
-
-    from tongzhou.accounts.scope import require_cap
-
     fields = tuple(fields)
     require_cap(actor, cap, "修改基础数据", "change reference data")
     with transaction.atomic():

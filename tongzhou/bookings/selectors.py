@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap, Role
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.bookings.models import (
     Booking,
     BookingMode,
@@ -22,10 +22,12 @@ from tongzhou.bookings.models import (
     MealProfile,
     WellnessAlert,
 )
-from tongzhou.canteens.models import Canteen
+from tongzhou.canteens.models import Canteen, CanteenStatus
+from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.models import Elder
+from tongzhou.meals.models import Meal
 
 
 def _plans_on(day: dt.date) -> QuerySet[BookingPlan]:
@@ -179,8 +181,6 @@ def runs_for(actor: Any, day: dt.date) -> QuerySet[DeliveryRun]:
     runs = DeliveryRun.objects.filter(date=day).select_related("canteen", "courier")
     if scope.everything:
         return runs
-    from tongzhou.accounts.roles import Role
-
     if actor.role == Role.CANTEEN_MANAGER:
         return runs.filter(canteen_id=scope.canteen_id or 0)
     return runs.filter(courier=actor)
@@ -216,8 +216,6 @@ class UpcomingMeal:
 
 def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[UpcomingMeal]:
     """The elder's meals in the coming days: booked rows and standing bookings' days."""
-    from tongzhou.core import clock
-
     last = first + dt.timedelta(days=days - 1)
     rows = {
         (row.date, row.session): row
@@ -269,9 +267,30 @@ def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[Upcomin
 
 def bookable_canteens(elder: Elder) -> QuerySet[Canteen]:
     """Open canteens of the elder's district, nearest town first in the list."""
-    from tongzhou.canteens.models import CanteenStatus
-
     district = "/".join(elder.residence.path.split("/")[:2]) + "/"
     return Canteen.objects.filter(
         status=CanteenStatus.OPEN, village__path__startswith=district
     ).order_by("code")
+
+
+# How far back a meal, and how far either way a booking, makes an elder a canteen's regular.
+REGULAR_MEAL_DAYS = 60
+REGULAR_BOOKING_DAYS = 7
+
+
+def canteen_regulars(canteen: Canteen, today: dt.date, limit: int) -> list[int]:
+    """The elders a counter should recognise while offline: who ate at or booked with the
+    canteen lately, and who lives in its village (newest elders first, at most `limit`)."""
+    ate = Meal.objects.filter(
+        canteen=canteen, business_date__gte=today - dt.timedelta(days=REGULAR_MEAL_DAYS)
+    ).values("elder_id")
+    window = dt.timedelta(days=REGULAR_BOOKING_DAYS)
+    booked = Booking.objects.filter(
+        canteen=canteen, date__range=(today - window, today + window)
+    ).values("elder_id")
+    return list(
+        Elder.objects.active()
+        .filter(Q(pk__in=ate) | Q(pk__in=booked) | Q(residence_id=canteen.village_id))
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -16,8 +16,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tongzhou.accounts.roles import Cap, Role
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.actors import ElderDelegate
+from tongzhou.access.roles import Cap, Role
+from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.accounts.models import User
 from tongzhou.audit.services import audit_record
 from tongzhou.bookings import routing
 from tongzhou.bookings.models import (
@@ -29,24 +31,25 @@ from tongzhou.bookings.models import (
     BookingPlan,
     BookingStatus,
     DeliveryRun,
+    Diet,
     MealProfile,
     WellnessAlert,
 )
 from tongzhou.bookings.selectors import occurrences, plan_runs_on, require_canteen_in_scope
 from tongzhou.canteens.models import Canteen, CanteenStatus, MealSession
+from tongzhou.canteens.services import DELIVERY_TERMINAL, service_terminal
 from tongzhou.core import clock, crypto
-from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from tongzhou.elders.ages import age_on
 from tongzhou.elders.models import Elder, ElderStatus, LivingArrangement
 from tongzhou.elders.selectors import require_elder_in_scope
+from tongzhou.identity.services import Resolved
+from tongzhou.meals.models import Meal
+from tongzhou.meals.services import CheckoutRequest, Line, sell_to_known_elder
 from tongzhou.subsidies.selectors import policy_in_force
 from tongzhou.subsidies.services import elder_facts
 
 MAX_PHOTO_BYTES = 2_000_000
-
-
-def _conflict(code: str, zh: str, en: str, **details: Any) -> DomainError:
-    return DomainError(code=code, message_zh=zh, message_en=en, status=409, details=details)
 
 
 def first_open_day(canteen: Canteen) -> dt.date:
@@ -61,7 +64,7 @@ def _require_open(canteen: Canteen, day: dt.date) -> None:
     cutoff = canteen.booking_closes_at(day)
     if clock.now() >= cutoff:
         local = timezone.localtime(cutoff)
-        raise _conflict(
+        raise Conflict(
             "booking_closed",
             f"{day:%m月%d日}的预订已于{local:%m月%d日 %H:%M}截止，请联系食堂。",
             f"Bookings for {day:%d %b} closed at {local:%d %b %H:%M}; please call the canteen.",
@@ -71,19 +74,15 @@ def _require_open(canteen: Canteen, day: dt.date) -> None:
 
 def actor_label(actor: Any) -> str:
     """Who booked, as shown to the canteen: a staff account, or the elder's page."""
-    from tongzhou.portal.models import AccessGrant
-
-    if isinstance(actor, AccessGrant):
-        return f"{actor.get_kind_display()}·{actor.holder_name}"[:80]
+    if isinstance(actor, ElderDelegate):
+        return actor.label[:80]
     return actor.get_username()[:80]
 
 
 def _require_may_book(actor: Any, elder: Elder) -> None:
     """The elder's own page (an access grant) or staff whose area holds the elder."""
-    from tongzhou.portal.models import AccessGrant
-
-    if isinstance(actor, AccessGrant):
-        if actor.revoked_at is not None or actor.elder_id != elder.pk:
+    if isinstance(actor, ElderDelegate):
+        if actor.elder_id != elder.pk:
             raise NotFound("老年人", "elder")
         return
     require_cap(actor, Cap.BOOKING_EDIT, "预订餐食", "book meals")
@@ -91,12 +90,10 @@ def _require_may_book(actor: Any, elder: Elder) -> None:
 
 
 def _audit(actor: Any, action: str, target: Any, elder: Elder, after: dict[str, Any]) -> None:
-    from tongzhou.portal.models import AccessGrant
-
-    grant = isinstance(actor, AccessGrant)
+    delegate = isinstance(actor, ElderDelegate)
     audit_record(
-        actor=None if grant else actor,
-        actor_label=f"grant:{actor.pk}" if grant else None,
+        actor=None if delegate else actor,
+        actor_label=actor.audit_label if delegate else None,
         action=action,
         target=target,
         after=after,
@@ -110,7 +107,7 @@ def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainErro
     Who qualifies is policy data: the policy's categories, or elders of at least its age who
     live alone (高龄独居)."""
     if not canteen.delivers:
-        return _conflict(
+        return Conflict(
             "canteen_does_not_deliver",
             "该食堂不提供送餐服务。",
             "This canteen does not deliver meals.",
@@ -125,7 +122,7 @@ def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainErro
     min_age = policy.delivery_min_age_alone
     if alone and min_age is not None and age_on(elder.birth_date, day) >= min_age:
         return None
-    return _conflict(
+    return Conflict(
         "delivery_not_eligible",
         "按现行政策，该老人不在送餐服务对象范围内（失能、特困或高龄独居等）。",
         "Under the policy in force this elder does not qualify for home delivery.",
@@ -134,11 +131,11 @@ def delivery_refusal(elder: Elder, canteen: Canteen, day: dt.date) -> DomainErro
 
 def _check_bookable(elder: Elder, canteen: Canteen, day: dt.date, session: str, mode: str) -> None:
     if elder.status != ElderStatus.ACTIVE:
-        raise _conflict(
+        raise Conflict(
             "elder_inactive", "该老人已不在册，不能预订。", "This elder is no longer active."
         )
     if canteen.status != CanteenStatus.OPEN:
-        raise _conflict("canteen_not_open", "该食堂目前未营业。", "This canteen is not open.")
+        raise Conflict("canteen_not_open", "该食堂目前未营业。", "This canteen is not open.")
     if mode not in BookingMode.values:
         raise ValidationFailed("mode_invalid", "用餐方式不正确。", "Unknown booking mode.")
     if not MealSession.objects.filter(canteen=canteen, kind=session).exists():
@@ -150,7 +147,7 @@ def _check_bookable(elder: Elder, canteen: Canteen, day: dt.date, session: str, 
 
 
 def _already_booked(day: dt.date) -> DomainError:
-    return _conflict(
+    return Conflict(
         "already_booked",
         f"该老人{day:%m月%d日}这一餐已有预订。",
         f"This elder already has a booking for that meal on {day:%d %b}.",
@@ -249,7 +246,7 @@ def plan_create(
     if ends_on is not None:
         overlapping = overlapping.filter(starts_on__lte=ends_on)
     if overlapping.exists():
-        raise _conflict(
+        raise Conflict(
             "plan_overlaps",
             "该老人这一餐已有长期预订，请先结束原预订。",
             "This elder already has a standing booking for that meal; end it first.",
@@ -322,7 +319,7 @@ def plan_end(*, actor: Any, plan_id: int, last_day: dt.date) -> BookingPlan:
     plan = _plan_locked(actor, plan_id)
     first = first_open_day(plan.canteen)
     if last_day < first - dt.timedelta(days=1):
-        raise _conflict(
+        raise Conflict(
             "booking_closed",
             f"{first:%m月%d日}之前的餐食已截止，最早可从该日停止。",
             f"Meals before {first:%d %b} are past their cut-off; the plan can end from then.",
@@ -345,8 +342,6 @@ def profile_save(
 ) -> MealProfile:
     require_cap(actor, Cap.ELDER_EDIT, "修改用餐档案", "edit meal profiles")
     require_elder_in_scope(actor=actor, elder=elder)
-    from tongzhou.bookings.models import Diet
-
     unknown = set(diets) - set(Diet.values)
     if unknown:
         raise ValidationFailed(
@@ -393,11 +388,9 @@ def delivery_plan(
 ) -> list[DeliveryRun]:
     """Share the session's delivery orders among couriers and order each share into a route.
     Done after the cut-off (the list is final); done again as long as nothing is delivered."""
-    from tongzhou.accounts.models import User
-
     require_canteen_in_scope(actor, canteen.pk, Cap.DELIVERY_PLAN, "安排送餐", "plan deliveries")
     if clock.now() < canteen.booking_closes_at(day):
-        raise _conflict(
+        raise Conflict(
             "booking_still_open",
             "预订尚未截止，截止后再安排送餐路线。",
             "Bookings are still open; plan the routes after the cut-off.",
@@ -424,7 +417,7 @@ def delivery_plan(
         .order_by("pk")
     )
     if any(order.status != BookingStatus.BOOKED for order in orders):
-        raise _conflict(
+        raise Conflict(
             "delivery_started",
             "已有送达记录，不能重新安排路线。",
             "Deliveries have been recorded; the routes can no longer be changed.",
@@ -483,18 +476,43 @@ def _stop_locked(actor: Any, booking_id: int) -> Booking:
     if not (own_run or manager):
         raise NotFound("送餐单", "delivery order")
     if booking.status != BookingStatus.BOOKED:
-        raise _conflict(
+        raise Conflict(
             "delivery_already_recorded", "这一单已经记录过。", "This delivery is already recorded."
         )
     return booking
 
 
 @transaction.atomic
+def _charge_delivered(booking: Booking) -> tuple[Meal | None, str]:
+    """Charge a booked meal as it is handed over at the door: the canteen's booked-meal
+    price plus the policy's delivery fee, subsidised as at the counter. Runs inside the
+    delivery's transaction; a refusal (say, a short purse) is returned, not raised, because
+    the meal has been delivered either way."""
+    canteen = booking.canteen
+    request = CheckoutRequest(
+        card="",
+        session=booking.session,
+        lines=[Line(amount_fen=canteen.standard_meal_fen, label="送餐到户")],
+        client_receipt_no=f"B{booking.pk}",
+        accept_full_price=True,
+        delivery=True,
+    )
+    try:
+        with transaction.atomic():
+            sold = sell_to_known_elder(
+                terminal=service_terminal(canteen, DELIVERY_TERMINAL),
+                request=request,
+                resolved=Resolved(booking.elder, "booking"),
+            )
+    except DomainError as refusal:
+        return None, refusal.code
+    return sold.meal(), ""
+
+
+@transaction.atomic
 def delivery_done(*, actor: Any, booking_id: int, photo: bytes | None = None) -> Booking:
     """Proof of delivery (time, who, optional photo); the meal is charged as it is handed
     over, through the same checkout as the counter (policy, caps, purses, delivery fee)."""
-    from tongzhou.meals.services import delivered_meal_charge
-
     booking = _stop_locked(actor, booking_id)
     if photo is not None and len(photo) > MAX_PHOTO_BYTES:
         raise ValidationFailed(
@@ -503,7 +521,7 @@ def delivery_done(*, actor: Any, booking_id: int, photo: bytes | None = None) ->
     booking.status = BookingStatus.DELIVERED
     booking.delivered_at, booking.delivered_by = clock.now(), actor
     booking.proof_photo_encrypted = crypto.encrypt_bytes(photo) if photo else None
-    booking.meal, charge_error = delivered_meal_charge(booking)
+    booking.meal, charge_error = _charge_delivered(booking)
     booking.save()
     audit_record(
         actor=actor,
@@ -559,7 +577,7 @@ def alert_close(*, actor: Any, alert_id: int, outcome: str, note: str) -> Wellne
     if alert is None:
         raise NotFound("关爱提醒", "wellness alert")
     if alert.closed_at is not None:
-        raise _conflict("alert_already_closed", "该提醒已处理。", "This alert is already closed.")
+        raise Conflict("alert_already_closed", "该提醒已处理。", "This alert is already closed.")
     if outcome not in AlertOutcome.values or not note.strip():
         raise ValidationFailed(
             "alert_outcome_required",

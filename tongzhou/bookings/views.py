@@ -15,9 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from tongzhou.access.roles import Cap, Role
+from tongzhou.access.scope import has_cap
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Cap, Role
-from tongzhou.accounts.scope import has_cap
 from tongzhou.bookings import services
 from tongzhou.bookings.actions import booking_action, parse_date, parse_session
 from tongzhou.bookings.models import AlertOutcome, BookingMode, BookingPlan, Diet

@@ -8,17 +8,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.admin_base import ScopedAdmin, form_for_actor
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.audit.services import reference_save
 from tongzhou.canteens import services
 from tongzhou.canteens.models import Canteen, MealSession, Operator, ServiceTag, Terminal
 from tongzhou.canteens.selectors import canteens_visible_to, terminals_visible_to
 from tongzhou.core.errors import DomainError
 from tongzhou.geo.models import Region, RegionLevel
-
-CITY_PATH = "330900/"
+from tongzhou.geo.selectors import city_path
 
 
 class MealSessionInline(admin.TabularInline):
@@ -214,7 +213,7 @@ class ReferenceDataAdmin(ScopedAdmin):
             obj=obj,
             fields=self.audited_fields,
             cap=self.change_cap if change else self.add_cap,
-            scope_path=CITY_PATH,
+            scope_path=city_path(),
         )
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongzhou.geo.models import Island, Region
@@ -135,8 +136,6 @@ class Canteen(models.Model):
 
     def booking_closes_at(self, day: dt.date) -> dt.datetime:
         """The last moment a meal on `day` can be booked, cancelled or paused here."""
-        from django.utils import timezone
-
         lead = dt.timedelta(days=self.booking_lead_days)
         return timezone.make_aware(dt.datetime.combine(day - lead, self.booking_cutoff))
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.canteens.models import (
+    UNUSABLE_SECRET,
     Canteen,
     CanteenKind,
     CanteenStatus,
@@ -351,3 +352,20 @@ def terminal_authenticate(credential: str | PresentedTerminal) -> Terminal:
     if presented.verified is not None:
         return presented.verified
     return terminal_verify(presented, sql.fetch_one(_AUTHENTICATE, {"key_id": presented.key_id}))
+
+
+# The terminals of sales no device makes: keyed in by staff, charged on delivery.
+BACK_OFFICE_TERMINAL = "管理后台"
+DELIVERY_TERMINAL = "送餐到户"
+
+
+def service_terminal(canteen: Canteen, name: str) -> Terminal:
+    """Sales keyed in by staff or charged on delivery go through the same checkout as a
+    counter device, on a terminal row of their own that no device can authenticate as (its
+    secret is unusable)."""
+    terminal, _created = Terminal.objects.get_or_create(
+        canteen=canteen,
+        name=name,
+        defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
+    )
+    return terminal

@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin
-from tongzhou.accounts.roles import Cap
+from tongzhou.access.admin_base import ScopedAdmin
+from tongzhou.access.roles import Cap
 from tongzhou.charity import services
 from tongzhou.charity.models import CharityFund
 from tongzhou.core.money import yuan

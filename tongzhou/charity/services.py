@@ -8,18 +8,17 @@ from typing import Any
 
 from django.db import transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap
 from tongzhou.audit.services import audit_record
 from tongzhou.charity.models import CharityFund
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.money import yuan
 from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus, valid_on_q
+from tongzhou.geo.selectors import city_path
 from tongzhou.ledger.models import Account, AccountKind, JournalKind
 from tongzhou.ledger.services import account_for, credit_many, post, purses_of_kind
-
-CITY_PATH = "330900/"
 
 
 def _fund_account(fund: CharityFund) -> Account:
@@ -62,7 +61,7 @@ def fund_create(
             "region": getattr(earmark_region, "code", None),
             "category": getattr(earmark_category, "code", None),
         },
-        scope_path=earmark_region.path if earmark_region else CITY_PATH,
+        scope_path=earmark_region.path if earmark_region else city_path(),
     )
     return fund
 
@@ -86,7 +85,7 @@ def donation_receive(*, actor: Any, fund: CharityFund, amount_fen: int, note: st
         action="charity.donation",
         target=fund,
         after={"amount_fen": amount_fen, "note": note[:120]},
-        scope_path=CITY_PATH,
+        scope_path=city_path(),
     )
     return account.balance_fen
 
@@ -156,6 +155,6 @@ def fund_allocate(*, actor: Any, fund: CharityFund, amount_each_fen: int) -> All
         action="charity.allocate",
         target=fund,
         after={"elders": len(elder_ids), "amount_each_fen": amount_each_fen, "total_fen": total},
-        scope_path=CITY_PATH,
+        scope_path=city_path(),
     )
     return Allocation(len(elder_ids), amount_each_fen, total, source.balance_fen)

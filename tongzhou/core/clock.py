@@ -14,3 +14,8 @@ def now() -> dt.datetime:
 def today() -> dt.date:
     """Today's business date in Asia/Shanghai (never the UTC date)."""
     return timezone.localdate(now())
+
+
+def stamp() -> dt.datetime:
+    """`now()`, as a model field's default: looked up when called, so a frozen clock holds."""
+    return now()

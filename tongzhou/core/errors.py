@@ -62,3 +62,14 @@ class ValidationFailed(DomainError):
         super().__init__(
             code=code, message_zh=message_zh, message_en=message_en, status=400, details=details
         )
+
+
+class Conflict(DomainError):
+    """The request collides with the state of things (409): already done, already used,
+    closed, or raced by another request. Retrying the same request will not help unless
+    the message says so."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str, **details: Any) -> None:
+        super().__init__(
+            code=code, message_zh=message_zh, message_en=message_en, status=409, details=details
+        )

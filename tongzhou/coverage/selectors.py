@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.bookings.models import Booking, BookingStatus
 from tongzhou.bookings.routing import DETOUR, metres
 from tongzhou.canteens.models import Canteen, CanteenStatus

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.canteens.selectors import canteens_visible_to
 from tongzhou.elders.selectors import elder_counts

@@ -21,8 +21,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Role
 from tongzhou.accounts.services import Assignment, user_create
 from tongzhou.canteens.models import (
     Canteen,
@@ -45,8 +45,8 @@ from tongzhou.geo.services import zhoushan_counts, zhoushan_load
 from tongzhou.identity import offline
 from tongzhou.identity.models import Card
 from tongzhou.identity.services import card_hash, mask_card
-from tongzhou.ledger.models import Account, AccountKind
-from tongzhou.ledger.services import opening_balances
+from tongzhou.ledger.models import AccountKind
+from tongzhou.ledger.services import account_for, opening_balances
 from tongzhou.meals.models import Dish, Menu, MenuItem
 from tongzhou.subsidies.models import SubsidyPolicy
 
@@ -202,7 +202,7 @@ def _cards_and_money(rng: random.Random) -> list[str]:
         batch_size=5000,
     )
     city = Region.objects.get(code="330900")
-    source, _ = Account.objects.get_or_create(kind=AccountKind.TOPUP_CLEARING, region=city)
+    source = account_for(AccountKind.TOPUP_CLEARING, region_id=city.pk)
     amounts = {
         elder_id: rng.choice((5000, 10000, 20000, 30000)) if rng.random() < 0.8 else 0
         for elder_id in elder_ids

@@ -18,7 +18,7 @@ from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.identity.services import Resolved
 from tongzhou.ledger.models import Account, AccountKind
 from tongzhou.meals.models import Meal
-from tongzhou.meals.services import CheckoutRequest, Line, _checkout
+from tongzhou.meals.services import CheckoutRequest, Line, sell_to_known_elder
 from tongzhou.settlement.anomalies import detect_anomalies
 from tongzhou.settlement.services import period_for
 
@@ -43,7 +43,9 @@ def _sell(canteen: Canteen, elder: Elder, moment: dt.datetime, receipt: str, fen
     )
     try:
         with transaction.atomic():
-            _checkout(terminal, request, resolved=Resolved(elder, "card"), at=moment)
+            sell_to_known_elder(
+                terminal=terminal, request=request, resolved=Resolved(elder, "card"), at=moment
+            )
     except DomainError:
         return False  # e.g. a purse too short: that elder simply did not eat that day
     return True

@@ -9,8 +9,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Role
 from tongzhou.bookings.models import BookingMode, BookingPlan, Diet, MealProfile
 from tongzhou.bookings.selectors import run_stops
 from tongzhou.bookings.services import (

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -12,9 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.admin_base import ScopedAdmin, form_for_actor
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.audit.services import reference_save
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, ValidationFailed
@@ -24,6 +27,7 @@ from tongzhou.elders.importer import elders_import
 from tongzhou.elders.models import Category, CategoryMembership, Elder, ElderStatus, valid_on_q
 from tongzhou.elders.selectors import elders_visible_to
 from tongzhou.geo.models import Region, RegionLevel
+from tongzhou.geo.selectors import city_path
 
 
 def _villages_for(actor: Any) -> QuerySet[Region]:
@@ -208,6 +212,20 @@ class AgeBandFilter(admin.SimpleListFilter):
         return queryset
 
 
+@dataclass(frozen=True)
+class ElderTool:
+    """A page about one elder, linked from the elder's form, that belongs to a domain above
+    the register (a citizen card, a printed code card, access to the elder's page). The
+    domain's admin module adds it with `ElderAdmin.add_tool`, so the register imports none
+    of them."""
+
+    slug: str  # the path under the elder: /admin/elders/elder/<id>/<slug>/
+    name: str  # the URL name: admin:elders_elder_<name>
+    label: Any
+    # (request, elder in the user's area, base context) -> the page
+    view: Callable[[HttpRequest, Elder, dict[str, Any]], HttpResponse]
+
+
 @admin.register(Elder)
 class ElderAdmin(ScopedAdmin):
     view_cap = Cap.ELDER_VIEW
@@ -237,6 +255,8 @@ class ElderAdmin(ScopedAdmin):
     inlines = (MembershipInline,)
     change_list_template = "admin/elders/elder/change_list.html"
     change_form_template = "admin/elders/elder/change_form.html"
+    # Pages about one elder that other domains add (identity's cards, the elder's page).
+    tools: ClassVar[list[ElderTool]] = []
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Elder]:
         return elders_visible_to(request.user).select_related("residence__parent")
@@ -368,20 +388,13 @@ class ElderAdmin(ScopedAdmin):
             path(
                 "import/", self.admin_site.admin_view(self.import_view), name="elders_elder_import"
             ),
-            path(
-                "<int:elder_id>/card/",
-                self.admin_site.admin_view(self.card_view),
-                name="elders_elder_card",
-            ),
-            path(
-                "<int:elder_id>/code-card/",
-                self.admin_site.admin_view(self.code_card_view),
-                name="elders_elder_code_card",
-            ),
-            path(
-                "<int:elder_id>/page-access/",
-                self.admin_site.admin_view(self.page_access_view),
-                name="elders_elder_page_access",
+            *(
+                path(
+                    f"<int:elder_id>/{tool.slug}/",
+                    self.admin_site.admin_view(partial(self._tool_view, tool)),
+                    name=f"elders_elder_{tool.name}",
+                )
+                for tool in self.tools
             ),
             path(
                 "<int:elder_id>/reveal/",
@@ -409,11 +422,14 @@ class ElderAdmin(ScopedAdmin):
                 context["file_error"] = error.message()
         return TemplateResponse(request, "admin/elders/elder/import.html", context)
 
-    def _elder_tool(
-        self, request: HttpRequest, elder_id: int, title: Any
-    ) -> tuple[Elder, dict[str, Any]] | HttpResponse:
-        """What every page about one elder (card, code card, page access) starts with: the
-        elder in the user's area (else 404), the right to change it (else 403), the context."""
+    @classmethod
+    def add_tool(cls, tool: ElderTool) -> None:
+        """Add a page about one elder; called by the admin module of the app it belongs to."""
+        cls.tools = [*cls.tools, tool]
+
+    def _tool_view(self, tool: ElderTool, request: HttpRequest, elder_id: int) -> HttpResponse:
+        """What every tool page starts with: the elder in the user's area (else 404), the
+        right to change it (else 403), the context."""
         elder = self.get_object(request, str(elder_id))
         if not has_cap(request.user, Cap.ELDER_EDIT):
             return render(request, "admin/elders/elder/forbidden.html", status=403)
@@ -421,89 +437,21 @@ class ElderAdmin(ScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "elder": elder,
-            "title": title,
+            "title": tool.label,
         }
-        return elder, context
+        return tool.view(request, elder, context)
 
-    def card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
-        """Bind a (new) citizen card: a replacement keeps the person, purses and history."""
-        from tongzhou.identity.models import Card
-        from tongzhou.identity.services import card_issue
-
-        found = self._elder_tool(request, elder_id, _("Citizen card"))
-        if isinstance(found, HttpResponse):
-            return found
-        elder, base = found
-        context: dict[str, Any] = {
-            **base,
-            "cards": Card.objects.filter(elder=elder).order_by("-issued_at"),
-        }
-        if request.method == "POST":
-            try:
-                card = card_issue(
-                    actor=request.user, elder=elder, number=request.POST.get("number", "")
-                )
-                context["issued"] = card
-            except DomainError as error:
-                context["error"] = error.message()
-        return TemplateResponse(request, "admin/elders/elder/card.html", context)
-
-    def code_card_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
-        """A printed QR code card for an elder without a phone: issue, reissue, revoke."""
-        from tongzhou.identity.models import QrIdentity
-        from tongzhou.identity.render import qr_svg
-        from tongzhou.identity.services import qr_printed_card_issue, qr_printed_card_revoke
-
-        found = self._elder_tool(request, elder_id, _("Printed QR code card"))
-        if isinstance(found, HttpResponse):
-            return found
-        elder, base = found
-        context: dict[str, Any] = {
-            **base,
-        }
-        if request.method == "POST":
-            try:
-                if request.POST.get("action") == "revoke":
-                    qr_printed_card_revoke(actor=request.user, elder=elder)
-                    context["revoked"] = True
-                else:
-                    code = qr_printed_card_issue(actor=request.user, elder=elder)
-                    context.update(code=code, svg=qr_svg(code, scale=6))
-            except DomainError as error:
-                context["error"] = error.message()
-        identity = QrIdentity.objects.filter(elder=elder).first()
-        context["active"] = bool(identity and identity.printed_active)
-        return TemplateResponse(request, "admin/elders/elder/code_card.html", context)
-
-    def page_access_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
-        """Give the elder or a family member a one-time code for the elder's page (/me)."""
-        from tongzhou.portal.models import AccessGrant
-        from tongzhou.portal.services import grant_and_code, grant_revoke
-
-        found = self._elder_tool(request, elder_id, _("Elder's page access"))
-        if isinstance(found, HttpResponse):
-            return found
-        elder, base = found
-        context: dict[str, Any] = {
-            **base,
-            "link": request.build_absolute_uri("/me/login/"),
-        }
-        if request.method == "POST" and request.POST.get("revoke"):
-            grant = AccessGrant.objects.filter(elder=elder, pk=request.POST["revoke"]).first()
-            if grant is not None:
-                grant_revoke(actor=request.user, grant=grant)
-        elif request.method == "POST":
-            try:
-                context["issued"] = grant_and_code(
-                    actor=request.user,
-                    elder=elder,
-                    kind=request.POST.get("kind", ""),
-                    holder_name=request.POST.get("holder_name", ""),
-                )
-            except DomainError as error:
-                context["error"] = error.message()
-        context["grants"] = AccessGrant.objects.filter(elder=elder, revoked_at__isnull=True)
-        return TemplateResponse(request, "admin/elders/elder/page_access.html", context)
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        tools = [(f"admin:elders_elder_{tool.name}", tool.label) for tool in self.tools]
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "elder_tools": tools}
+        )
 
     def reveal_view(self, request: HttpRequest, elder_id: int) -> HttpResponse:
         elder = self.get_object(request, str(elder_id))
@@ -547,5 +495,5 @@ class CategoryAdmin(ScopedAdmin):
             obj=obj,
             fields=self.audited_fields,
             cap=Cap.REFERENCE_EDIT,
-            scope_path="330900/",
+            scope_path=city_path(),
         )

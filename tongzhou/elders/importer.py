@@ -17,8 +17,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap
 from tongzhou.audit.services import audit_record
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
@@ -142,6 +142,7 @@ def read_rows(handle: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str,
 
 
 def _xlsx_rows(handle: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    # openpyxl is heavy to import and only register imports read Excel.
     from openpyxl import load_workbook
 
     try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, require_cap, scope_for
+from tongzhou.audit.services import audit_record
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.ages import AGE_BANDS, age_on
@@ -103,10 +105,6 @@ def elder_export_rows(
     *, actor: Any, status: str | None = None, residence_code: str | None = None
 ) -> list[list[Any]]:
     """Rows for a spreadsheet export: identifiers masked. The export itself is audited."""
-    from django.db import transaction
-
-    from tongzhou.audit.services import audit_record
-
     queryset = elder_list(actor=actor, status=status, residence_code=residence_code).select_related(
         "residence__parent"
     )
@@ -142,3 +140,19 @@ def require_elder_in_scope(*, actor: Any, elder: Elder) -> None:
     answer as for an elder that does not exist."""
     if not Elder.objects.filter(scope_for(actor).region_q("residence__path"), pk=elder.pk).exists():
         raise NotFound("老年人", "elder")
+
+
+# Category names by code, read again whenever a code is missing (the bureau may add more).
+_category_names: dict[str, str] = {}
+
+
+def category_names(codes: list[str]) -> list[str]:
+    """The Chinese names of category codes (a receipt's categories), the code if unknown."""
+    if any(code not in _category_names for code in codes):
+        _category_names.update(Category.objects.values_list("code", "name_zh"))
+    return [_category_names.get(code, code) for code in codes]
+
+
+def clear_caches() -> None:
+    """For tests, whose databases come and go."""
+    _category_names.clear()

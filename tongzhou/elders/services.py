@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound, ValidationFailed
@@ -26,6 +26,7 @@ from tongzhou.elders.models import (
 )
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.geo.models import Region, RegionLevel
+from tongzhou.geo.selectors import city_path
 
 AUDITED_FIELDS = (
     "name",
@@ -417,6 +418,6 @@ def elders_bulk_load(
             action="elder.bulk_load",
             target=elders[0],
             after={"label": label, "elders": created},
-            scope_path="330900/",
+            scope_path=city_path(),
         )
     return created

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tongzhou.accounts.admin_base import ReferenceAdmin
+from tongzhou.access.admin_base import ReferenceAdmin
 from tongzhou.geo.models import Island, Region
 
 

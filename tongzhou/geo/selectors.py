@@ -3,6 +3,7 @@ signed-in user may read all of them; what lies *in* a region is scoped elsewhere
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from tongzhou.geo.models import Island, Region
@@ -23,3 +24,30 @@ def region_get(*, code: str) -> Region | None:
 
 def island_list() -> QuerySet[Island]:
     return Island.objects.select_related("county")
+
+
+def city_code() -> str:
+    """The code of the city this platform serves (settings.TONGZHOU["CITY_CODE"])."""
+    return str(settings.TONGZHOU["CITY_CODE"])
+
+
+def city_path() -> str:
+    """The materialised path of the city: everything the platform holds lies under it."""
+    return f"{city_code()}/"
+
+
+# Loaded reference regions keep their ids, so a code's id can be kept for the process's life.
+_region_pks: dict[str, int] = {}
+
+
+def region_pk(code: str) -> int:
+    """The id of the region with this code (the city's, a district's …)."""
+    found = _region_pks.get(code)
+    if found is None:
+        found = _region_pks[code] = Region.objects.values_list("pk", flat=True).get(code=code)
+    return found
+
+
+def clear_caches() -> None:
+    """For tests, whose databases come and go."""
+    _region_pks.clear()

@@ -13,11 +13,11 @@ from django.db import transaction
 
 from tongzhou.audit.services import audit_record
 from tongzhou.geo.models import Island, Region, RegionKind, RegionLevel
+from tongzhou.geo.selectors import city_code
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SOURCE_DIR = DATA_DIR / "source"
 
-CITY_CODE = "330900"
 CITY_NAME = "舟山市"
 COUNTIES = {
     "330902": ("定海区", RegionKind.DISTRICT),
@@ -87,15 +87,16 @@ def _upsert_region(code: str, **fields: Any) -> Region:
 @transaction.atomic
 def zhoushan_load(*, actor: Any = None) -> LoadCounts:
     islands = _load_islands()
+    code = city_code()  # the data set below is this city's: 舟山市
     city = _upsert_region(
-        CITY_CODE,
+        code,
         name=CITY_NAME,
         mca_name=CITY_NAME,
-        mca_code=CITY_CODE + "000000",
+        mca_code=code + "000000",
         level=RegionLevel.CITY,
         kind=RegionKind.CITY,
         parent=None,
-        path=f"{CITY_CODE}/",
+        path=f"{code}/",
         island=None,
     )
     counties: dict[str, Region] = {}

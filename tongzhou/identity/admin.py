@@ -4,15 +4,24 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.admin_base import ScopedAdmin
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.core.errors import DomainError
-from tongzhou.identity.models import Card
-from tongzhou.identity.services import card_report_lost
+from tongzhou.elders.admin import ElderAdmin, ElderTool
+from tongzhou.elders.models import Elder
+from tongzhou.identity.models import Card, QrIdentity
+from tongzhou.identity.render import qr_svg
+from tongzhou.identity.services import (
+    card_issue,
+    card_report_lost,
+    qr_printed_card_issue,
+    qr_printed_card_revoke,
+)
 
 
 @admin.register(Card)
@@ -44,3 +53,37 @@ class CardAdmin(ScopedAdmin):
         if not has_cap(request.user, Cap.ELDER_EDIT):
             actions.pop("report_lost", None)
         return actions
+
+
+def _card_page(request: HttpRequest, elder: Elder, context: dict[str, Any]) -> HttpResponse:
+    """Bind a (new) citizen card: a replacement keeps the person, purses and history."""
+    context["cards"] = Card.objects.filter(elder=elder).order_by("-issued_at")
+    if request.method == "POST":
+        try:
+            context["issued"] = card_issue(
+                actor=request.user, elder=elder, number=request.POST.get("number", "")
+            )
+        except DomainError as error:
+            context["error"] = error.message()
+    return TemplateResponse(request, "admin/elders/elder/card.html", context)
+
+
+def _code_card_page(request: HttpRequest, elder: Elder, context: dict[str, Any]) -> HttpResponse:
+    """A printed QR code card for an elder without a phone: issue, reissue, revoke."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                qr_printed_card_revoke(actor=request.user, elder=elder)
+                context["revoked"] = True
+            else:
+                code = qr_printed_card_issue(actor=request.user, elder=elder)
+                context.update(code=code, svg=qr_svg(code, scale=6))
+        except DomainError as error:
+            context["error"] = error.message()
+    identity = QrIdentity.objects.filter(elder=elder).first()
+    context["active"] = bool(identity and identity.printed_active)
+    return TemplateResponse(request, "admin/elders/elder/code_card.html", context)
+
+
+ElderAdmin.add_tool(ElderTool("card", "card", _("Citizen card"), _card_page))
+ElderAdmin.add_tool(ElderTool("code-card", "code_card", _("Printed QR code card"), _code_card_page))

@@ -4,6 +4,9 @@
 The model separates East-Asian elderly faces far less well than the faces it was tuned on, so a
 match needs a strict distance *and* a clear margin over the next-best person, and the counter
 always asks the cashier to confirm before anything is charged.
+
+numpy, PIL and dlib come only with that extra, so each function imports what it uses: the
+base install imports this module and never calls them.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from typing import Any
 from django.core import signing
 from django.db import IntegrityError, transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock, crypto
@@ -111,6 +111,7 @@ class FaceCandidate:
 
 
 def _gallery(queryset: Any) -> tuple[list[int], Any]:
+    # numpy comes with the optional face packages; the base install has none.
     import numpy as np
 
     rows = list(queryset.values_list("elder_id", "embedding_encrypted"))

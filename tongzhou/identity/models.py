@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core import clock
+
 
 class CardStatus(models.TextChoices):
     ACTIVE = "active", _("active")
@@ -78,7 +80,7 @@ class QrUse(models.Model):
         "elders.Elder", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     step = models.BigIntegerField()
-    used_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(default=clock.stamp, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["elder", "step"], name="qr_code_used_once")]

@@ -24,9 +24,8 @@ import hashlib
 import hmac
 from typing import Any
 
-from django.db.models import Q
+from django.utils import timezone
 
-from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.ages import age_band, age_on
@@ -37,13 +36,10 @@ from tongzhou.identity.models import Card, CardStatus, QrIdentity
 ITERATIONS = 2_000
 PACK_HOURS = 24
 MAX_ELDERS = 5_000
-RECENT_DAYS = 60
 
 
 def _salt() -> bytes:
-    from tongzhou.identity.services import _qr_secret
-
-    return hmac.new(_qr_secret(), b"offline-salt", hashlib.sha256).digest()[:16]
+    return hmac.new(qr.server_secret(), b"offline-salt", hashlib.sha256).digest()[:16]
 
 
 def verifier(value: str) -> str:
@@ -51,30 +47,12 @@ def verifier(value: str) -> str:
     return hashlib.pbkdf2_hmac("sha256", value.encode(), _salt(), ITERATIONS, 16).hex()
 
 
-def _regulars(terminal: Terminal, today: dt.date) -> list[int]:
-    from tongzhou.bookings.models import Booking
-    from tongzhou.meals.models import Meal
-
-    canteen = terminal.canteen
-    recent = today - dt.timedelta(days=RECENT_DAYS)
-    ate = Meal.objects.filter(canteen=canteen, business_date__gte=recent).values("elder_id")
-    booked = Booking.objects.filter(
-        canteen=canteen, date__range=(today - dt.timedelta(days=7), today + dt.timedelta(days=7))
-    ).values("elder_id")
-    return list(
-        Elder.objects.active()
-        .filter(Q(pk__in=ate) | Q(pk__in=booked) | Q(residence_id=canteen.village_id))
-        .order_by("-pk")
-        .values_list("pk", flat=True)[:MAX_ELDERS]
-    )
-
-
-def offline_pack(terminal: Terminal) -> dict[str, Any]:
-    from tongzhou.identity.services import _qr_secret
-
+def offline_pack(elder_ids: list[int]) -> dict[str, Any]:
+    """The pack for a counter whose regular elders are `elder_ids` (at most MAX_ELDERS, chosen
+    by the caller: who ate at or booked with the canteen lately, who lives in its village)."""
     now = clock.now()
-    today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    ids = _regulars(terminal, today)
+    today = timezone.localdate(now)
+    ids = elder_ids[:MAX_ELDERS]
     elders = Elder.objects.filter(pk__in=ids).only("name", "birth_date").order_by("pk")
     index = {elder.pk: position for position, elder in enumerate(elders)}
     people = [
@@ -90,7 +68,7 @@ def offline_pack(terminal: Terminal) -> dict[str, Any]:
         verifiers[value] = index[elder_id]
     day = qr.day_of(qr.step_at(now.timestamp()))
     rotating: dict[str, dict[str, Any]] = {}
-    secret = _qr_secret()
+    secret = qr.server_secret()
     for identity in QrIdentity.objects.filter(elder_id__in=ids):
         if identity.printed_active and identity.printed_verifier:
             verifiers[identity.printed_verifier] = index[identity.elder_id]

@@ -18,6 +18,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from django.conf import settings
+
 STEP_SECONDS = 60
 DRIFT_STEPS = 1  # accept the previous and the next step: clocks on phones drift
 ROTATING = "28"
@@ -60,6 +62,14 @@ def parse(raw: str) -> QrPayload:
     counter_end = token_end + COUNTER_DIGITS
     return QrPayload(value[:2], value[2:token_end], int(value[token_end:counter_end]),
                      value[counter_end:])  # fmt: skip
+
+
+def server_secret() -> bytes:
+    """The server's secret every elder's QR key derives from (settings.QR_SECRET, else one
+    derived from the secret key)."""
+    if settings.QR_SECRET:
+        return str(settings.QR_SECRET).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"tongzhou-qr", hashlib.sha256).digest()
 
 
 def elder_key(secret: bytes, token: str, version: int) -> bytes:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Iterable
@@ -13,15 +11,16 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import offline, qr
-from tongzhou.identity.models import Card, CardStatus, QrIdentity
+from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
+from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
 
 _CARD = re.compile(r"^[0-9A-Za-z]{6,32}$")
 
@@ -161,8 +160,6 @@ def refuse_blocked_card(status: str) -> None:
 def presented_card_hash(raw: str) -> str | None:
     """The lookup hash of what the reader delivered if it is a card number; None for a QR
     code or a confirmed face, which `resolve_credential` recognises."""
-    from tongzhou.identity.face_services import TOKEN_PREFIX
-
     if raw.startswith(TOKEN_PREFIX) or qr.looks_like_qr(raw):
         return None
     try:
@@ -236,14 +233,6 @@ def qr_refusal(code: str) -> IdentityError:
     return _refuse(code, zh, en, 409 if code == "qr_replayed" else 403)
 
 
-def _qr_secret() -> bytes:
-    from django.conf import settings
-
-    if settings.QR_SECRET:
-        return settings.QR_SECRET.encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"tongzhou-qr", hashlib.sha256).digest()
-
-
 def qr_identity_for(elder: Elder) -> QrIdentity:
     """The elder's QR identity, created with a random public token on first use."""
     found = QrIdentity.objects.filter(elder=elder).first()
@@ -260,7 +249,7 @@ def qr_identity_for(elder: Elder) -> QrIdentity:
 def qr_current_code(identity: QrIdentity, *, at: float | None = None) -> str:
     """The rotating code to show now (the elder's page, the family's phone)."""
     moment = clock.now().timestamp() if at is None else at
-    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    key = qr.elder_key(qr.server_secret(), identity.token, identity.key_version)
     return qr.rotating_code(key, identity.token, qr.step_at(moment))
 
 
@@ -272,7 +261,7 @@ def qr_printed_card_issue(*, actor: Any, elder: Elder) -> str:
     identity = QrIdentity.objects.select_for_update().get(pk=qr_identity_for(elder).pk)
     identity.printed_version += 1
     identity.printed_active = True
-    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    key = qr.elder_key(qr.server_secret(), identity.token, identity.key_version)
     code = qr.printed_code(key, identity.token, identity.printed_version)
     identity.printed_verifier = offline.verifier(code)
     identity.save(update_fields=["printed_version", "printed_active", "printed_verifier"])
@@ -317,8 +306,6 @@ def resolve_credential(
     """One resolver for every way an elder is recognised (card, QR code, confirmed face);
     each resolves to exactly one elder or refuses with a stable code. `at` is when the code
     was shown, for a sale a counter recorded while offline."""
-    from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
-
     if raw.startswith(TOKEN_PREFIX):
         return Resolved(_usable(elder_by_face_token(raw, terminal=terminal)), "face")
     if not qr.looks_like_qr(raw):
@@ -336,7 +323,7 @@ def resolve_credential(
     )  # fmt: skip
     if identity is None:
         raise qr_refusal("qr_unknown")
-    key = qr.elder_key(_qr_secret(), payload.token, identity.key_version)
+    key = qr.elder_key(qr.server_secret(), payload.token, identity.key_version)
     try:
         if payload.kind == qr.ROTATING:
             step = qr.verify_rotating(payload, key, qr.step_at((at or clock.now()).timestamp()))
@@ -346,3 +333,21 @@ def resolve_credential(
         return Resolved(_usable(identity.elder), "qr_card")
     except qr.QrRefused as refused:
         raise qr_refusal(refused.code) from None
+
+
+# A rotating QR code's use is written with the sale that used it: each code is accepted once
+# city-wide (`qr_code_used_once`), and only if the sale is written.
+
+
+def qr_use_cte(*, source: str, elder_id: str, step: str, used_at: str) -> str:
+    """The use as a CTE of the sale's statement on PostgreSQL: the arguments are expressions
+    over the one-row relation `source`."""
+    return f"""identity_qr_use AS (
+    INSERT INTO identity_qruse (elder_id, step, used_at)
+    SELECT {elder_id}, {step}, {used_at} FROM {source}
+)"""
+
+
+def qr_use_record(*, elder_id: int, step: int, used_at: dt.datetime) -> None:
+    """The use in the sale's transaction (elsewhere than PostgreSQL)."""
+    QrUse.objects.create(elder_id=elder_id, step=step, used_at=used_at)

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core import clock
+
 
 class AccountKind(models.TextChoices):
     # An elder's purses: balances kept on the row and never below zero.
@@ -131,7 +133,8 @@ class Journal(models.Model):
 
     kind = models.CharField(_("kind"), max_length=12, choices=JournalKind.choices)
     business_date = models.DateField(_("business date"), db_index=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The moment of what it posts (a sale made offline is posted later), by the clock.
+    created_at = models.DateTimeField(_("created at"), default=clock.stamp, editable=False)
     memo = models.CharField(_("memo"), max_length=120, blank=True)
     # At most one reversal per journal, held by a partial unique index: a plain unique column
     # would index the NULL of every journal that reverses nothing, that is of every sale.

@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
+from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
+from tongzhou.core.money import yuan
+from tongzhou.geo.selectors import city_code, region_pk
 from tongzhou.ledger.models import (
     PURSE_KINDS,
     STORED_KINDS,
@@ -19,13 +24,12 @@ from tongzhou.ledger.models import (
     AccountKind,
     Entry,
     Journal,
+    JournalKind,
 )
 
 
 class InsufficientFunds(DomainError):
     def __init__(self, shortfall_fen: int) -> None:
-        from tongzhou.core.money import yuan
-
         super().__init__(
             code="balance_insufficient",
             message_zh=f"余额不足，还差 {yuan(shortfall_fen)} 元，请先充值。",
@@ -47,16 +51,37 @@ def post(
     if not connection.in_atomic_block:
         raise RuntimeError("post() must run inside a transaction")
     lines = list(lines)
-    accounts = {account.pk: account for account, _amount in lines}
+    kinds = {account.pk: account.kind for account, _amount in lines}
     entries = balanced_entries([(account.pk, amount) for account, amount in lines])
-    # Stored balances in primary-key order, so two postings never wait on each other in a
-    # cycle; the others are the sum of their entries and have no hot row to lock.
-    for pk, amount in sorted(entries):
-        account = accounts[pk]
-        if account.kind in STORED_KINDS:
-            _move_stored(account, amount)
+    stored = [(pk, amount) for pk, amount in entries if kinds[pk] in STORED_KINDS]
+    journal = _write(kind, business_date, memo, entries, stored, reverses=reverses)
+    moved = dict(stored)
+    for account in {account.pk: account for account, _amount in lines}.values():
+        account.balance_fen += moved.get(account.pk, 0)  # as the update left it
+    return journal
+
+
+def _write(
+    kind: str,
+    business_date: dt.date,
+    memo: str,
+    entries: list[tuple[int, int]],
+    stored: list[tuple[int, int]],
+    *,
+    created_at: dt.datetime | None = None,
+    reverses: Journal | None = None,
+) -> Journal:
+    """The rows of one journal: stored balances moved (in primary-key order, so that two
+    postings never wait on each other in a cycle; the other accounts are the sum of their
+    entries and have no hot row to lock), the journal and its entries."""
+    for pk, amount in sorted(stored):
+        _move_stored(pk, amount)
     journal = Journal.objects.create(
-        kind=kind, business_date=business_date, memo=memo, reverses=reverses
+        kind=kind,
+        business_date=business_date,
+        created_at=created_at or clock.now(),
+        memo=memo,
+        reverses=reverses,
     )
     Entry.objects.bulk_create(
         [Entry(journal=journal, account_id=pk, amount_fen=amount) for pk, amount in entries]
@@ -78,14 +103,13 @@ def balanced_entries(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return entries
 
 
-def _move_stored(account: Account, amount: int) -> None:
-    query = Account.objects.filter(pk=account.pk)
+def _move_stored(pk: int, amount: int) -> None:
+    query = Account.objects.filter(pk=pk)
     if amount < 0:
         query = query.filter(balance_fen__gte=-amount)
     if query.update(balance_fen=F("balance_fen") + amount) != 1:
-        current = Account.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
+        current = Account.objects.values_list("balance_fen", flat=True).get(pk=pk)
         raise InsufficientFunds(-amount - current)
-    account.balance_fen += amount
 
 
 def reverse(journal: Journal, *, kind: str, business_date: dt.date, memo: str = "") -> Journal:
@@ -112,6 +136,44 @@ def account_for(
     }
     account, _created = Account.objects.get_or_create(kind=kind, **owner)
     return account
+
+
+# The accounts a sale posts to beside the elder's purses. Accounts are never deleted, so their
+# ids are kept for the process's life.
+_counterparties: dict[tuple[int, str], dict[str, int]] = {}
+
+
+def sale_counterparties(canteen_id: int, district_code: str) -> dict[str, int]:
+    """The ids of the accounts of a sale at this canteen for an elder of this district: the
+    canteen's receivable and discount, the district's and city's funds, the charity fund
+    (their balances are the sums of their entries: never read or written on a sale), created
+    on first use."""
+    key = (canteen_id, district_code)
+    found = _counterparties.get(key)
+    if found is not None:
+        return found
+    city_id, district_id = region_pk(city_code()), region_pk(district_code)
+    wanted: dict[str, tuple[AccountKind, dict[str, Any]]] = {
+        "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen_id}),
+        "canteen": (AccountKind.CANTEEN_DISCOUNT, {"canteen_id": canteen_id}),
+        "district": (AccountKind.DISTRICT_FUND, {"region_id": district_id}),
+        "city": (AccountKind.CITY_FUND, {"region_id": city_id}),
+        "charity": (AccountKind.CHARITY_FUND, {"region_id": city_id}),
+    }
+    with transaction.atomic():
+        found = {
+            name: Account.objects.get_or_create(kind=kind, **owner)[0].pk
+            for name, (kind, owner) in wanted.items()
+        }
+    # Kept only once committed: a row made in a sale that then rolls back must not be
+    # reused by the next sale.
+    transaction.on_commit(partial(_counterparties.__setitem__, key, found))
+    return found
+
+
+def clear_caches() -> None:
+    """For tests, whose databases come and go."""
+    _counterparties.clear()
 
 
 def purses_for(elder_id: int, *, lock: bool = False) -> dict[str, Account]:
@@ -219,7 +281,8 @@ def credit_many(
         raise ValueError("nothing to credit")
     total = amount_each * len(targets)
     if source.kind in STORED_KINDS:
-        _move_stored(source, -total)
+        _move_stored(source.pk, -total)
+        source.balance_fen -= total
     ids = [target.pk for target in targets]
     for i in range(0, len(ids), 5000):  # SQLite's variable limit
         Account.objects.filter(pk__in=ids[i : i + 5000]).update(
@@ -243,3 +306,93 @@ def purses_of_kind(kind: AccountKind, elder_ids: list[int]) -> list[Account]:
     for i in range(0, len(elder_ids), 5000):  # SQLite's variable limit
         found += Account.objects.filter(kind=kind, elder_id__in=elder_ids[i : i + 5000])
     return sorted(found, key=lambda account: account.pk)
+
+
+# --- A counter's sale ----------------------------------------------------------------------
+# A sale is written in one statement on PostgreSQL (`meals.sale_store`). Its purse moves,
+# journal and entries are this module's rows, so this module writes them there too: as the
+# common table expressions below, which the sale's statement embeds. Elsewhere (SQLite) the
+# sale's posting goes through `_write`, as every other posting does. Both write the same rows
+# as `post` for the same lines (ledger/tests/test_sale_posting.py, on both databases).
+
+
+@dataclass(frozen=True)
+class SalePosting:
+    """The journal of one sale: entries as (account id, signed fen), and the moves of the
+    stored balances among them (the elder's purses), each equal to its account's entries."""
+
+    business_date: dt.date
+    created_at: dt.datetime
+    memo: str
+    entries: list[tuple[int, int]]
+    purse_moves: list[tuple[int, int]]
+
+    def checked(self) -> SalePosting:
+        """The posting with its entries merged, refused unless it keeps the ledger's rules."""
+        entries = balanced_entries(self.entries)
+        by_account = dict(entries)
+        moves = sorted((account, delta) for account, delta in self.purse_moves if delta)
+        if any(by_account.get(account) != delta for account, delta in moves):
+            raise ValueError("a purse moves by exactly its entries in the same journal")
+        return replace(self, entries=entries, purse_moves=moves)
+
+    def document(self) -> dict[str, Any]:
+        """The posting as the statement's CTEs read it (in the sale's JSON document)."""
+        return {
+            "kind": JournalKind.MEAL.value,
+            "business_date": self.business_date.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "memo": self.memo,
+            "moves": [{"account": a, "delta": delta} for a, delta in self.purse_moves],
+            "entries": [{"account": a, "amount": amount} for a, amount in self.entries],
+        }
+
+
+# The statement draws the journal's id first, so that the sale's rows can refer to it.
+JOURNAL_ID = "nextval(pg_get_serial_sequence('ledger_journal', 'id'))"
+
+
+def sale_posting_ctes(*, source: str, document: str, journal_id: str) -> str:
+    """The posting as CTEs of a statement on PostgreSQL: `source` names the one-row relation
+    holding the posting's `document` (an expression of its JSON) and its `journal_id` (drawn
+    with JOURNAL_ID). A purse that would go below zero fails `account_purse_never_negative`,
+    and with it the whole statement. `ledger_moved` answers each moved purse's balance after
+    (`balance_after`)."""
+    return f"""ledger_moved AS (
+    UPDATE ledger_account AS a SET balance_fen = a.balance_fen + move.delta
+    FROM {source}, jsonb_to_recordset({document} -> 'moves') AS move(account bigint, delta bigint)
+    WHERE a.id = move.account
+    RETURNING a.id, a.balance_fen
+), ledger_journal_row AS (
+    INSERT INTO ledger_journal (id, kind, business_date, created_at, memo)
+    SELECT {journal_id}, {document} ->> 'kind', ({document} ->> 'business_date')::date,
+        ({document} ->> 'created_at')::timestamptz, {document} ->> 'memo'
+    FROM {source}
+), ledger_entries AS (
+    INSERT INTO ledger_entry (journal_id, account_id, amount_fen)
+    SELECT {journal_id}, line.account, line.amount
+    FROM {source},
+        jsonb_to_recordset({document} -> 'entries') AS line(account bigint, amount bigint)
+)"""
+
+
+def balance_after(account_id: str) -> str:
+    """In a statement with `sale_posting_ctes`: the balance the posting left on the purse
+    whose id is the expression `account_id` (NULL if the posting did not move it)."""
+    return f"(SELECT balance_fen FROM ledger_moved WHERE id = {account_id})"
+
+
+def sale_post(posting: SalePosting) -> tuple[int, dict[int, int]]:
+    """Write the sale's posting through the ORM, inside the sale's transaction: the journal's
+    id and each moved purse's balance after. A purse too short raises InsufficientFunds."""
+    posting = posting.checked()
+    journal = _write(
+        JournalKind.MEAL,
+        posting.business_date,
+        posting.memo,
+        posting.entries,
+        posting.purse_moves,
+        created_at=posting.created_at,
+    )
+    moved = [account for account, _delta in posting.purse_moves]
+    return journal.pk, dict(Account.objects.filter(pk__in=moved).values_list("pk", "balance_fen"))

@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin, form_for_actor
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
+from tongzhou.access.admin_base import ScopedAdmin, form_for_actor
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name

@@ -9,64 +9,23 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, Header, Router, Schema, Status
-from ninja.security import HttpBearer, django_auth
+from ninja import Field, Header, Router, Schema
+from ninja.security import django_auth
 from pydantic import BaseModel
 
-from tongzhou.canteens.models import Terminal
-from tongzhou.canteens.services import (
-    PresentedTerminal,
-    terminal_authenticate,
-    terminal_presented,
+from tongzhou.canteens.auth import (
+    presented_terminal,
+    request_terminal,
+    signing_terminal,
+    terminal_auth,
 )
-from tongzhou.core.api import ERRORS, ErrorOut
-from tongzhou.core.errors import PermissionDenied
-from tongzhou.elders.selectors import elder_get
-from tongzhou.identity.services import resolve_credential
-from tongzhou.ledger.services import purses_for
+from tongzhou.canteens.services import PresentedTerminal
+from tongzhou.core.api import CONFLICTS, ERRORS, json_response
 from tongzhou.meals import services
+from tongzhou.meals.offline import OfflineSaleIn, offline_sync
+from tongzhou.meals.selectors import counter_today
 
 router = Router(tags=["checkout"])
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer …` header, as ninja's HttpBearer reads it (None
-    when there is none); shared with the checkout lane, which must take the same requests."""
-    if not authorization:
-        return None
-    scheme, *rest = authorization.split(" ")
-    return " ".join(rest) if scheme.lower() == "bearer" else None
-
-
-class TerminalAuth(HttpBearer):
-    openapi_description = "A counter terminal's credential: `Bearer tzt_<key id>_<secret>`."
-
-    def __call__(self, request: HttpRequest) -> PresentedTerminal | None:
-        # From META, as the checkout lane reads it (`request.headers` maps every header).
-        token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
-        return None if token is None else self.authenticate(request, token)
-
-    def authenticate(self, request: HttpRequest, token: str) -> PresentedTerminal:
-        # Checked for its form here (a 401 DomainError with its code); verified against the
-        # database by `_terminal`, or, for a card sale, by the sale's own read.
-        presented = terminal_presented(token)
-        request.terminal = presented  # type: ignore[attr-defined]
-        return presented
-
-
-terminal_auth = TerminalAuth()
-
-
-def _terminal(request: HttpRequest) -> Terminal | None:
-    """The terminal that signed the request, verified (None for staff signed in)."""
-    presented = getattr(request, "terminal", None)
-    return terminal_authenticate(presented) if presented is not None else None
-
-
-def _presented(request: HttpRequest) -> PresentedTerminal:
-    presented = getattr(request, "terminal", None)
-    assert isinstance(presented, PresentedTerminal)
-    return presented
 
 
 # The sale's body is plain pydantic: ninja's Schema adds a validator that reads attributes
@@ -143,9 +102,6 @@ class ReceiptOut(Schema):
     status: str
 
 
-CONFLICTS = {**ERRORS, 402: ErrorOut, 409: ErrorOut}
-
-
 def _fingerprint(request: HttpRequest) -> str:
     try:
         body: Any = json.loads(request.body or b"{}")
@@ -162,8 +118,7 @@ def sell(
     terminal: PresentedTerminal,
     fingerprint: str,
 ) -> HttpResponse:
-    """The sale behind POST /checkout, whichever way the request came (`checkout` below, or
-    the lane in `meals.lane`)."""
+    """The sale behind POST /checkout."""
     result = services.checkout(
         terminal=terminal,
         request=services.CheckoutRequest(
@@ -182,9 +137,7 @@ def sell(
 
 
 def _answer(request: HttpRequest, result: services.CheckoutResult) -> HttpResponse:
-    from config.api import api
-
-    response = api.create_response(request, result.receipt, status=result.status_code)
+    response = json_response(request, result.receipt, status=result.status_code)
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
@@ -208,7 +161,7 @@ def checkout(
         request,
         payload,
         idempotency_key,
-        terminal=_presented(request),
+        terminal=presented_terminal(request),
         fingerprint=_fingerprint(request),
     )
 
@@ -230,7 +183,7 @@ class ReversalOut(Schema):
     summary="Void today's sale (the canteen that sold it)",
 )
 def void(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
-    terminal = _terminal(request)
+    terminal = request_terminal(request)
     return services.meal_void(
         receipt_no=receipt_no,
         reason=payload.reason,
@@ -247,130 +200,6 @@ def void(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
 )
 def refund(request: HttpRequest, receipt_no: str, payload: ReasonIn) -> Any:
     return services.meal_refund(actor=request.user, receipt_no=receipt_no, reason=payload.reason)
-
-
-class TopUpIn(Schema):
-    amount_fen: int = Field(..., gt=0, le=1_000_000)
-    card: str | None = Field(
-        None, max_length=300, description="at a counter: the card number or QR code read"
-    )
-    elder_id: int | None = Field(None, description="in the back office: the elder")
-    purse: Literal["elder_own", "elder_subsidy", "elder_charity"] = "elder_own"
-    note: str = Field("", max_length=120)
-
-
-class TopUpOut(Schema):
-    receipt_no: str
-    elder_name: str
-    purse: str
-    amount_fen: int
-    balance_fen: int
-
-
-@router.post(
-    "/topups",
-    auth=[terminal_auth, django_auth],
-    response={201: TopUpOut, **CONFLICTS},
-    summary="Put money into an elder's purse",
-)
-def topup(
-    request: HttpRequest,
-    payload: TopUpIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-) -> Any:
-    terminal = _terminal(request)
-    if terminal is not None:
-        # Card or QR code (a family member can show the elder's code from their phone).
-        elder = resolve_credential(payload.card or "", terminal=terminal).elder
-
-        def work() -> dict[str, Any]:
-            receipt = services.purse_credit(
-                elder=elder, amount_fen=payload.amount_fen, terminal=terminal, note=payload.note
-            )
-            return receipt.__dict__
-
-        result = services.idempotent(
-            terminal=terminal,
-            key=idempotency_key or "",
-            fingerprint=_fingerprint(request),
-            work=work,
-        )
-        return _answer(request, result)
-    if payload.elder_id is None:
-        raise PermissionDenied("在后台充值需指定老人", "top up without naming the elder")
-    elder = elder_get(actor=request.user, elder_id=payload.elder_id)
-    receipt = services.purse_credit(
-        elder=elder,
-        amount_fen=payload.amount_fen,
-        purse=payload.purse,
-        actor=request.user,
-        note=payload.note,
-    )
-    return Status(201, receipt.__dict__)
-
-
-class PursesOut(Schema):
-    elder_own: int
-    elder_subsidy: int
-    elder_charity: int
-
-
-@router.get(
-    "/elders/{elder_id}/purses",
-    auth=django_auth,
-    response={200: PursesOut, **ERRORS},
-    summary="An elder's purse balances (fen)",
-)
-def purses(request: HttpRequest, elder_id: int) -> dict[str, int]:
-    elder = elder_get(actor=request.user, elder_id=elder_id)
-    return {kind: account.balance_fen for kind, account in purses_for(elder.pk).items()}
-
-
-class CorrectionIn(Schema):
-    elder_id: int
-    purse: Literal["elder_own", "elder_subsidy", "elder_charity"] = "elder_own"
-    amount_fen: int = Field(..., ge=-1_000_000, le=1_000_000, description="signed")
-    reason: str = Field(..., min_length=1, max_length=200)
-
-
-@router.post(
-    "/corrections",
-    auth=django_auth,
-    response={201: TopUpOut, **CONFLICTS},
-    summary="Correct a purse (city bureau): a compensating posting with a reason",
-)
-def correct(request: HttpRequest, payload: CorrectionIn) -> Any:
-    elder = elder_get(actor=request.user, elder_id=payload.elder_id)
-    receipt = services.purse_correct(
-        actor=request.user,
-        elder=elder,
-        purse=payload.purse,
-        amount_fen=payload.amount_fen,
-        reason=payload.reason,
-    )
-    return Status(201, receipt.__dict__)
-
-
-class QrOut(Schema):
-    code: str
-    svg: str
-    valid_seconds: int
-
-
-@router.get(
-    "/elders/{elder_id}/qr",
-    auth=django_auth,
-    response={200: QrOut, **ERRORS},
-    summary="The elder's current rotating QR code (staff, within their area)",
-)
-def current_qr(request: HttpRequest, elder_id: int) -> dict[str, Any]:
-    from tongzhou.identity.qr import STEP_SECONDS
-    from tongzhou.identity.render import qr_svg
-    from tongzhou.identity.services import qr_current_code, qr_identity_for
-
-    elder = elder_get(actor=request.user, elder_id=elder_id)
-    code = qr_current_code(qr_identity_for(elder))
-    return {"code": code, "svg": qr_svg(code), "valid_seconds": STEP_SECONDS}
 
 
 class MenuItemOut(Schema):
@@ -403,93 +232,7 @@ class TerminalToday(Schema):
     summary="What the counter shows: today's sessions and menus",
 )
 def terminal_today(request: HttpRequest) -> dict[str, Any]:
-    from tongzhou.meals.selectors import counter_today
-
-    terminal = _terminal(request)
-    assert terminal is not None
-    return counter_today(terminal)
-
-
-class FaceIn(Schema):
-    image_base64: str = Field(..., max_length=4_000_000, description="a JPEG or PNG frame")
-
-
-class FaceOut(Schema):
-    token: str
-    name: str
-    age: int
-    distance: float
-    photo_base64: str | None
-
-
-@router.post(
-    "/face/identify",
-    auth=terminal_auth,
-    response={200: FaceOut, **CONFLICTS, 422: ErrorOut, 503: ErrorOut},
-    summary="Who is at the counter? A candidate for the cashier to confirm (never a charge)",
-)
-def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
-    import base64
-    import binascii
-
-    from tongzhou.core.errors import ValidationFailed
-    from tongzhou.identity.face_services import face_identify as identify
-
-    terminal = _terminal(request)
-    assert terminal is not None
-    data = payload.image_base64.split(",", 1)[-1]  # accepts data: URLs from a canvas
-    try:
-        image = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(
-            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
-        ) from None
-    candidate = identify(terminal=terminal, image=image)
-    return {
-        "token": candidate.token,
-        "name": candidate.name,
-        "age": candidate.age,
-        "distance": candidate.distance,
-        "photo_base64": base64.b64encode(candidate.photo).decode() if candidate.photo else None,
-    }
-
-
-class OfflinePackOut(Schema):
-    issued_at: str
-    valid_until: str
-    salt: str
-    iterations: int
-    elders: list[dict[str, str]]
-    verifiers: dict[str, int]
-    rotating: dict[str, dict[str, Any]]
-
-
-@router.get(
-    "/terminal/offline-pack",
-    auth=terminal_auth,
-    response={200: OfflinePackOut, **ERRORS},
-    summary="What the counter needs to recognise its regular elders while offline",
-)
-def offline_pack(request: HttpRequest) -> dict[str, Any]:
-    from django.db import transaction
-
-    from tongzhou.audit.services import audit_record
-    from tongzhou.identity.offline import offline_pack as build
-
-    terminal = _terminal(request)
-    assert terminal is not None
-    pack = build(terminal)
-    with transaction.atomic():
-        audit_record(
-            actor=None,
-            actor_label=f"terminal:{terminal.key_id}",
-            action="terminal.offline_pack",
-            target=terminal,
-            after={"elders": len(pack["elders"]), "valid_until": pack["valid_until"]},
-            canteen_id=terminal.canteen_id,
-            scope_path=terminal.canteen.village.path,
-        )
-    return pack
+    return counter_today(signing_terminal(request))
 
 
 class OfflineSaleSchema(Schema):
@@ -529,10 +272,7 @@ class OfflineBatchOut(Schema):
     summary="Upload sales recorded while offline (safe to repeat, in any order)",
 )
 def offline_sales(request: HttpRequest, payload: OfflineBatchIn) -> dict[str, Any]:
-    from tongzhou.meals.offline import OfflineSaleIn, offline_sync
-
-    terminal = _terminal(request)
-    assert terminal is not None
+    terminal = signing_terminal(request)
     sales = [
         OfflineSaleIn(
             client_id=sale.client_id,

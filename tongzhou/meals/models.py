@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core import clock
+
 SESSION_CHOICES = [("breakfast", _("breakfast")), ("lunch", _("lunch")), ("dinner", _("dinner"))]
 
 
@@ -104,7 +106,7 @@ class Meal(models.Model):
     )
     business_date = models.DateField(_("business date"), db_index=True)
     session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("recorded at"), default=clock.stamp, editable=False)
     device_time = models.DateTimeField(_("device time"), null=True, blank=True)
     lines = models.JSONField(_("lines"))
     total_fen = models.PositiveIntegerField(_("total (fen)"))
@@ -235,7 +237,7 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.stamp, editable=False)
 
     class Meta:
         constraints = [

@@ -9,7 +9,8 @@ database's work), in two statements:
    canteen's serving hours). It takes no lock.
 2. `sale_write`: one statement on PostgreSQL (data-modifying CTEs: purse updates, journal,
    entries, meal, subsidy claim, QR use, stored answer), autocommitted, so it needs no
-   BEGIN/COMMIT round trips; on SQLite the same rows in one IMMEDIATE transaction.
+   BEGIN/COMMIT round trips; on SQLite the same rows through the ORM in one IMMEDIATE
+   transaction.
 
 The read is not locked, so the write must not trust it blindly. What it relies on is held by
 the database and fails the whole statement when a concurrent sale got there first:
@@ -21,31 +22,36 @@ rows); a monthly cap, which no constraint can hold, is priced under the purses' 
 instead (`ledger.services.purses_for(lock=True)`). A concurrent top-up between read and
 write needs nothing: the draw still fits, and the receipt shows the balance the write left.
 
-On PostgreSQL, outside a transaction, the reads of counters' card sales and the writes of
-sales that a process's threads make at the same moment go as one statement each
-(`core.batching`): a batch reads every sale's facts through the same query (LATERAL), and
-writes every sale's rows, one sale per elder, in one autocommitted statement.
+The sale's journal, entries and purse moves are the ledger's rows and its QR code's use is
+identity's: each is written by its own module (`ledger.services.sale_posting_ctes`,
+`identity.services.qr_use_cte`, and on SQLite the ORM through them), which this statement
+embeds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from tongzhou.canteens.services import terminal_columns
 from tongzhou.core import sql
-from tongzhou.core.batching import Batcher
 from tongzhou.geo.models import district_code
+from tongzhou.identity.services import qr_use_cte, qr_use_record
 from tongzhou.ledger.models import AccountKind
-from tongzhou.ledger.services import balanced_entries
+from tongzhou.ledger.services import (
+    JOURNAL_ID,
+    InsufficientFunds,
+    SalePosting,
+    balance_after,
+    sale_post,
+    sale_posting_ctes,
+)
+from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
 
 # --- the read ----------------------------------------------------------------------------
 
@@ -123,64 +129,6 @@ _FACTS_SQL = {
 }
 
 
-# The counters' reads of one moment, in one statement: each read's own statement, run once
-# per read (LATERAL) on its row of the batch, its parameters read from that row.
-_PARAMETER = re.compile(r"%\((\w+)\)s")
-# The parameters of a read by terminal, as the batch's rows carry them.
-_READ_FIELDS = {"key_id": "text", "card_hash": "text", "session": "text", "day": "date",
-                "month_start": "date"}  # fmt: skip
-
-
-def _read_batch_sql(with_menu: bool) -> str:
-    one = _facts_sql("postgresql", by="terminal", with_menu=with_menu)
-    if set(_PARAMETER.findall(one)) != set(_READ_FIELDS):
-        raise ValueError("a read by terminal and its batch must take the same parameters")
-    fields = ", ".join(f"{name} {kind}" for name, kind in _READ_FIELDS.items())
-    per_row = _PARAMETER.sub(r"q.\1", one)
-    return f"""
-SELECT q.ord, f.*
-FROM jsonb_to_recordset(%(reads)s::jsonb) AS q(ord bigint, {fields})
-CROSS JOIN LATERAL ({per_row}) AS f"""
-
-
-_READ_BATCH_SQL = {with_menu: _read_batch_sql(with_menu) for with_menu in (True, False)}
-
-
-def _read_postgresql(with_menu: bool) -> Callable[[list[dict[str, Any]]], list[list[Row]]]:
-    single = _FACTS_SQL["postgresql", "terminal", with_menu]
-
-    def read_many(reads: list[dict[str, Any]]) -> list[list[Row]]:
-        if len(reads) == 1:
-            return [sql.fetch_all(single, reads[0])]
-        document = [
-            {"ord": number, **{name: read[name] for name in _READ_FIELDS}}
-            for number, read in enumerate(reads)
-        ]
-        found: list[list[Row]] = [[] for _ in reads]
-        batch = {"reads": orjson.dumps(document).decode()}
-        for row in sql.fetch_all(_READ_BATCH_SQL[with_menu], batch):
-            found[row[0]].append(row[1:])
-        return found
-
-    return read_many
-
-
-# Card sales at the counters (by terminal), with the menu or without: reads that come while
-# one is being made are made together (`core.batching`).
-_reads: dict[bool, Batcher[dict[str, Any], list[Row]]] = {
-    with_menu: Batcher(_read_postgresql(with_menu)) for with_menu in (True, False)
-}
-
-
-def _batching() -> bool:
-    """Whether this sale's statements may share a statement with other threads' sales: on
-    PostgreSQL, and outside a transaction (a batch commits on the connection of whichever
-    thread sends it)."""
-    return (
-        sql.is_postgresql() and not connection.in_atomic_block and settings.TONGZHOU["BATCH_SALES"]
-    )
-
-
 @dataclass(frozen=True)
 class Purse:
     account_id: int
@@ -232,10 +180,7 @@ def sale_facts(
         "elder": elder_id,
     }
     by = "terminal" if key_id is not None else "card" if card_hash is not None else "elder"
-    if by == "terminal" and _batching():
-        rows = _reads[with_menu].run(params)
-    else:
-        rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
+    rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
     terminal_row = rows[0][_FACTS_COUNT:] if rows and key_id is not None else None
     if not rows or rows[0][3] is None:  # no such card (or terminal)
         return None, terminal_row
@@ -284,12 +229,10 @@ class StoredAnswer:
 @dataclass
 class SalePlan:
     """Every row a sale writes. `meal` maps the meal's columns (journal and id aside) to
-    their values; `purse_moves` and `entries` are (account id, signed fen)."""
+    their values; `posting` is its journal, entries and purse moves."""
 
     meal: dict[str, Any]
-    memo: str
-    purse_moves: list[tuple[int, int]]
-    entries: list[tuple[int, int]]
+    posting: SalePosting
     own_account_id: int
     own_balance_fen: int  # the own purse after the sale, as the read saw it
     claim: bool
@@ -333,62 +276,39 @@ MEAL_COLUMNS = (
     "delivery_fee_fen", "delivery_subsidy_fen", "subsidy_purse_fen", "charity_purse_fen",
     "own_fen", "policy_id", "rule_id", "outcome", "age_band", "categories", "status",
 )  # fmt: skip
-_JSON_COLUMNS = ("lines", "categories")
 
 
-# One statement for one sale or several (group commit, below): every part commits together
-# or, on any violation, none does. The sales come as one JSON document that the database
-# unpacks: one parameter to send instead of forty, and row counts the planner cannot see
-# into, so the prepared statement's generic plan costs what a custom one would and
-# PostgreSQL keeps it rather than planning every sale anew. The purse moves and entries of
-# all the sales are one flat list each: the planner then guesses a hundred rows of each, as
-# for one sale, rather than a hundred per sale (which would make a scan of every account
-# look cheaper than looking up a hundred times a hundred). The ids are drawn first, so that
-# each sale's rows join up without relying on the order rows are inserted in.
+# One statement: every part commits together or, on any violation, none does. The sale comes
+# as one JSON document that the database unpacks: one parameter to send instead of forty,
+# and row counts the planner cannot see into, so the prepared statement's generic plan costs
+# what a custom one would and PostgreSQL keeps it rather than planning every sale anew. The
+# ids are drawn first, so that the sale's rows join up.
+_OWN_AFTER = balance_after("(sale.doc ->> 'own_account')::bigint")
 _WRITE_BASE = f"""
-WITH batch AS (
-    SELECT %(sales)s::jsonb AS doc
-), sale AS MATERIALIZED (
-    SELECT s.ord, s.doc, nextval(pg_get_serial_sequence('ledger_journal', 'id')) AS journal_id,
+WITH sale AS MATERIALIZED (
+    SELECT given.doc, {JOURNAL_ID} AS journal_id,
         nextval(pg_get_serial_sequence('meals_meal', 'id')) AS meal_id
-    FROM batch, jsonb_array_elements(batch.doc -> 'sales') WITH ORDINALITY AS s(doc, ord)
-), purse AS (
-    UPDATE ledger_account AS a SET balance_fen = a.balance_fen + move.delta
-    FROM batch, jsonb_to_recordset(batch.doc -> 'moves') AS move(account bigint, delta bigint)
-    WHERE a.id = move.account
-    RETURNING a.id, a.balance_fen
-), journal AS (
-    INSERT INTO ledger_journal (id, kind, business_date, created_at, memo)
-    SELECT journal_id, 'meal', (doc #>> '{{meal,business_date}}')::date,
-        (doc #>> '{{meal,created_at}}')::timestamptz, doc ->> 'memo'
-    FROM sale
-), entries AS (
-    INSERT INTO ledger_entry (journal_id, account_id, amount_fen)
-    SELECT sale.journal_id, line.account, line.amount
-    FROM batch, jsonb_to_recordset(batch.doc -> 'entries')
-        AS line(sale bigint, account bigint, amount bigint)
-    JOIN sale ON sale.ord = line.sale
-), meal AS (
+    FROM (SELECT %(sale)s::jsonb AS doc) AS given
+), {sale_posting_ctes(source="sale", document="sale.doc -> 'posting'", journal_id="sale.journal_id")}, meal AS (
     INSERT INTO meals_meal (id, {", ".join(MEAL_COLUMNS)}, journal_id)
     SELECT sale.meal_id, {", ".join(f"row.{column}" for column in MEAL_COLUMNS)}, sale.journal_id
     FROM sale, jsonb_populate_record(NULL::meals_meal, sale.doc -> 'meal') AS row
-)"""
-_OWN_AFTER = "(SELECT balance_fen FROM purse WHERE id = (sale.doc ->> 'own_account')::bigint)"
+)"""  # noqa: E501
 # The rows only some sales write, each its own CTE: a CTE that inserts nothing still opens
 # its table and every index of it on each execution, so a statement names only the tables
-# its sales write (one prepared statement per shape).
+# its sale writes (one prepared statement per shape).
 _WRITE_CLAIM = """, claim AS (
     INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, released)
     SELECT (doc #>> '{meal,elder_id}')::bigint, (doc #>> '{meal,business_date}')::date,
         doc #>> '{meal,session}', meal_id, false
-    FROM sale WHERE doc ? 'claim'
+    FROM sale
 )"""
-_WRITE_QR_USE = """, qr_use AS (
-    INSERT INTO identity_qruse (elder_id, step, used_at)
-    SELECT (doc #>> '{meal,elder_id}')::bigint, (doc ->> 'qr_step')::bigint,
-        (doc #>> '{meal,created_at}')::timestamptz
-    FROM sale WHERE doc ? 'qr_step'
-)"""
+_WRITE_QR_USE = ", " + qr_use_cte(
+    source="sale",
+    elder_id="(sale.doc #>> '{meal,elder_id}')::bigint",
+    step="(sale.doc ->> 'qr_step')::bigint",
+    used_at="(sale.doc #>> '{meal,created_at}')::timestamptz",
+)
 _WRITE_ANSWER = f""", answer AS (
     INSERT INTO meals_idempotencyrecord
         (terminal_id, key, request_hash, status_code, response, created_at)
@@ -397,11 +317,11 @@ _WRITE_ANSWER = f""", answer AS (
         jsonb_set(doc #> '{{answer,receipt}}', '{{own_balance_fen}}', to_jsonb(coalesce(
             {_OWN_AFTER}, (doc ->> 'own_balance')::bigint))),
         (doc #>> '{{meal,created_at}}')::timestamptz
-    FROM sale WHERE doc ? 'answer'
+    FROM sale
 )"""
 _WRITE_RESULT = f"""
 SELECT sale.meal_id, sale.journal_id, {_OWN_AFTER}
-FROM sale ORDER BY sale.ord"""
+FROM sale"""
 
 # (claim, QR use, stored answer) -> the statement; built once, so each text is the same
 # every time and PostgreSQL's prepared statement is reused.
@@ -417,146 +337,73 @@ _WRITE_POSTGRESQL = {
 }
 
 
-def _sales_document(plans: list[SalePlan]) -> str:
-    sales: list[dict[str, Any]] = []
-    moves: list[dict[str, int]] = []
-    entries: list[dict[str, int]] = []
-    for number, plan in enumerate(plans, 1):  # WITH ORDINALITY counts from 1
-        sale: dict[str, Any] = {
-            "meal": plan.meal,  # orjson writes dates and times as isoformat() does
-            "memo": plan.memo,
-            "own_account": plan.own_account_id,
-            "own_balance": plan.own_balance_fen,
-        }
-        if plan.claim:
-            sale["claim"] = True
-        if plan.qr_step is not None:
-            sale["qr_step"] = plan.qr_step
-        if plan.answer is not None:
-            answer = plan.answer
-            sale["answer"] = {
-                "key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt
-            }  # fmt: skip
-        sales.append(sale)
-        moves.extend({"account": a, "delta": delta} for a, delta in plan.purse_moves)
-        entries.extend(
-            {"sale": number, "account": a, "amount": amount} for a, amount in plan.entries
-        )
-    return orjson.dumps({"sales": sales, "moves": moves, "entries": entries}).decode()
+def _sale_document(plan: SalePlan) -> str:
+    sale: dict[str, Any] = {
+        "meal": plan.meal,  # orjson writes dates and times as isoformat() does
+        "posting": plan.posting.document(),
+        "own_account": plan.own_account_id,
+        "own_balance": plan.own_balance_fen,
+    }
+    if plan.qr_step is not None:
+        sale["qr_step"] = plan.qr_step
+    if plan.answer is not None:
+        answer = plan.answer
+        sale["answer"] = {
+            "key": answer.key, "request_hash": answer.request_hash, "receipt": answer.receipt
+        }  # fmt: skip
+    return orjson.dumps(sale).decode()
 
 
-def _meal_params(plan: SalePlan) -> dict[str, Any]:
-    ops = connection.ops
-    params: dict[str, Any] = {}
-    for column in MEAL_COLUMNS:
-        value = plan.meal[column]
-        if column in _JSON_COLUMNS:
-            value = orjson.dumps(value).decode()
-        elif isinstance(value, dt.datetime):
-            value = ops.adapt_datetimefield_value(value)
-        elif isinstance(value, dt.date):
-            value = ops.adapt_datefield_value(value)
-        params[f"meal_{column}"] = value
-    return params
-
-
-def _write_postgresql(plans: list[SalePlan]) -> list[tuple[int, int, int]]:
-    """Write the sales in one statement: (meal id, journal id, own purse after) for each."""
+def _write_postgresql(plan: SalePlan) -> tuple[int, int, int]:
+    """Write the sale in one statement: (meal id, journal id, own purse after)."""
     # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        shape = (
-            any(plan.claim for plan in plans),
-            any(plan.qr_step is not None for plan in plans),
-            any(plan.answer is not None for plan in plans),
-        )
-        rows = sql.fetch_all(_WRITE_POSTGRESQL[shape], {"sales": _sales_document(plans)})
-    assert len(rows) == len(plans)
-    return [
-        (meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after)
-        for (meal_id, journal_id, own_after), plan in zip(rows, plans, strict=True)
-    ]
+        shape = (plan.claim, plan.qr_step is not None, plan.answer is not None)
+        row = sql.fetch_one(_WRITE_POSTGRESQL[shape], {"sale": _sale_document(plan)})
+    assert row is not None
+    meal_id, journal_id, own_after = row
+    return meal_id, journal_id, plan.own_balance_fen if own_after is None else own_after
 
 
-def _write_in_steps(plan: SalePlan) -> tuple[int, int, int]:
-    """The same rows, one statement each, in one transaction (SQLite has no data-modifying
-    CTEs; its round trips are function calls)."""
-    meal = _meal_params(plan)
-    created = meal["meal_created_at"]
+def _write_orm(plan: SalePlan) -> tuple[int, int, int]:
+    """The same rows through the ORM, in one transaction (SQLite has no data-modifying CTEs;
+    its round trips are function calls)."""
+    meal = plan.meal
     with transaction.atomic():
-        own_after = plan.own_balance_fen
-        for account_id, delta in plan.purse_moves:
-            row = sql.fetch_one(
-                "UPDATE ledger_account SET balance_fen = balance_fen + %(delta)s "
-                "WHERE id = %(id)s RETURNING balance_fen",
-                {"id": account_id, "delta": delta},
-            )
-            if account_id == plan.own_account_id and row is not None:
-                own_after = row[0]
-        journal = sql.fetch_one(
-            "INSERT INTO ledger_journal (kind, business_date, created_at, memo) "
-            "VALUES ('meal', %(day)s, %(at)s, %(memo)s) RETURNING id",
-            {"day": meal["meal_business_date"], "at": created, "memo": plan.memo},
-        )
-        assert journal is not None
-        journal_id = journal[0]
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO ledger_entry (journal_id, account_id, amount_fen) VALUES (%s, %s, %s)",
-                [(journal_id, account, amount) for account, amount in plan.entries],
-            )
-        inserted = sql.fetch_one(
-            f"INSERT INTO meals_meal ({', '.join(MEAL_COLUMNS)}, journal_id) "
-            f"VALUES ({', '.join(f'%(meal_{c})s' for c in MEAL_COLUMNS)}, %(journal)s) "
-            "RETURNING id",
-            {**meal, "journal": journal_id},
-        )
-        assert inserted is not None
-        meal_id = inserted[0]
+        try:
+            journal_id, balances = sale_post(plan.posting)
+        except InsufficientFunds:
+            raise SaleConflict("purse") from None  # a concurrent sale drew first: read again
+        meal_id = Meal.objects.create(**meal, journal_id=journal_id).pk
         if plan.claim:
-            sql.execute(
-                "INSERT INTO meals_subsidyclaim (elder_id, business_date, session, meal_id, "
-                "released) VALUES (%(elder)s, %(day)s, %(session)s, %(meal)s, %(no)s)",
-                {"elder": meal["meal_elder_id"], "day": meal["meal_business_date"],
-                 "session": meal["meal_session"], "meal": meal_id, "no": False},
-            )  # fmt: skip
-        if plan.qr_step is not None:
-            sql.execute(
-                "INSERT INTO identity_qruse (elder_id, step, used_at) "
-                "VALUES (%(elder)s, %(step)s, %(at)s)",
-                {"elder": meal["meal_elder_id"], "step": plan.qr_step, "at": created},
+            SubsidyClaim.objects.create(
+                elder_id=meal["elder_id"],
+                business_date=meal["business_date"],
+                session=meal["session"],
+                meal_id=meal_id,
             )
+        if plan.qr_step is not None:
+            qr_use_record(elder_id=meal["elder_id"], step=plan.qr_step, used_at=meal["created_at"])
+        own_after = balances.get(plan.own_account_id, plan.own_balance_fen)
         if plan.answer is not None:
-            receipt = {**plan.answer.receipt, "own_balance_fen": own_after}
-            sql.execute(
-                "INSERT INTO meals_idempotencyrecord (terminal_id, key, request_hash, "
-                "status_code, response, created_at) VALUES (%(terminal)s, %(key)s, %(hash)s, "
-                "201, %(receipt)s, %(at)s)",
-                {"terminal": meal["meal_terminal_id"], "key": plan.answer.key,
-                 "hash": plan.answer.request_hash, "receipt": orjson.dumps(receipt).decode(),
-                 "at": created},
-            )  # fmt: skip
+            IdempotencyRecord.objects.create(
+                terminal_id=meal["terminal_id"],
+                key=plan.answer.key,
+                request_hash=plan.answer.request_hash,
+                status_code=201,
+                response={**plan.answer.receipt, "own_balance_fen": own_after},
+                created_at=meal["created_at"],
+            )
     return meal_id, journal_id, own_after
 
 
-# The autocommitted sales of this process's threads: those that come while one is being
-# written go to the database together, one per elder (`core.batching`).
-def _elder_of(plan: SalePlan) -> int:
-    return int(plan.meal["elder_id"])
-
-
-_writes: Batcher[SalePlan, tuple[int, int, int]] = Batcher(_write_postgresql, key=_elder_of)
-
-
-def sale_write(plan: SalePlan, *, in_steps: bool | None = None) -> tuple[int, int, int]:
+def sale_write(plan: SalePlan) -> tuple[int, int, int]:
     """Write the sale; returns (meal id, journal id, own purse balance after). Raises
     SaleConflict when a constraint refused it (nothing is written then)."""
-    balanced_entries(plan.entries)  # the ledger's rule: refused unless they sum to zero
-    if {account for account, _delta in plan.purse_moves} - {a for a, _ in plan.entries}:
-        raise ValueError("a purse moves only by an entry of the same journal")
-    steps = not sql.is_postgresql() if in_steps is None else in_steps
+    plan.posting = plan.posting.checked()  # the ledger's rules, before anything is sent
     try:
-        if steps:
-            return _write_in_steps(plan)
-        return _writes.run(plan) if _batching() else _write_postgresql([plan])[0]
+        if sql.is_postgresql():
+            return _write_postgresql(plan)
+        return _write_orm(plan)
     except IntegrityError as error:
         raise _conflict(error) from error

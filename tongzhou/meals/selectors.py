@@ -3,10 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap, scope_for
-from tongzhou.meals.models import Dish, Meal, Menu
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
+from tongzhou.canteens.models import MealSession
+from tongzhou.core import clock
+from tongzhou.meals.models import Dish, Meal, Menu, MenuItem
 
 
 def meals_visible_to(actor: Any) -> QuerySet[Meal]:
@@ -29,12 +32,6 @@ def menus_visible_to(actor: Any) -> QuerySet[Menu]:
 
 def counter_today(terminal: Any) -> dict[str, Any]:
     """Today's sessions and menus at the terminal's canteen, for the counter page."""
-    from django.utils import timezone
-
-    from tongzhou.canteens.models import MealSession
-    from tongzhou.core import clock
-    from tongzhou.meals.models import MenuItem
-
     local = timezone.localtime(clock.now())
     canteen = terminal.canteen
     items: dict[str, list[dict[str, Any]]] = {}

@@ -1,4 +1,6 @@
-"""Checkout, void, refund and top-up: the money-moving services of the 幸福食堂 counter.
+"""The sale of a meal, its void and its refund: the money-moving services of the 幸福食堂
+counter (a sale at a counter, in the back office, of a delivered booking, or recorded while
+offline).
 
 Guarantees, each held by the database rather than by luck:
 - one live subsidised meal per elder, session and day across the city (a partial unique
@@ -17,30 +19,30 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
-from tongzhou.audit.services import audit_record
-from tongzhou.canteens.models import UNUSABLE_SECRET, Canteen, Terminal
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record, reference_save
+from tongzhou.canteens.models import Canteen, Terminal
 from tongzhou.canteens.services import (
+    BACK_OFFICE_TERMINAL,
     PresentedTerminal,
     TerminalAuthError,
+    service_terminal,
     terminal_authenticate,
     terminal_verify,
 )
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from tongzhou.core.masking import mask_name
+from tongzhou.core.money import yuan
 from tongzhou.elders.ages import age_band, age_on
-from tongzhou.elders.models import Category, Elder
-from tongzhou.elders.selectors import require_elder_in_scope
-from tongzhou.geo.models import Region, district_code
+from tongzhou.elders.selectors import category_names
 from tongzhou.identity.services import (
     Resolved,
     card_fill_verifier,
@@ -51,13 +53,14 @@ from tongzhou.identity.services import (
     refuse_unusable,
     resolve_credential,
 )
-from tongzhou.ledger.models import Account, AccountKind, JournalKind
+from tongzhou.ledger.models import AccountKind, JournalKind
 from tongzhou.ledger.services import (
     InsufficientFunds,
+    SalePosting,
     balanced_entries,
-    post,
     purses_for,
     reverse,
+    sale_counterparties,
 )
 from tongzhou.meals.models import IdempotencyRecord, Meal, MealStatus, SubsidyClaim
 from tongzhou.meals.sale_store import (
@@ -72,7 +75,6 @@ from tongzhou.subsidies.calculator import Outcome, QuoteInput, draw_from_purses,
 from tongzhou.subsidies.selectors import PolicyInForce, policy_in_force
 
 MAX_LINE_FEN = 100_000
-CITY_CODE = "330900"
 
 
 @dataclass(frozen=True)
@@ -107,16 +109,12 @@ def request_fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _conflict(code: str, zh: str, en: str) -> DomainError:
-    return DomainError(code=code, message_zh=zh, message_en=en, status=409)
-
-
 def _replay(terminal: Terminal, key: str, fingerprint: str) -> CheckoutResult | None:
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
         return None
     if record.request_hash != fingerprint:
-        raise _conflict(
+        raise Conflict(
             "idempotency_key_reused",
             "同一请求编号被用于不同内容的交易，已拒绝。",
             "This Idempotency-Key was already used for a different request.",
@@ -171,7 +169,7 @@ def idempotent(
 
 
 def _receipt_reused() -> DomainError:
-    return _conflict(
+    return Conflict(
         "receipt_no_reused",
         "该终端流水号已使用过。",
         "This terminal receipt number was already used.",
@@ -212,11 +210,10 @@ def checkout(
 def _refuse_outside_window(serving: tuple[dt.time, dt.time] | None, local: dt.datetime) -> None:
     if serving is None or not (serving[0] <= local.time() <= serving[1]):
         hours = f"{serving[0]:%H:%M}-{serving[1]:%H:%M}" if serving else "—"
-        raise DomainError(
-            code="outside_session_window",
-            message_zh=f"现在不在本食堂该餐次的供餐时间内（{hours}）。",
-            message_en=f"This canteen is not serving that meal now ({hours}).",
-            status=409,
+        raise Conflict(
+            "outside_session_window",
+            f"现在不在本食堂该餐次的供餐时间内（{hours}）。",
+            f"This canteen is not serving that meal now ({hours}).",
         )
 
 
@@ -254,52 +251,6 @@ def _price_lines(
             )
     total = sum(line["unit_fen"] * line["quantity"] for line in priced)
     return total, priced
-
-
-# Counterparty accounts are never deleted, so their ids can be kept for the process's life.
-_counterparties: dict[tuple[int, str], dict[str, int]] = {}
-
-
-def _counterparty_accounts(canteen: Canteen, district_code: str) -> dict[str, int]:
-    """The ids of the canteen's and the funders' accounts (their balances are never read or
-    written on this path), created on first use."""
-    key = (canteen.pk, district_code)
-    found = _counterparties.get(key)
-    if found is not None:
-        return found
-    city_id, district_id = region_id(CITY_CODE), region_id(district_code)
-    wanted: dict[str, tuple[AccountKind, dict[str, Any]]] = {
-        "receivable": (AccountKind.CANTEEN_RECEIVABLE, {"canteen_id": canteen.pk}),
-        "canteen": (AccountKind.CANTEEN_DISCOUNT, {"canteen_id": canteen.pk}),
-        "district": (AccountKind.DISTRICT_FUND, {"region_id": district_id}),
-        "city": (AccountKind.CITY_FUND, {"region_id": city_id}),
-        "charity": (AccountKind.CHARITY_FUND, {"region_id": city_id}),
-    }
-    with transaction.atomic():
-        found = {
-            name: Account.objects.get_or_create(kind=kind, **owner)[0].pk
-            for name, (kind, owner) in wanted.items()
-        }
-    # Remembered only once committed: a row made in a sale that then rolls back must not be
-    # reused by the next sale.
-    transaction.on_commit(partial(_counterparties.__setitem__, key, found))
-    return found
-
-
-_region_ids: dict[str, int] = {}
-
-
-def region_id(code: str) -> int:
-    """Region codes are reference data: their ids never change once loaded."""
-    if code not in _region_ids:
-        _region_ids[code] = Region.objects.values_list("pk", flat=True).get(code=code)
-    return _region_ids[code]
-
-
-def clear_caches() -> None:
-    """For tests, whose databases come and go."""
-    _counterparties.clear()
-    _region_ids.clear()
 
 
 # A sale re-reads and re-prices when a concurrent sale of the same elder changed what it
@@ -403,7 +354,7 @@ class _Sale:
         )
         if draw.shortfall_fen:
             raise InsufficientFunds(draw.shortfall_fen)
-        accounts = _counterparty_accounts(canteen, facts.district_code)
+        accounts = sale_counterparties(canteen.pk, facts.district_code)
         paid_from_purses = [
             (own.account_id, draw.own_fen),
             (subsidy_purse.account_id, draw.subsidy_purse_fen),
@@ -426,7 +377,7 @@ class _Sale:
             "elder_id": facts.elder_id,
             "business_date": self.day,
             "session": request.session,
-            "created_at": timezone.now(),
+            "created_at": clock.now(),
             "device_time": request.device_time,
             "lines": lines,
             "total_fen": total + delivery_fee,
@@ -453,10 +404,13 @@ class _Sale:
         )  # fmt: skip
         plan = SalePlan(
             meal=row,
-            memo=f"{canteen.code} {request.client_receipt_no}",
-            # In account order, so that two sales never wait on each other's purses.
-            purse_moves=sorted((a, -amount) for a, amount in paid_from_purses if amount),
-            entries=entries,
+            posting=SalePosting(
+                business_date=self.day,
+                created_at=row["created_at"],
+                memo=f"{canteen.code} {request.client_receipt_no}",
+                entries=entries,
+                purse_moves=[(a, -amount) for a, amount in paid_from_purses],
+            ),
             own_account_id=own.account_id,
             own_balance_fen=own_after,
             claim=result.outcome == Outcome.APPLIED,
@@ -491,7 +445,7 @@ def _refusal(conflict: str) -> DomainError:
         return qr_refusal("qr_replayed")
     if conflict == "receipt":
         return _receipt_reused()
-    return _conflict(
+    return Conflict(
         "idempotency_key_reused",
         "同一请求编号已有一笔交易。",
         "A request with this Idempotency-Key was already answered.",
@@ -554,7 +508,7 @@ def _sell(sale: _Sale) -> Sold:
                 done = sale.post(sale.read(), in_force, total, priced)
         if done is not None:
             return done
-    raise _conflict(
+    raise Conflict(
         "sale_contended",
         "该老人同时有多笔交易，请稍后重试。",
         "Several sales for this elder are under way at once; please retry.",
@@ -562,26 +516,12 @@ def _sell(sale: _Sale) -> Sold:
 
 
 def _already_used(total: int) -> DomainError:
-    from tongzhou.core.money import yuan
-
-    return DomainError(
-        code="subsidy_already_used",
-        message_zh=f"该老人本餐次今天已享受过补贴，可按原价 {yuan(total)} 元结算。",
-        message_en=(
-            f"This elder's subsidy for this meal today is used; full price is {yuan(total)} yuan."
-        ),
-        status=409,
-        details={"full_price_fen": total},
+    return Conflict(
+        "subsidy_already_used",
+        f"该老人本餐次今天已享受过补贴，可按原价 {yuan(total)} 元结算。",
+        f"This elder's subsidy for this meal today is used; full price is {yuan(total)} yuan.",
+        full_price_fen=total,
     )
-
-
-_CATEGORY_NAMES: dict[str, str] = {}
-
-
-def _category_names(codes: list[str]) -> list[str]:
-    if any(code not in _CATEGORY_NAMES for code in codes):
-        _CATEGORY_NAMES.update(Category.objects.values_list("code", "name_zh"))
-    return [_CATEGORY_NAMES.get(code, code) for code in codes]
 
 
 def receipt_for(
@@ -602,7 +542,7 @@ def receipt_for(
         "elder": {
             "name": mask_name(elder_name),
             "age_band": meal["age_band"],
-            "categories": _category_names(meal["categories"]),
+            "categories": category_names(meal["categories"]),
         },
         "lines": meal["lines"],
         "total_fen": meal["total_fen"],
@@ -643,7 +583,7 @@ def _meal_locked(receipt_no: str, extra: Q) -> Meal:
 
 def _reverse_meal(meal: Meal, *, kind: str, status: str) -> Meal:
     if meal.status != MealStatus.COMPLETED:
-        raise _conflict(
+        raise Conflict(
             "meal_already_reversed", "这笔消费已撤销或已退款。", "This sale was already reversed."
         )
     today = clock.today()
@@ -668,7 +608,7 @@ def meal_void(
         label = None
     meal = _meal_locked(receipt_no, scope_q)
     if meal.business_date != clock.today():
-        raise _conflict(
+        raise Conflict(
             "void_only_same_day",
             "只能撤销当天的消费；以前的消费请由民政部门办理退款。",
             "Only today's sales can be voided; earlier ones are refunded by the bureau.",
@@ -707,114 +647,17 @@ def meal_refund(*, actor: Any, receipt_no: str, reason: str) -> Meal:
     return meal
 
 
-PURSE_SOURCES: dict[str, AccountKind] = {
-    AccountKind.ELDER_OWN: AccountKind.TOPUP_CLEARING,
-    AccountKind.ELDER_SUBSIDY: AccountKind.DISTRICT_FUND,
-    AccountKind.ELDER_CHARITY: AccountKind.CHARITY_FUND,
-}
-
-
-@dataclass(frozen=True)
-class TopUpReceipt:
-    receipt_no: str
-    elder_name: str
-    purse: str
-    amount_fen: int
-    balance_fen: int
-
-
-@transaction.atomic
-def purse_credit(
+def sell_to_known_elder(
     *,
-    elder: Elder,
-    amount_fen: int,
-    purse: str = AccountKind.ELDER_OWN,
-    actor: Any = None,
-    terminal: Terminal | None = None,
-    note: str = "",
-) -> TopUpReceipt:
-    """Money into a purse: a top-up of own money (at a canteen or the bureau), or a
-    government or charity allowance credited by the bureau."""
-    if not 0 < amount_fen <= 1_000_000:
-        raise ValidationFailed(
-            "amount_invalid", "金额应在0.01元到1万元之间。", "The amount must be 0.01-10,000 yuan."
-        )
-    if purse not in PURSE_SOURCES:
-        raise ValidationFailed("purse_invalid", "钱包类型不正确。", "Unknown purse.")
-    if terminal is not None:
-        if purse != AccountKind.ELDER_OWN:
-            raise ValidationFailed(
-                "purse_not_at_counter",
-                "食堂只能为老人充值个人余额。",
-                "A canteen can only top up the elder's own money.",
-            )
-        source_owner: dict[str, Any] = {"canteen_id": terminal.canteen_id}
-        label: str | None = f"terminal:{terminal.key_id}"
-    else:
-        require_cap(actor, Cap.PURSE_CREDIT, "充值或发放补贴", "credit purses")
-        require_elder_in_scope(actor=actor, elder=elder)
-        district = district_code(elder.residence.path)
-        source_code = district if purse == AccountKind.ELDER_SUBSIDY else CITY_CODE
-        source_owner = {"region_id": region_id(source_code)}
-        label = None
-    target = purses_for(elder.pk, lock=True)[purse]
-    source, _created = Account.objects.get_or_create(kind=PURSE_SOURCES[purse], **source_owner)
-    journal = post(
-        kind=JournalKind.TOPUP,
-        business_date=clock.today(),
-        memo=note[:120],
-        lines=[(target, amount_fen), (source, -amount_fen)],
-    )
-    receipt_no = f"T{journal.business_date:%y%m%d}-{journal.pk}"
-    audit_record(
-        actor=actor,
-        actor_label=label,
-        action="purse.credit",
-        target=elder,
-        after={"purse": purse, "amount_fen": amount_fen, "receipt_no": receipt_no},
-        scope_path=elder.residence.path,
-        canteen_id=terminal.canteen_id if terminal else None,
-    )
-    return TopUpReceipt(receipt_no, mask_name(elder.name), purse, amount_fen, target.balance_fen)
-
-
-BACK_OFFICE_TERMINAL = "管理后台"
-DELIVERY_TERMINAL = "送餐到户"
-
-
-def _service_terminal(canteen: Canteen, name: str = BACK_OFFICE_TERMINAL) -> Terminal:
-    """Sales keyed in by staff or charged on delivery go through the same checkout as a
-    counter device, on a terminal row of their own that no device can authenticate as (its
-    secret is unusable)."""
-    terminal, _created = Terminal.objects.get_or_create(
-        canteen=canteen,
-        name=name,
-        defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
-    )
-    return terminal
-
-
-def delivered_meal_charge(booking: Any) -> tuple[Meal | None, str]:
-    """Charge a booked meal as it is handed over at the door: the canteen's booked-meal
-    price plus the policy's delivery fee, subsidised as at the counter. Runs inside the
-    delivery's transaction; a refusal (say, a short purse) is returned, not raised, because
-    the meal has been delivered either way."""
-    canteen = booking.canteen
-    request = CheckoutRequest(
-        card="",
-        session=booking.session,
-        lines=[Line(amount_fen=canteen.standard_meal_fen, label="送餐到户")],
-        client_receipt_no=f"B{booking.pk}",
-        accept_full_price=True,
-        delivery=True,
-    )
-    terminal = _service_terminal(canteen, DELIVERY_TERMINAL)
-    try:
-        with transaction.atomic():
-            meal = _checkout(terminal, request, resolved=Resolved(booking.elder, "booking")).meal()
-    except DomainError as refusal:
-        return None, refusal.code
-    return meal, ""
+    terminal: Terminal,
+    request: CheckoutRequest,
+    resolved: Resolved,
+    at: dt.datetime | None = None,
+) -> Sold:
+    """A sale for an elder known without a credential at a counter (a booked meal handed
+    over at the door, a meal of the demo's history): priced and posted as at the counter,
+    outside the serving window; on `at`'s business date when given."""
+    return _checkout(terminal, request, resolved=resolved, at=at)
 
 
 def backoffice_checkout(
@@ -824,7 +667,7 @@ def backoffice_checkout(
     require_cap(actor, Cap.MEAL_VOID, "在后台收银", "sell in the back office")
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
-    terminal = _service_terminal(canteen)
+    terminal = service_terminal(canteen, BACK_OFFICE_TERMINAL)
     body = {"card": request.card, "session": request.session, "receipt": request.client_receipt_no,
             "lines": [line.__dict__ for line in request.lines],
             "full": request.accept_full_price}  # fmt: skip
@@ -848,48 +691,9 @@ def backoffice_checkout(
 
 def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
     """Dishes and daily menus, kept by the canteen's manager (or the bureau)."""
-    from tongzhou.audit.services import reference_save
-
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
     fields = [f.name for f in obj._meta.concrete_fields if f.name != "id"]
     return reference_save(
         actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path
     )
-
-
-@transaction.atomic
-def purse_correct(
-    *, actor: Any, elder: Elder, purse: str, amount_fen: int, reason: str
-) -> TopUpReceipt:
-    """A correction is a posting too: money into (positive) or out of (negative) a purse,
-    against the city's clearing account, with a reason, by the city bureau."""
-    require_cap(actor, Cap.LEDGER_CORRECT, "更正账务", "correct the ledger")
-    if purse not in PURSE_SOURCES or amount_fen == 0 or abs(amount_fen) > 1_000_000:
-        raise ValidationFailed(
-            "correction_invalid",
-            "更正金额或钱包类型不正确。",
-            "The correction's amount or purse is not valid.",
-        )
-    if not reason.strip():
-        raise ValidationFailed("reason_required", "请填写更正原因。", "Give a reason.")
-    target = purses_for(elder.pk, lock=True)[purse]
-    clearing, _created = Account.objects.get_or_create(
-        kind=AccountKind.TOPUP_CLEARING, region_id=region_id(CITY_CODE)
-    )
-    journal = post(
-        kind=JournalKind.CORRECTION,
-        business_date=clock.today(),
-        memo=reason.strip()[:120],
-        lines=[(target, amount_fen), (clearing, -amount_fen)],
-    )
-    receipt_no = f"C{journal.business_date:%y%m%d}-{journal.pk}"
-    audit_record(
-        actor=actor,
-        action="purse.correct",
-        target=elder,
-        after={"purse": purse, "amount_fen": amount_fen, "reason": reason.strip()[:200],
-               "receipt_no": receipt_no},
-        scope_path=elder.residence.path,
-    )  # fmt: skip
-    return TopUpReceipt(receipt_no, mask_name(elder.name), purse, amount_fen, target.balance_fen)

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.access.actors import ElderDelegate
+
 
 class GrantKind(models.TextChoices):
     SELF = "self", _("the elder")
@@ -32,6 +34,13 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_name} → {self.elder_id}"
+
+    def as_delegate(self) -> ElderDelegate:
+        """The grant's holder as an actor for the elder's page (a live grant only)."""
+        assert self.revoked_at is None, "a revoked grant acts for nobody"
+        return ElderDelegate(
+            self.pk, self.elder_id, f"{self.get_kind_display()}·{self.holder_name}"
+        )
 
 
 class SignInCode(models.Model):

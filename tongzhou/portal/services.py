@@ -11,8 +11,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed

@@ -111,7 +111,10 @@ def book(request: HttpRequest) -> HttpResponse:
         return redirect("portal:login")
     try:
         done = booking_action(
-            actor=grant, elder=grant.elder, form=request.POST, allowed=("book", "cancel")
+            actor=grant.as_delegate(),
+            elder=grant.elder,
+            form=request.POST,
+            allowed=("book", "cancel"),
         )
     except DomainError as refused:
         messages.error(request, refused.message())

@@ -87,6 +87,7 @@ def statement_xlsx(statement: Statement, figures: Any) -> bytes:
 
 
 def statement_pdf(statement: Statement, figures: Any) -> bytes:
+    # reportlab loads its fonts and page machinery on import: paid only when a PDF is made.
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle

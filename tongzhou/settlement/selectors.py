@@ -11,8 +11,8 @@ from typing import Any
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap, scope_for
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, require_cap, scope_for
 from tongzhou.core.errors import NotFound
 from tongzhou.meals.models import Meal
 from tongzhou.settlement.amounts import FUNDERS, funder_expression
@@ -154,8 +154,6 @@ def periods_with_statements(actor: Any) -> list[tuple[SettlementPeriod, list[Sta
 def open_reviews(actor: Any) -> QuerySet[Statement]:
     """Statements waiting for this actor's step."""
     step = Q(pk__in=[])
-    from tongzhou.accounts.scope import has_cap
-
     if has_cap(actor, Cap.SETTLEMENT_REVIEW):
         step |= Q(status=StatementStatus.SUBMITTED)
     if has_cap(actor, Cap.SETTLEMENT_APPROVE):

@@ -9,13 +9,15 @@ from typing import Any
 
 from django.db import transaction
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import require_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from tongzhou.settlement.models import (
+    AnomalyCase,
+    AnomalyResolution,
     Cycle,
     EntryKind,
     SettlementPeriod,
@@ -29,10 +31,6 @@ from tongzhou.settlement.selectors import (
     statement_figures,
     statements_visible_to,
 )
-
-
-def _conflict(code: str, zh: str, en: str) -> DomainError:
-    return DomainError(code=code, message_zh=zh, message_en=en, status=409)
 
 
 def period_bounds(cycle: str, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -63,8 +61,6 @@ def period_for(cycle: str, day: dt.date) -> SettlementPeriod:
 def statement_for(*, actor: Any, canteen: Canteen, day: dt.date) -> Statement:
     """The canteen's statement for the period holding `day` (a draft until submitted)."""
     require_cap(actor, Cap.MEAL_VIEW, "查看结算", "see settlement")
-    from tongzhou.accounts.scope import scope_for
-
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
     period = period_for(canteen.settlement_cycle, day)
@@ -93,7 +89,7 @@ def _audit(actor: Any, action: str, statement: Statement, **after: Any) -> None:
 
 
 def _wrong_step(statement: Statement) -> DomainError:
-    return _conflict(
+    return Conflict(
         "statement_wrong_step",
         f"结算单当前状态为“{statement.get_status_display()}”，不能进行此操作。",
         f"The statement is '{statement.status}'; this step does not apply.",
@@ -111,7 +107,7 @@ def statement_submit(*, actor: Any, statement_id: int) -> Statement:
         raise _wrong_step(statement)
     period = statement.period
     if clock.today() <= period.ends_on:
-        raise _conflict(
+        raise Conflict(
             "period_not_over",
             f"{period}尚未结束，结束后才能提交。",
             "The period is not over yet.",
@@ -122,7 +118,7 @@ def statement_submit(*, actor: Any, statement_id: int) -> Statement:
         period__ends_on__lt=period.starts_on,
     ).select_related("period")
     if (first := earlier.order_by("period__starts_on").first()) is not None:
-        raise _conflict(
+        raise Conflict(
             "earlier_statement_open",
             f"请先提交{first.period}的结算单。",
             f"Submit the statement for {first.period.starts_on:%Y-%m} first.",
@@ -197,8 +193,6 @@ def statement_pay(*, actor: Any, statement_id: int, reference: str) -> Statement
 def statement_return(*, actor: Any, statement_id: int, reason: str) -> Statement:
     """Send a submitted or reviewed statement back to the canteen. Its entries stay with it
     (they never move to another period); resubmitting adds what has come in since."""
-    from tongzhou.accounts.scope import has_cap
-
     statement = _locked(actor, statement_id, Cap.MEAL_VIEW, "退回结算单", "return statements")
     status = statement.status
     may = (status == StatementStatus.SUBMITTED and has_cap(actor, Cap.SETTLEMENT_REVIEW)) or (
@@ -217,9 +211,6 @@ def statement_return(*, actor: Any, statement_id: int, reason: str) -> Statement
 @transaction.atomic
 def anomaly_resolve(*, actor: Any, case_id: int, resolution: str, note: str) -> Any:
     """Record how a case was resolved (by the district or the city, inside their area)."""
-    from tongzhou.accounts.scope import scope_for
-    from tongzhou.settlement.models import AnomalyCase, AnomalyResolution
-
     require_cap(actor, Cap.ANOMALY_REVIEW, "处理异常线索", "resolve anomaly cases")
     case = (
         AnomalyCase.objects.select_for_update()
@@ -229,7 +220,7 @@ def anomaly_resolve(*, actor: Any, case_id: int, resolution: str, note: str) -> 
     if case is None:
         raise NotFound("异常线索", "anomaly case")
     if case.resolved_at is not None:
-        raise _conflict("case_already_resolved", "该线索已处理。", "This case is already resolved.")
+        raise Conflict("case_already_resolved", "该线索已处理。", "This case is already resolved.")
     if resolution not in AnomalyResolution.values or not note.strip():
         raise ValidationFailed(
             "resolution_required",

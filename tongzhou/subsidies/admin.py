@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.accounts.admin_base import ScopedAdmin
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap
+from tongzhou.access.admin_base import ScopedAdmin
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.elders.selectors import elder_get, elder_list

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from tongzhou.core.errors import DomainError
+from tongzhou.core import clock
+from tongzhou.core.errors import Conflict
+from tongzhou.geo.selectors import city_code
 from tongzhou.subsidies.calculator import Mode, PolicySpec, RuleSpec
 from tongzhou.subsidies.models import SubsidyPolicy
-
-CITY_CODE = "330900"
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class PolicyInForce:
     spec: PolicySpec
 
 
-# Versions in force never change (edits are new versions from a future date), so the answer
-# for (district, day) can be kept for the life of the process.
+# A version starts only on a future day (`policy_version_create`), so what is in force on a
+# day up to today can never change and is kept for the life of the process. A later day is
+# read each time: another process may publish a version starting on it at any moment.
 _cache: dict[tuple[str, dt.date], PolicyInForce] = {}
 
 
@@ -30,7 +31,8 @@ def policy_in_force(*, district_code: str, day: dt.date) -> PolicyInForce:
     found = _cache.get(key)
     if found is None:
         found = _load(district_code, day)
-        _cache[key] = found
+        if day <= clock.today():
+            _cache[key] = found
     return found
 
 
@@ -41,7 +43,7 @@ def clear_cache() -> None:
 def _load(district_code: str, day: dt.date) -> PolicyInForce:
     candidates = (
         SubsidyPolicy.objects.filter(effective_from__lte=day)
-        .filter(Q(region__code=district_code) | Q(region__code=CITY_CODE))
+        .filter(Q(region__code=district_code) | Q(region__code=city_code()))
         .select_related("region")
         .order_by("-effective_from")
     )
@@ -54,11 +56,10 @@ def _load(district_code: str, day: dt.date) -> PolicyInForce:
         if chosen is None:
             chosen = policy
     if chosen is None:
-        raise DomainError(
-            code="no_policy",
-            message_zh="当日没有生效的助餐补贴政策，请联系民政局。",
-            message_en="No subsidy policy is in force for that day.",
-            status=409,
+        raise Conflict(
+            "no_policy",
+            "当日没有生效的助餐补贴政策，请联系民政局。",
+            "No subsidy policy is in force for that day.",
         )
     return PolicyInForce(chosen, policy_spec(chosen))
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
-from tongzhou.accounts.roles import Role
 from tongzhou.accounts.services import Assignment, user_create, user_set_password, user_update
 from tongzhou.audit.models import AuditEvent
 from tongzhou.core.errors import DomainError, PermissionDenied, ValidationFailed

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.bookings import services
 from tongzhou.bookings.models import Booking, BookingStatus, Diet

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.bookings import routing, services
 from tongzhou.bookings.models import Booking, BookingStatus, WellnessAlert
 from tongzhou.bookings.selectors import alerts_for, run_stops, runs_for
@@ -18,7 +18,7 @@ from tongzhou.canteens.models import Canteen
 from tongzhou.core.errors import DomainError, NotFound
 from tongzhou.elders.models import LivingArrangement
 from tongzhou.ledger.services import ledger_check
-from tongzhou.meals.services import purse_credit
+from tongzhou.purses.services import purse_credit
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 11)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.bookings.models import Booking, BookingStatus, WellnessAlert
 from tongzhou.bookings.tests.conftest import VILLAGE, at
 from tongzhou.canteens.models import Canteen
 from tongzhou.elders.models import LivingArrangement
-from tongzhou.meals.services import purse_credit
+from tongzhou.purses.services import purse_credit
 
 pytestmark = pytest.mark.django_db
 

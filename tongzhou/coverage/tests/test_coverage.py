@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.bookings.models import Booking, BookingStatus
 from tongzhou.core import clock
 from tongzhou.coverage.selectors import REACH_KM, coverage_report

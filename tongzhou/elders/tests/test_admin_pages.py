@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.elders.models import Category, Elder
 from tongzhou.geo.models import Region
@@ -119,10 +119,9 @@ def test_printed_code_card_issue_and_revoke(
     assert 'data-testid="code-card"' in text and "<svg" in text
     from tongzhou.identity import qr
     from tongzhou.identity.models import QrIdentity
-    from tongzhou.identity.services import _qr_secret
 
     identity = QrIdentity.objects.get(elder=elder)
-    key = qr.elder_key(_qr_secret(), identity.token, identity.key_version)
+    key = qr.elder_key(qr.server_secret(), identity.token, identity.key_version)
     code = qr.printed_code(key, identity.token, identity.printed_version)
     assert resolve_credential(code).elder == elder
     client.post(f"/admin/elders/elder/{elder.pk}/code-card/", {"action": "revoke"})

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import Workbook
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.elders.importer import ImportFileError, elders_import
 from tongzhou.elders.models import CategoryMembership, Elder

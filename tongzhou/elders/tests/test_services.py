@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound, PermissionDenied, ValidationFailed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import StringIO
@@ -12,10 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
 
 from tongzhou.canteens.models import Canteen
@@ -24,46 +20,10 @@ from tongzhou.core import clock
 from tongzhou.elders.models import Elder
 from tongzhou.identity.services import card_issue
 from tongzhou.meals.models import Dish, Menu, MenuItem
-from tongzhou.meals.services import purse_credit
+from tongzhou.purses.services import purse_credit
 
 LUNCH_NOW = dt.datetime(2026, 3, 12, 11, 30, tzinfo=timezone.get_default_timezone())
 _cards = itertools.count(1)
-
-
-class WsgiClient(Client):
-    """A test client whose requests go through the production WSGI entry point
-    (`config.wsgi.application`, the checkout lane in front of the full stack) instead of
-    Django's test handler."""
-
-    def application(self) -> Any:
-        from config.wsgi import application
-
-        return application
-
-    def request(self, **request: Any) -> Any:
-        started: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-            started[:] = [status, headers]
-
-        # As Django's test handler does: the test's transaction outlives the request.
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            environ = RequestFactory.request(self, **request).environ
-            answer = self.application()(environ, start_response)
-            content = b"".join(answer)
-            answer.close()
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        status, headers = started
-        response = HttpResponse(content, status=int(status.split()[0]))
-        del response["Content-Type"]
-        for name, value in headers:
-            response[name] = value
-        response.json = lambda: json.loads(content)  # type: ignore[attr-defined]
-        return response
 
 
 @dataclass
@@ -71,16 +31,9 @@ class Counter:
     canteen: Canteen
     credential: str
     menu_item: MenuItem  # 12.00 yuan set meal
-    client_class: type[Client] = Client
 
     def client(self) -> Client:
-        return self.client_class(HTTP_AUTHORIZATION=f"Bearer {self.credential}")
-
-
-@pytest.fixture
-def counter_client() -> type[Client]:
-    """How counters' requests reach the platform (test_checkout runs through both)."""
-    return Client
+        return Client(HTTP_AUTHORIZATION=f"Bearer {self.credential}")
 
 
 @pytest.fixture
@@ -103,7 +56,6 @@ def make_counter(
     superuser: Any,
     policy: None,
     lunch_time: Any,
-    counter_client: type[Client],
 ) -> Callable[[str], Counter]:
     def make(village_code: str) -> Counter:
         canteen = make_canteen(village_code)
@@ -115,7 +67,7 @@ def make_counter(
         dish = Dish.objects.create(canteen=canteen, name="荤素套餐", price_fen=1200)
         menu = Menu.objects.create(canteen=canteen, date=LUNCH_NOW.date(), session="lunch")
         item = MenuItem.objects.create(menu=menu, dish=dish, price_fen=1200)
-        return Counter(canteen, issued.credential, item, counter_client)
+        return Counter(canteen, issued.credential, item)
 
     return make
 

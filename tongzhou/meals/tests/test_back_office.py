@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.geo.models import Region
 from tongzhou.meals.models import Meal
 from tongzhou.meals.tests.conftest import LUNCH_NOW

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.canteens.services import terminal_revoke
 from tongzhou.elders.models import Category, ElderStatus
@@ -14,16 +14,9 @@ from tongzhou.identity.services import card_report_lost
 from tongzhou.ledger.models import Entry, Journal
 from tongzhou.ledger.services import ledger_check
 from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
-from tongzhou.meals.tests.conftest import LUNCH_NOW, WsgiClient
+from tongzhou.meals.tests.conftest import LUNCH_NOW
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=[Client, WsgiClient], ids=["test-handler", "wsgi"])
-def counter_client(request: pytest.FixtureRequest) -> type[Client]:
-    """Every sale here is made through Django's test handler and through the production WSGI
-    entry point, whose checkout lane serves it on its own path."""
-    return request.param
 
 
 def sell(counter: Any, card: str, key: str = "k1", receipt: str = "0001", **extra: Any) -> Any:
@@ -158,7 +151,7 @@ def test_refusals_have_stable_codes_and_write_nothing(
         content_type="application/json",
     )
     assert no_key.status_code == 400
-    anonymous = counter.client_class().post("/api/v1/checkout", {}, content_type="application/json")
+    anonymous = Client().post("/api/v1/checkout", {}, content_type="application/json")
     assert anonymous.status_code == 401
     card_report_lost(actor=superuser, card=Card.objects.get(elder=elder))
     blocked = sell(counter, card)

@@ -86,7 +86,7 @@ def test_a_sale_by_the_qr_code_on_the_elders_phone(
     import zxingcpp
     from PIL import Image
 
-    from tongzhou.accounts.roles import Role
+    from tongzhou.access.roles import Role
     from tongzhou.portal.services import grant_and_code
 
     elder, _card = make_member(name="手机阿婆")
@@ -138,7 +138,7 @@ def test_a_face_sale_goes_through_the_cashiers_confirmation(
     make_member: Any, make_user: Any,
 ) -> None:  # fmt: skip
     pytest.importorskip("dlib", reason="the optional 'face' extra is not installed")
-    from tongzhou.accounts.roles import Role
+    from tongzhou.access.roles import Role
     from tongzhou.identity.face_services import face_enrol
 
     elder, _card = make_member(name="欧巴马")

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.core.errors import ValidationFailed
 from tongzhou.identity.face_services import face_enrol, face_withdraw

@@ -7,7 +7,7 @@ import zxingcpp
 from django.test import Client
 from PIL import Image
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.identity.render import qr_png
 from tongzhou.identity.services import (
     qr_current_code,

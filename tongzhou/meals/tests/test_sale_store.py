@@ -4,7 +4,7 @@ same rows, and what happens when a purse changes between the read and the write.
 from __future__ import annotations
 
 import re
-from functools import partial
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,10 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tongzhou.ledger.models import Entry
-from tongzhou.ledger.services import ledger_check, purses_for
+from tongzhou.ledger.services import SalePosting, ledger_check, purses_for
 from tongzhou.meals import sale_store, services
 from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
+from tongzhou.meals.tests.conftest import LUNCH_NOW
 from tongzhou.meals.tests.test_checkout import nothing_written, sell
+from tongzhou.purses.services import purse_correct, purse_credit
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,10 +39,11 @@ def test_a_counter_sale_costs_two_statements(
     if connection.vendor == "postgresql":
         # Autocommitted: no BEGIN or COMMIT round trips, and one statement writes it all.
         assert len(statements) == 2, [statement[:60] for statement in statements]
-        assert statements[1].startswith("WITH batch AS")
-    # SQLite has no data-modifying CTEs: one statement per table, in one transaction. Either
-    # way the write names only the tables this sale writes (a card sale uses no QR code).
-    writes = re.findall(r"(?:INSERT INTO|UPDATE) (\w+)", " ".join(statements[1:]))
+        assert statements[1].startswith("WITH sale AS")
+    # SQLite has no data-modifying CTEs: the ORM writes a statement per table, in one
+    # transaction. Either way the write names only the tables this sale writes (a card sale
+    # uses no QR code).
+    writes = re.findall(r'(?:INSERT INTO|UPDATE) "?(\w+)', " ".join(statements[1:]))
     assert writes == [
         "ledger_account",
         "ledger_journal",
@@ -52,7 +55,7 @@ def test_a_counter_sale_costs_two_statements(
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_the_single_statement_and_the_step_by_step_writer_write_the_same_rows(
+def test_the_single_statement_and_the_orm_writer_write_the_same_rows(
     counter: Any, make_member: Any, superuser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _a, card_a = make_member(name="王秀英", own_fen=300)
@@ -60,9 +63,9 @@ def test_the_single_statement_and_the_step_by_step_writer_write_the_same_rows(
     # 15.00 delivered: the subsidy, the delivery-fee subsidy, the subsidy purse and own money.
     extra = {"lines": [{"amount_fen": 1200}], "delivery": True}
     for elder in (_a, _b):
-        services.purse_credit(elder=elder, amount_fen=100, purse="elder_subsidy", actor=superuser)
+        purse_credit(elder=elder, amount_fen=100, purse="elder_subsidy", actor=superuser)
     first = sell(counter, card_a, key="one", receipt="1", **extra).json()
-    monkeypatch.setattr(services, "sale_write", partial(sale_store.sale_write, in_steps=True))
+    monkeypatch.setattr(sale_store.sql, "is_postgresql", lambda: False)  # SQLite's writer
     second = sell(counter, card_b, key="two", receipt="2", **extra).json()
 
     def comparable(receipt: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def test_a_purse_drained_between_read_and_write_is_read_again(
     before = nothing_written()
 
     def spend_it(elder_id: int) -> None:
-        services.purse_correct(
+        purse_correct(
             actor=superuser, elder=elder, purse="elder_own", amount_fen=-250, reason="并发扣款"
         )
 
@@ -129,7 +132,7 @@ def test_a_top_up_between_read_and_write_shows_on_the_receipt(
     elder, card = make_member(own_fen=300)
 
     def top_up(elder_id: int) -> None:
-        services.purse_credit(elder=elder, amount_fen=1000, actor=superuser)
+        purse_credit(elder=elder, amount_fen=1000, actor=superuser)
 
     _after_the_read(monkeypatch, top_up)
     response = sell(counter, card, key="t")
@@ -142,19 +145,20 @@ def test_a_top_up_between_read_and_write_shows_on_the_receipt(
 
 
 def test_a_write_that_does_not_balance_is_refused() -> None:
-    plan = sale_store.SalePlan(
-        meal={},
+    posting = SalePosting(
+        business_date=LUNCH_NOW.date(),
+        created_at=LUNCH_NOW,
         memo="",
         purse_moves=[(1, -100)],
         entries=[(1, -100), (2, 90)],
-        own_account_id=1,
-        own_balance_fen=0,
-        claim=False,
+    )
+    plan = sale_store.SalePlan(
+        meal={}, posting=posting, own_account_id=1, own_balance_fen=0, claim=False
     )
     with pytest.raises(ValueError, match="sum to zero"):
         sale_store.sale_write(plan)
-    plan.entries = [(3, -100), (2, 100)]
-    with pytest.raises(ValueError, match="moves only by an entry"):
+    plan.posting = replace(posting, entries=[(3, -100), (2, 100)])
+    with pytest.raises(ValueError, match="moves by exactly its entries"):
         sale_store.sale_write(plan)
 
 

@@ -1,6 +1,5 @@
 from tongzhou.meals.tests.conftest import (  # noqa: F401  (fixtures shared with checkout tests)
     counter,
-    counter_client,
     lunch_time,
     make_counter,
     make_member,

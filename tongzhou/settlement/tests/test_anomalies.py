@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.core.errors import DomainError, NotFound, PermissionDenied
 from tongzhou.meals.tests.conftest import Counter
 from tongzhou.settlement import services

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.meals.models import Meal
 from tongzhou.meals.tests.conftest import Counter
 from tongzhou.settlement.models import Statement

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tongzhou.accounts.roles import Role
+from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
 from tongzhou.core.errors import DomainError, PermissionDenied
 from tongzhou.meals.services import meal_refund

@@ -2,9 +2,7 @@
 
 Granian parses HTTP in Rust and hands each request to Django's WSGI application on one of a
 few threads per worker process: the threads overlap one request's wait on the database with
-another's Python, and one process per core uses every core despite the GIL. Eight threads
-rather than four let the counters' sales that wait together share their statements
-(`core.batching`). Measured on the
+another's Python, and one process per core uses every core despite the GIL. Measured on the
 counter's checkout (bench/checkout), it spends about a fifth less CPU per request than
 gunicorn's threaded workers. Access logs are left to the reverse proxy in front.
 """
@@ -40,6 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Loaded by this command alone, not by every other one.
         from granian import Granian
         from granian.constants import Interfaces, RuntimeModes
 
@@ -63,6 +62,7 @@ class Command(BaseCommand):
 
 def _require_collected_static() -> None:
     """Without the manifest every page that links a static file fails: say so at start."""
+    # Loading the storage reads the settings: done when the command runs, not on import.
     from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 
     if isinstance(staticfiles_storage, ManifestFilesMixin) and not staticfiles_storage.exists(

@@ -9,6 +9,7 @@ from django.db import transaction
 from tongzhou.audit.services import audit_record
 from tongzhou.elders.models import Category
 from tongzhou.geo.models import Region
+from tongzhou.geo.selectors import city_code
 from tongzhou.subsidies.models import SubsidyPolicy, SubsidyRule
 
 DEFAULT = Path(__file__).resolve().parents[2] / "data" / "default_policy.json"
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         data = json.loads(DEFAULT.read_text(encoding="utf-8"))
         with transaction.atomic():
             policy = SubsidyPolicy.objects.create(
-                region=Region.objects.get(code="330900"),
+                region=Region.objects.get(code=city_code()),
                 name=data["name"],
                 effective_from=dt.date.fromisoformat(data["effective_from"]),
                 min_spend_fen=data["min_spend_fen"],

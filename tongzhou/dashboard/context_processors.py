@@ -6,13 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap
+from tongzhou.coverage.selectors import may_see_coverage
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    from tongzhou.coverage.selectors import may_see_coverage
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}

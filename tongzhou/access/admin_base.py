@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
-from tongzhou.accounts.roles import Cap
-from tongzhou.accounts.scope import has_cap
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap
 from tongzhou.core.errors import DomainError
 
 

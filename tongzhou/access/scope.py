@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from tongzhou.accounts.roles import CANTEEN_ROLES, CAPABILITIES, REGION_ROLES, Cap, Role
+from tongzhou.access.roles import CANTEEN_ROLES, CAPABILITIES, REGION_ROLES, Cap, Role
+from tongzhou.core.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,5 @@ def has_cap(user: Any, cap: Cap) -> bool:
 
 
 def require_cap(user: Any, cap: Cap, action_zh: str, action_en: str) -> None:
-    from tongzhou.core.errors import PermissionDenied
-
     if not has_cap(user, cap):
         raise PermissionDenied(action_zh, action_en)

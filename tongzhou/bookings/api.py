@@ -1,0 +1,53 @@
+"""The counter's offline pack: what a terminal needs to recognise the canteen's regular
+elders while the network is down. It lives here because who counts as a regular (ate,
+booked or lives nearby) is known only from this layer up; what the pack holds is identity's
+(`identity.offline`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from tongzhou.audit.services import audit_record
+from tongzhou.bookings.selectors import canteen_regulars
+from tongzhou.canteens.auth import signing_terminal, terminal_auth
+from tongzhou.core import clock
+from tongzhou.core.api import ERRORS
+from tongzhou.identity.offline import MAX_ELDERS, offline_pack
+
+router = Router(tags=["offline counters"])
+
+
+class OfflinePackOut(Schema):
+    issued_at: str
+    valid_until: str
+    salt: str
+    iterations: int
+    elders: list[dict[str, str]]
+    verifiers: dict[str, int]
+    rotating: dict[str, dict[str, Any]]
+
+
+@router.get(
+    "/terminal/offline-pack",
+    auth=terminal_auth,
+    response={200: OfflinePackOut, **ERRORS},
+    summary="What the counter needs to recognise its regular elders while offline",
+)
+def terminal_offline_pack(request: HttpRequest) -> dict[str, Any]:
+    terminal = signing_terminal(request)
+    pack = offline_pack(canteen_regulars(terminal.canteen, clock.today(), MAX_ELDERS))
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            actor_label=f"terminal:{terminal.key_id}",
+            action="terminal.offline_pack",
+            target=terminal,
+            after={"elders": len(pack["elders"]), "valid_until": pack["valid_until"]},
+            canteen_id=terminal.canteen_id,
+            scope_path=terminal.canteen.village.path,
+        )
+    return pack

@@ -1,0 +1,78 @@
+"""Identity endpoints: an elder's rotating QR code for staff, and the face candidate a
+counter asks for (never a charge: the cashier confirms, then the sale is made)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.security import django_auth
+
+from tongzhou.canteens.auth import signing_terminal, terminal_auth
+from tongzhou.core.api import CONFLICTS, ERRORS, ErrorOut
+from tongzhou.core.errors import ValidationFailed
+from tongzhou.elders.selectors import elder_get
+from tongzhou.identity.face_services import face_identify as identify
+from tongzhou.identity.qr import STEP_SECONDS
+from tongzhou.identity.render import qr_svg
+from tongzhou.identity.services import qr_current_code, qr_identity_for
+
+router = Router(tags=["identity"])
+
+
+class QrOut(Schema):
+    code: str
+    svg: str
+    valid_seconds: int
+
+
+@router.get(
+    "/elders/{elder_id}/qr",
+    auth=django_auth,
+    response={200: QrOut, **ERRORS},
+    summary="The elder's current rotating QR code (staff, within their area)",
+)
+def current_qr(request: HttpRequest, elder_id: int) -> dict[str, Any]:
+    elder = elder_get(actor=request.user, elder_id=elder_id)
+    code = qr_current_code(qr_identity_for(elder))
+    return {"code": code, "svg": qr_svg(code), "valid_seconds": STEP_SECONDS}
+
+
+class FaceIn(Schema):
+    image_base64: str = Field(..., max_length=4_000_000, description="a JPEG or PNG frame")
+
+
+class FaceOut(Schema):
+    token: str
+    name: str
+    age: int
+    distance: float
+    photo_base64: str | None
+
+
+@router.post(
+    "/face/identify",
+    auth=terminal_auth,
+    response={200: FaceOut, **CONFLICTS, 422: ErrorOut, 503: ErrorOut},
+    summary="Who is at the counter? A candidate for the cashier to confirm (never a charge)",
+)
+def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
+    terminal = signing_terminal(request)
+    data = payload.image_base64.split(",", 1)[-1]  # accepts data: URLs from a canvas
+    try:
+        image = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(
+            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
+        ) from None
+    candidate = identify(terminal=terminal, image=image)
+    return {
+        "token": candidate.token,
+        "name": candidate.name,
+        "age": candidate.age,
+        "distance": candidate.distance,
+        "photo_base64": base64.b64encode(candidate.photo).decode() if candidate.photo else None,
+    }

@@ -22,6 +22,7 @@ lint: $(DEV_STAMP) var/local.env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
 $(VENV)/bin/python:

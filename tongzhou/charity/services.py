@@ -13,7 +13,7 @@ from tongzhou.access.scope import require_cap
 from tongzhou.audit.services import audit_record
 from tongzhou.charity.models import CharityFund
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError, ValidationFailed
+from tongzhou.core.errors import Conflict, ValidationFailed
 from tongzhou.core.money import yuan
 from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus, valid_on_q
 from tongzhou.geo.selectors import city_path
@@ -128,18 +128,14 @@ def fund_allocate(*, actor: Any, fund: CharityFund, amount_each_fen: int) -> All
     source = Account.objects.select_for_update().get(pk=_fund_account(fund).pk)
     total = amount_each_fen * len(elder_ids)
     if total > source.balance_fen:
-        raise DomainError(
-            code="fund_insufficient",
-            message_zh=(
-                f"资金余额 {yuan(source.balance_fen)} 元，不足以给 {len(elder_ids)} 位老人"
-                f"每人 {yuan(amount_each_fen)} 元（共 {yuan(total)} 元）。"
-            ),
-            message_en=(
-                f"The fund holds {yuan(source.balance_fen)} yuan, short of {yuan(total)} yuan "
-                f"for {len(elder_ids)} elders."
-            ),
-            status=409,
-            details={"balance_fen": source.balance_fen, "needed_fen": total},
+        raise Conflict(
+            "fund_insufficient",
+            f"资金余额 {yuan(source.balance_fen)} 元，不足以给 {len(elder_ids)} 位老人"
+            f"每人 {yuan(amount_each_fen)} 元（共 {yuan(total)} 元）。",
+            f"The fund holds {yuan(source.balance_fen)} yuan, short of {yuan(total)} yuan "
+            f"for {len(elder_ids)} elders.",
+            balance_fen=source.balance_fen,
+            needed_fen=total,
         )
     targets = purses_of_kind(AccountKind.ELDER_CHARITY, elder_ids)
     credit_many(

@@ -41,6 +41,7 @@ from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
 from tongzhou.elders.services import elders_bulk_load, id_number_hash, phone_hash
 from tongzhou.geo.models import Region, RegionLevel
+from tongzhou.geo.selectors import city_code
 from tongzhou.geo.services import zhoushan_counts, zhoushan_load
 from tongzhou.identity import offline
 from tongzhou.identity.models import Card
@@ -201,7 +202,7 @@ def _cards_and_money(rng: random.Random) -> list[str]:
         ],
         batch_size=5000,
     )
-    city = Region.objects.get(code="330900")
+    city = Region.objects.get(code=city_code())
     source = account_for(AccountKind.TOPUP_CLEARING, region_id=city.pk)
     amounts = {
         elder_id: rng.choice((5000, 10000, 20000, 30000)) if rng.random() < 0.8 else 0
@@ -327,7 +328,7 @@ def _users(admin: User, canteens: list[Canteen]) -> int:
         r.code: r
         for r in Region.objects.filter(
             code__in=[
-                "330900",
+                city_code(),
                 "330902",
                 "330903",
                 "330902002",
@@ -336,7 +337,7 @@ def _users(admin: User, canteens: list[Canteen]) -> int:
         )
     }
     plan = [
-        ("city", "市民政局 张科长", Assignment(Role.CITY_BUREAU, region=region["330900"])),
+        ("city", "市民政局 张科长", Assignment(Role.CITY_BUREAU, region=region[city_code()])),
         (
             "dinghai",
             "定海区民政局 李主任",
@@ -362,7 +363,7 @@ def _users(admin: User, canteens: list[Canteen]) -> int:
             "六横食堂 何志愿者",
             Assignment(Role.DELIVERY_VOLUNTEER, canteen=by_code["ZS-PT-003"]),
         ),
-        ("auditor", "市审计 孙审计", Assignment(Role.AUDITOR, region=region["330900"])),
+        ("auditor", "市审计 孙审计", Assignment(Role.AUDITOR, region=region[city_code()])),
     ]
     created = 0
     for username, full_name, assignment in plan:

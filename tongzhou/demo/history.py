@@ -15,6 +15,7 @@ from tongzhou.canteens.models import Canteen, Terminal
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.geo.selectors import city_path
 from tongzhou.identity.services import Resolved
 from tongzhou.ledger.models import Account, AccountKind
 from tongzhou.meals.models import Meal
@@ -100,7 +101,8 @@ def _plant_card_lending(rng: random.Random, canteens: list[Canteen], first: dt.d
     candidates = _with_money(
         list(
             Elder.objects.filter(
-                status=ElderStatus.ACTIVE, residence__path__startswith=f"330900/{LENDER_HOME}/"
+                status=ElderStatus.ACTIVE,
+                residence__path__startswith=f"{city_path()}{LENDER_HOME}/",
             )
             .order_by("pk")
             .values_list("pk", flat=True)[:200]

@@ -98,7 +98,7 @@ def district_code(path: str) -> str:
 class Region(models.Model):
     """A node of 舟山市 → district/county → town/street → village/community.
 
-    `path` is the materialised path of NBS codes ("330900/330902/330902002/"), so "everything
+    `path` is the materialised path of NBS codes (330900/330902/330902002/), so "everything
     under this region" is a prefix match, on SQLite and PostgreSQL alike.
     """
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError
+from tongzhou.core.errors import Conflict, DomainError
 from tongzhou.identity.services import Resolved, resolve_credential
 from tongzhou.ledger.models import JournalKind
 from tongzhou.meals.models import Meal, MealStatus, OfflineOutcome, OfflineSale, SubsidyClaim
@@ -155,7 +155,7 @@ def _record(
 
 
 def _review(code: str, zh: str, en: str) -> DomainError:
-    return DomainError(code=code, message_zh=zh, message_en=en, status=409)
+    return Conflict(code, zh, en)
 
 
 def _post_new(terminal: Terminal, sale: OfflineSaleIn) -> OfflineSale:

@@ -53,6 +53,9 @@ def test_a_subsidised_lunch_and_its_receipt(counter: Any, make_member: Any) -> N
     meal = Meal.objects.get()
     assert meal.policy.name.startswith("舟山市") and meal.rule.label == "70-79岁"
     assert meal.business_date == dt.date(2026, 3, 12)
+    # Stamped by the platform's clock (frozen at 11:30 here), as its journal and answer are.
+    assert meal.created_at == LUNCH_NOW == meal.journal.created_at
+    assert IdempotencyRecord.objects.get().created_at == LUNCH_NOW
     assert ledger_check() == []
     assert sum(Entry.objects.values_list("amount_fen", flat=True)) == 0
 

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from tongzhou.audit.services import audit_record
 from tongzhou.bookings.selectors import canteen_regulars
 from tongzhou.canteens.auth import signing_terminal, terminal_auth
 from tongzhou.core import clock
 from tongzhou.core.api import ERRORS
-from tongzhou.identity.offline import MAX_ELDERS, offline_pack
+from tongzhou.identity.offline import MAX_ELDERS
+from tongzhou.identity.services import offline_pack_issue
 
 router = Router(tags=["offline counters"])
 
@@ -39,15 +38,5 @@ class OfflinePackOut(Schema):
 )
 def terminal_offline_pack(request: HttpRequest) -> dict[str, Any]:
     terminal = signing_terminal(request)
-    pack = offline_pack(canteen_regulars(terminal.canteen, clock.today(), MAX_ELDERS))
-    with transaction.atomic():
-        audit_record(
-            actor=None,
-            actor_label=f"terminal:{terminal.key_id}",
-            action="terminal.offline_pack",
-            target=terminal,
-            after={"elders": len(pack["elders"]), "valid_until": pack["valid_until"]},
-            canteen_id=terminal.canteen_id,
-            scope_path=terminal.canteen.village.path,
-        )
-    return pack
+    regulars = canteen_regulars(terminal.canteen, clock.today(), MAX_ELDERS)
+    return offline_pack_issue(terminal=terminal, elder_ids=regulars)

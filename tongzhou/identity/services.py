@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record, snapshot
+from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
 from tongzhou.elders.models import Elder, ElderStatus
@@ -351,3 +352,20 @@ def qr_use_cte(*, source: str, elder_id: str, step: str, used_at: str) -> str:
 def qr_use_record(*, elder_id: int, step: int, used_at: dt.datetime) -> None:
     """The use in the sale's transaction (elsewhere than PostgreSQL)."""
     QrUse.objects.create(elder_id=elder_id, step=step, used_at=used_at)
+
+
+@transaction.atomic
+def offline_pack_issue(*, terminal: Terminal, elder_ids: list[int]) -> dict[str, Any]:
+    """A counter's offline pack for these regular elders, its issue audited (a tablet holds
+    what recognises them until it expires)."""
+    pack = offline.offline_pack(elder_ids)
+    audit_record(
+        actor=None,
+        actor_label=f"terminal:{terminal.key_id}",
+        action="terminal.offline_pack",
+        target=terminal,
+        after={"elders": len(pack["elders"]), "valid_until": pack["valid_until"]},
+        canteen_id=terminal.canteen_id,
+        scope_path=terminal.canteen.village.path,
+    )
+    return pack

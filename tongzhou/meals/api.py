@@ -102,7 +102,8 @@ class ReceiptOut(Schema):
     status: str
 
 
-def _fingerprint(request: HttpRequest) -> str:
+def body_fingerprint(request: HttpRequest) -> str:
+    """The fingerprint a retry with the same Idempotency-Key must match."""
     try:
         body: Any = json.loads(request.body or b"{}")
     except ValueError:
@@ -133,10 +134,11 @@ def sell(
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
     )
-    return _answer(request, result)
+    return idempotent_answer(request, result)
 
 
-def _answer(request: HttpRequest, result: services.CheckoutResult) -> HttpResponse:
+def idempotent_answer(request: HttpRequest, result: services.CheckoutResult) -> HttpResponse:
+    """The answer of an idempotent call, marked when it replays a stored one."""
     response = json_response(request, result.receipt, status=result.status_code)
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
@@ -162,7 +164,7 @@ def checkout(
         payload,
         idempotency_key,
         terminal=presented_terminal(request),
-        fingerprint=_fingerprint(request),
+        fingerprint=body_fingerprint(request),
     )
 
 

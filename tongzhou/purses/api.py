@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -10,12 +9,13 @@ from ninja import Field, Header, Router, Schema, Status
 from ninja.security import django_auth
 
 from tongzhou.canteens.auth import request_terminal, terminal_auth
-from tongzhou.core.api import CONFLICTS, ERRORS, json_response
+from tongzhou.core.api import CONFLICTS, ERRORS
 from tongzhou.core.errors import PermissionDenied
 from tongzhou.elders.selectors import elder_get
 from tongzhou.identity.services import resolve_credential
 from tongzhou.ledger.services import purses_for
-from tongzhou.meals.services import idempotent, request_fingerprint
+from tongzhou.meals.api import body_fingerprint, idempotent_answer
+from tongzhou.meals.services import idempotent
 from tongzhou.purses import services
 from tongzhou.purses.services import MAX_AMOUNT_FEN
 
@@ -40,14 +40,6 @@ class TopUpOut(Schema):
     purse: str
     amount_fen: int
     balance_fen: int
-
-
-def _fingerprint(request: HttpRequest) -> str:
-    try:
-        body: Any = json.loads(request.body or b"{}")
-    except ValueError:
-        body = request.body.decode(errors="replace")
-    return request_fingerprint(body)
 
 
 @router.post(
@@ -75,13 +67,10 @@ def topup(
         result = idempotent(
             terminal=terminal,
             key=idempotency_key or "",
-            fingerprint=_fingerprint(request),
+            fingerprint=body_fingerprint(request),
             work=work,
         )
-        response = json_response(request, result.receipt, status=result.status_code)
-        if result.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return idempotent_answer(request, result)
     if payload.elder_id is None:
         raise PermissionDenied("在后台充值需指定老人", "top up without naming the elder")
     elder = elder_get(actor=request.user, elder_id=payload.elder_id)

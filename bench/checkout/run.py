@@ -26,9 +26,9 @@ figures are those of that steady state rather than of a city where every card is
 
     .venv/bin/python bench/checkout/run.py [--seconds 20] [--rounds 3] [--concurrency 16]
 
-The server inherits the environment: `TONGZHOU_CHECKOUT_LANE=0` measures the sale through
-the full middleware stack instead of the checkout lane (tongzhou/meals/lane.py), and
-`TONGZHOU_BATCH_SALES=0` sends each sale's statements alone (tongzhou/core/batching.py).
+The server inherits the environment; `--variant LABEL:NAME=VALUE,...` also runs it with
+other settings, each variant's checkout between the same pgbench runs of a round (for
+example `--variant unprepared:TONGZHOU_PG_PREPARE_THRESHOLD=0`).
 """
 
 from __future__ import annotations

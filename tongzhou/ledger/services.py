@@ -313,7 +313,7 @@ def purses_of_kind(kind: AccountKind, elder_ids: list[int]) -> list[Account]:
 # journal and entries are this module's rows, so this module writes them there too: as the
 # common table expressions below, which the sale's statement embeds. Elsewhere (SQLite) the
 # sale's posting goes through `_write`, as every other posting does. Both write the same rows
-# as `post` for the same lines (ledger/tests/test_sale_posting.py, on both databases).
+# as `post` for the same lines (meals/tests/test_ledger_rows.py, on both databases).
 
 
 @dataclass(frozen=True)

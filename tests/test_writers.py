@@ -47,7 +47,8 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
         "tongzhou.charity.services": ["charity.CharityFund"],
         "tongzhou.demo.generator": [
-            "canteens.Operator", "identity.Card", "meals.Dish", "meals.Menu", "meals.MenuItem",
+            "canteens.Dish", "canteens.Menu", "canteens.MenuItem", "canteens.Operator",
+            "identity.Card",
         ],
         "tongzhou.demo.history": ["meals.Meal"],
         "tongzhou.demo.meal_service": [

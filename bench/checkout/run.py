@@ -130,7 +130,7 @@ def credentials() -> tuple[Path, Path]:
         "from tongzhou.elders.models import Elder\n"
         "from tongzhou.identity.models import Card\n"
         "from tongzhou.core import clock\n"
-        "from tongzhou.meals.models import Dish, Menu, MenuItem\n"
+        "from tongzhou.canteens.models import Dish, Menu, MenuItem\n"
         "admin = User.objects.get(username='admin')\n"
         "counters = Terminal.objects.filter(status='active', canteen__kind='happiness_canteen')\n"
         "def lunch_items(canteen):  # today's lunch menu, made from the dishes if it is missing\n"

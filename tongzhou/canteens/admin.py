@@ -13,8 +13,22 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.audit.services import reference_save
 from tongzhou.canteens import services
-from tongzhou.canteens.models import Canteen, MealSession, Operator, ServiceTag, Terminal
-from tongzhou.canteens.selectors import canteens_visible_to, terminals_visible_to
+from tongzhou.canteens.models import (
+    Canteen,
+    Dish,
+    MealSession,
+    Menu,
+    MenuItem,
+    Operator,
+    ServiceTag,
+    Terminal,
+)
+from tongzhou.canteens.selectors import (
+    canteens_visible_to,
+    dishes_visible_to,
+    menus_visible_to,
+    terminals_visible_to,
+)
 from tongzhou.core.errors import DomainError
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.selectors import city_path
@@ -236,3 +250,75 @@ class ServiceTagAdmin(ReferenceDataAdmin):
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[ServiceTag]:
         return ServiceTag.objects.all()
+
+
+class MenuItemInline(admin.TabularInline):
+    model = MenuItem
+    extra = 3
+    fields = ("dish", "price_fen")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_cap(request.user, Cap.MENU_EDIT)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_cap(request.user, Cap.MENU_EDIT)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_cap(request.user, Cap.CANTEEN_VIEW)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_cap(request.user, Cap.MENU_EDIT)
+
+
+class CanteenScopedForm(forms.ModelForm):
+    actor: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "canteen" in self.fields:
+            self.fields["canteen"].queryset = Canteen.objects.filter(  # type: ignore[attr-defined]
+                scope_for(self.actor).canteen_q()
+            )
+
+
+class MenuScopedAdmin(ScopedAdmin):
+    view_cap = Cap.CANTEEN_VIEW
+    add_cap = Cap.MENU_EDIT
+    change_cap = Cap.MENU_EDIT
+    form = CanteenScopedForm
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form_for_actor(form, request.user)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.menu_save(actor=request.user, obj=obj, canteen=obj.canteen)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for item in formset.save(commit=False):
+            services.menu_save(actor=request.user, obj=item, canteen=form.instance.canteen)
+        for item in formset.deleted_objects:
+            item.delete()
+
+
+@admin.register(Dish)
+class DishAdmin(MenuScopedAdmin):
+    list_display = ("name", "canteen", "price_fen", "diet_tags", "is_active")
+    list_filter = ("canteen", "is_active")
+    search_fields = ("name",)
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Dish]:
+        return dishes_visible_to(request.user).select_related("canteen")
+
+
+@admin.register(Menu)
+class MenuAdmin(MenuScopedAdmin):
+    list_display = ("date", "session", "canteen")
+    list_filter = ("canteen", "session")
+    date_hierarchy = "date"
+    inlines = (MenuItemInline,)
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Menu]:
+        return menus_visible_to(request.user).select_related("canteen")

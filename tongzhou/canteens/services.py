@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, models, transaction
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
-from tongzhou.audit.services import audit_record, snapshot
+from tongzhou.audit.services import audit_record, reference_save, snapshot
 from tongzhou.canteens.models import (
     UNUSABLE_SECRET,
     Canteen,
@@ -369,3 +369,13 @@ def service_terminal(canteen: Canteen, name: str) -> Terminal:
         defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
     )
     return terminal
+
+
+def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
+    """Dishes and daily menus, kept by the canteen's manager (or the bureau)."""
+    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
+        raise NotFound("食堂", "canteen")
+    fields = [f.name for f in obj._meta.concrete_fields if f.name != "id"]
+    return reference_save(
+        actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path
+    )

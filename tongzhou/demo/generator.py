@@ -28,6 +28,9 @@ from tongzhou.canteens.models import (
     Canteen,
     CanteenKind,
     CanteenStatus,
+    Dish,
+    Menu,
+    MenuItem,
     Operator,
     ServiceTag,
 )
@@ -48,7 +51,6 @@ from tongzhou.identity.models import Card
 from tongzhou.identity.services import card_hash, mask_card
 from tongzhou.ledger.models import AccountKind
 from tongzhou.ledger.services import account_for, opening_balances
-from tongzhou.meals.models import Dish, Menu, MenuItem
 from tongzhou.subsidies.models import SubsidyPolicy
 
 DEMO_PASSWORD = "tongzhou-demo"  # noqa: S105 - printed to the user; the demo binds to 127.0.0.1

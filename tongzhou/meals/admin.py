@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from tongzhou.access.admin_base import ScopedAdmin, form_for_actor
+from tongzhou.access.admin_base import ScopedAdmin
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
@@ -19,8 +19,8 @@ from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.core.money import yuan
 from tongzhou.meals import services
-from tongzhou.meals.models import Dish, Meal, Menu, MenuItem, OfflineSale
-from tongzhou.meals.selectors import dishes_visible_to, meals_visible_to, menus_visible_to
+from tongzhou.meals.models import Meal, OfflineSale
+from tongzhou.meals.selectors import meals_visible_to
 
 
 @admin.register(Meal)
@@ -171,78 +171,6 @@ class SellForm(forms.Form):
         if not self.is_bound:
             # One nonce per form shown: a double submit of the same form sells once.
             self.fields["nonce"].initial = uuid.uuid4().hex
-
-
-class MenuItemInline(admin.TabularInline):
-    model = MenuItem
-    extra = 3
-    fields = ("dish", "price_fen")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_cap(request.user, Cap.MENU_EDIT)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_cap(request.user, Cap.MENU_EDIT)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_cap(request.user, Cap.CANTEEN_VIEW)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_cap(request.user, Cap.MENU_EDIT)
-
-
-class CanteenScopedForm(forms.ModelForm):
-    actor: Any = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "canteen" in self.fields:
-            self.fields["canteen"].queryset = Canteen.objects.filter(  # type: ignore[attr-defined]
-                scope_for(self.actor).canteen_q()
-            )
-
-
-class MenuScopedAdmin(ScopedAdmin):
-    view_cap = Cap.CANTEEN_VIEW
-    add_cap = Cap.MENU_EDIT
-    change_cap = Cap.MENU_EDIT
-    form = CanteenScopedForm
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return form_for_actor(form, request.user)
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        services.menu_save(actor=request.user, obj=obj, canteen=obj.canteen)
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        for item in formset.save(commit=False):
-            services.menu_save(actor=request.user, obj=item, canteen=form.instance.canteen)
-        for item in formset.deleted_objects:
-            item.delete()
-
-
-@admin.register(Dish)
-class DishAdmin(MenuScopedAdmin):
-    list_display = ("name", "canteen", "price_fen", "diet_tags", "is_active")
-    list_filter = ("canteen", "is_active")
-    search_fields = ("name",)
-
-    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Dish]:
-        return dishes_visible_to(request.user).select_related("canteen")
-
-
-@admin.register(Menu)
-class MenuAdmin(MenuScopedAdmin):
-    list_display = ("date", "session", "canteen")
-    list_filter = ("canteen", "session")
-    date_hierarchy = "date"
-    inlines = (MenuItemInline,)
-
-    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Menu]:
-        return menus_visible_to(request.user).select_related("canteen")
 
 
 @admin.register(OfflineSale)

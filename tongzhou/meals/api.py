@@ -19,11 +19,11 @@ from tongzhou.canteens.auth import (
     signing_terminal,
     terminal_auth,
 )
+from tongzhou.canteens.selectors import counter_today
 from tongzhou.canteens.services import PresentedTerminal
 from tongzhou.core.api import CONFLICTS, ERRORS, json_response
 from tongzhou.meals import services
 from tongzhou.meals.offline import OfflineSaleIn, offline_sync
-from tongzhou.meals.selectors import counter_today
 
 router = Router(tags=["checkout"])
 

@@ -9,66 +9,6 @@ from tongzhou.core import clock
 SESSION_CHOICES = [("breakfast", _("breakfast")), ("lunch", _("lunch")), ("dinner", _("dinner"))]
 
 
-class Dish(models.Model):
-    canteen = models.ForeignKey(
-        "canteens.Canteen",
-        verbose_name=_("canteen"),
-        on_delete=models.PROTECT,
-        related_name="dishes",
-    )
-    name = models.CharField(_("name"), max_length=40)
-    price_fen = models.PositiveIntegerField(_("price (fen)"))
-    diet_tags = models.CharField(_("diet"), max_length=60, blank=True, help_text=_("低盐, 软食 …"))
-    is_active = models.BooleanField(_("on offer"), default=True)
-
-    class Meta:
-        verbose_name = _("dish")
-        verbose_name_plural = _("dishes")
-        ordering = ["canteen", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["canteen", "name"], name="dish_name_per_canteen")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Menu(models.Model):
-    canteen = models.ForeignKey(
-        "canteens.Canteen",
-        verbose_name=_("canteen"),
-        on_delete=models.PROTECT,
-        related_name="menus",
-    )
-    date = models.DateField(_("date"))
-    session = models.CharField(_("meal session"), max_length=10, choices=SESSION_CHOICES)
-
-    class Meta:
-        verbose_name = _("daily menu")
-        verbose_name_plural = _("daily menus")
-        ordering = ["-date", "canteen", "session"]
-        constraints = [
-            models.UniqueConstraint(fields=["canteen", "date", "session"], name="menu_per_session")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.get_session_display()}"
-
-
-class MenuItem(models.Model):
-    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
-    dish = models.ForeignKey(Dish, verbose_name=_("dish"), on_delete=models.PROTECT)
-    price_fen = models.PositiveIntegerField(_("price (fen)"))
-
-    class Meta:
-        verbose_name = _("menu item")
-        verbose_name_plural = _("menu items")
-        constraints = [models.UniqueConstraint(fields=["menu", "dish"], name="menu_dish_once")]
-
-    def __str__(self) -> str:
-        return f"{self.dish.name} {self.price_fen}"
-
-
 class MealStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
     VOIDED = "voided", _("voided")

@@ -82,8 +82,8 @@ _FACTS_JOINS = """
 # (read only when the order names dishes); the aggregate is the one thing spelt per database.
 # It comes back as text on both, for orjson to parse.
 _MENU = """
-    (SELECT CAST({aggregate}({row}(i.id, d.name, i.price_fen)) AS TEXT) FROM meals_menuitem i
-      JOIN meals_menu mu ON mu.id = i.menu_id JOIN meals_dish d ON d.id = i.dish_id
+    (SELECT CAST({aggregate}({row}(i.id, d.name, i.price_fen)) AS TEXT) FROM canteens_menuitem i
+      JOIN canteens_menu mu ON mu.id = i.menu_id JOIN canteens_dish d ON d.id = i.dish_id
       WHERE mu.canteen_id = {canteen} AND mu.date = %(day)s AND mu.session = %(session)s)"""
 _JSON_AGGREGATE = {"postgresql": ("json_agg", "json_build_array"),
                    "sqlite": ("json_group_array", "json_array")}  # fmt: skip

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
-from tongzhou.audit.services import audit_record, reference_save
+from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Canteen, Terminal
 from tongzhou.canteens.services import (
     BACK_OFFICE_TERMINAL,
@@ -686,14 +686,4 @@ def backoffice_checkout(
 
     return idempotent(
         terminal=terminal, key=nonce, fingerprint=request_fingerprint(body), work=work
-    )
-
-
-def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
-    """Dishes and daily menus, kept by the canteen's manager (or the bureau)."""
-    if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
-        raise NotFound("食堂", "canteen")
-    fields = [f.name for f in obj._meta.concrete_fields if f.name != "id"]
-    return reference_save(
-        actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path
     )

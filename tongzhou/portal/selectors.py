@@ -7,11 +7,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from tongzhou.canteens.models import Canteen, CanteenStatus
+from tongzhou.canteens.models import Canteen, CanteenStatus, MenuItem
 from tongzhou.core import clock
 from tongzhou.elders.models import Elder
 from tongzhou.ledger.services import purses_for
-from tongzhou.meals.models import Meal, MenuItem
+from tongzhou.meals.models import Meal
 
 
 def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -59,9 +59,9 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 21
     assert User.objects.filter(username__in=["admin", "city", "dinghai", "cashier1"]).count() == 4
     assert CategoryMembership.objects.exists()
+    from tongzhou.canteens.models import Menu
     from tongzhou.identity.models import Card
     from tongzhou.ledger.services import ledger_check
-    from tongzhou.meals.models import Menu
 
     active = Elder.objects.filter(status="active").count()
     assert Card.objects.count() == active

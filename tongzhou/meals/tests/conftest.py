@@ -14,12 +14,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tongzhou.canteens.models import Canteen
+from tongzhou.canteens.models import Canteen, Dish, Menu, MenuItem
 from tongzhou.canteens.services import meal_session_set, terminal_create
 from tongzhou.core import clock
 from tongzhou.elders.models import Elder
 from tongzhou.identity.services import card_issue
-from tongzhou.meals.models import Dish, Menu, MenuItem
 from tongzhou.purses.services import purse_credit
 
 LUNCH_NOW = dt.datetime(2026, 3, 12, 11, 30, tzinfo=timezone.get_default_timezone())

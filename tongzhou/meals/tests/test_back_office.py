@@ -86,7 +86,7 @@ def test_policy_versions_start_in_the_future_and_meals_keep_theirs(
     from tongzhou.core import clock
 
     lunch_time(LUNCH_NOW + dt.timedelta(days=1))
-    from tongzhou.meals.models import Menu
+    from tongzhou.canteens.models import Menu
 
     Menu.objects.create(canteen=counter.canteen, date=clock.today(), session="lunch")
     tomorrow = counter.client().post(

@@ -255,7 +255,7 @@ def test_home_delivery_adds_the_fee_and_its_subsidy(counter: Any, make_member: A
 
 
 def test_monthly_cap(counter: Any, make_member: Any, lunch_time: Any) -> None:
-    from tongzhou.meals.models import Menu
+    from tongzhou.canteens.models import Menu
     from tongzhou.subsidies.models import SubsidyPolicy
 
     SubsidyPolicy.objects.all().update(monthly_cap_meals=1)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tongzhou.bookings import services
 from tongzhou.canteens.models import Canteen
 from tongzhou.core.errors import ValidationFailed
+from tongzhou.core.text import only_ascii_digits
 from tongzhou.elders.models import Elder
 from tongzhou.meals.models import SESSION_CHOICES
 
@@ -35,7 +36,7 @@ def parse_session(value: str | None) -> str:
 
 def _canteen(form: QueryDict) -> Canteen:
     value = form.get("canteen") or ""
-    canteen = Canteen.objects.filter(pk=value).first() if value.isdigit() else None
+    canteen = Canteen.objects.filter(pk=value).first() if only_ascii_digits(value) else None
     if canteen is None:
         raise ValidationFailed("canteen_required", "请选择食堂。", "Choose a canteen.")
     return canteen
@@ -43,7 +44,7 @@ def _canteen(form: QueryDict) -> Canteen:
 
 def _plan_id(form: QueryDict) -> int:
     value = form.get("plan") or ""
-    if not value.isdigit():
+    if not only_ascii_digits(value):
         raise ValidationFailed("plan_required", "请选择长期预订。", "Choose a standing booking.")
     return int(value)
 

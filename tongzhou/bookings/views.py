@@ -33,6 +33,7 @@ from tongzhou.bookings.selectors import (
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
+from tongzhou.core.text import only_ascii_digits
 from tongzhou.core.views import run_and_report
 from tongzhou.elders.models import ElderStatus
 from tongzhou.elders.selectors import elder_get, elders_visible_to
@@ -51,7 +52,7 @@ def _day(value: str | None) -> dt.date:
 
 def _number(value: str | None) -> int:
     """An id from a form; 0 (found by nothing) when it is not a number."""
-    return int(value) if value and value.isdigit() else 0
+    return int(value) if value and only_ascii_digits(value) else 0
 
 
 @login_required

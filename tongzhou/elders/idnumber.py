@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tongzhou.core.errors import ValidationFailed
+from tongzhou.core.text import ascii_folded, only_ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -33,14 +34,14 @@ def _invalid(code: str, zh: str, en: str) -> ValidationFailed:
 
 
 def parse_id_number(raw: str) -> IdNumber:
-    value = raw.strip().upper().replace(" ", "")
+    value = ascii_folded(raw)
     if len(value) != 18:
         raise _invalid(
             "id_number_length",
             f"身份证号应为18位，当前为{len(value)}位。",
             f"An ID number has 18 characters; this one has {len(value)}.",
         )
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not only_ascii_digits(value[:17]) or not (only_ascii_digits(value[17]) or value[17] == "X"):
         raise _invalid(
             "id_number_characters",
             "身份证号前17位应为数字，最后一位为数字或X。",

@@ -16,6 +16,7 @@ from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound, ValidationFailed
 from tongzhou.core.masking import mask_id_number, mask_phone
+from tongzhou.core.text import ascii_folded
 from tongzhou.elders.idnumber import parse_id_number
 from tongzhou.elders.models import (
     Category,
@@ -43,7 +44,7 @@ AUDITED_FIELDS = (
     "moved_on",
     "died_on",
 )
-_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
+_PHONE = re.compile(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{7,8})$")
 
 
 @dataclass
@@ -69,7 +70,7 @@ def phone_hash(value: str) -> str:
 
 
 def normalise_phone(raw: str) -> str:
-    phone = raw.strip().replace(" ", "")
+    phone = ascii_folded(raw)
     if phone and not _PHONE.match(phone):
         raise ValidationFailed(
             "phone_invalid",

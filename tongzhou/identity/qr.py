@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from tongzhou.core.text import ascii_folded, only_ascii_digits
+
 STEP_SECONDS = 60
 DRIFT_STEPS = 1  # accept the previous and the next step: clocks on phones drift
 ROTATING = "28"
@@ -50,12 +52,12 @@ class QrPayload:
 
 
 def looks_like_qr(raw: str) -> bool:
-    value = raw.strip()
-    return len(value) == LENGTH and value.isdigit() and value[:2] in (ROTATING, PRINTED)
+    value = ascii_folded(raw)
+    return len(value) == LENGTH and only_ascii_digits(value) and value[:2] in (ROTATING, PRINTED)
 
 
 def parse(raw: str) -> QrPayload:
-    value = raw.strip()
+    value = ascii_folded(raw)
     if not looks_like_qr(value):
         raise QrRefused("qr_malformed")
     token_end = 2 + TOKEN_DIGITS

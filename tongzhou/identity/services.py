@@ -17,17 +17,18 @@ from tongzhou.audit.services import audit_record, snapshot
 from tongzhou.canteens.models import Terminal
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.text import ascii_folded
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import offline, qr
 from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
 from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
 
-_CARD = re.compile(r"^[0-9A-Za-z]{6,32}$")
+_CARD = re.compile(r"^[0-9A-Z]{6,32}$")
 
 
 def normalise_card_number(raw: str) -> str:
-    number = raw.strip().replace(" ", "").upper()
+    number = ascii_folded(raw)
     if not _CARD.match(number):
         raise ValidationFailed(
             "card_number_invalid",

@@ -16,6 +16,7 @@ from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.text import ascii_folded
 from tongzhou.elders.models import Elder
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.portal.models import AccessGrant, GrantKind, SignInCode
@@ -110,7 +111,7 @@ def sign_in(*, code: str, client: str) -> AccessGrant:
         found = (
             SignInCode.objects.select_for_update()
             .select_related("grant__elder")
-            .filter(code_hash=_hash(code.strip()), used_at__isnull=True)
+            .filter(code_hash=_hash(ascii_folded(code)), used_at__isnull=True)
             .first()
         )
         now = clock.now()

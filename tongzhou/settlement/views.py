@@ -17,6 +17,7 @@ from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
+from tongzhou.core.text import only_ascii_digits
 from tongzhou.core.views import run_and_report
 from tongzhou.meals.selectors import meals_visible_to
 from tongzhou.settlement import exports, services
@@ -159,7 +160,7 @@ def anomalies(request: HttpRequest) -> HttpResponse:
             request,
             lambda: services.anomaly_resolve(
                 actor=request.user,
-                case_id=int(case_id) if case_id.isdigit() else 0,
+                case_id=int(case_id) if only_ascii_digits(case_id) else 0,
                 resolution=request.POST.get("resolution", ""),
                 note=request.POST.get("note", ""),
             ),

@@ -12,6 +12,8 @@ from openpyxl import Workbook
 
 from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
+from tongzhou.core.errors import ValidationFailed
+from tongzhou.elders.idnumber import parse_id_number
 from tongzhou.elders.importer import ImportFileError, elders_import
 from tongzhou.elders.models import CategoryMembership, Elder
 
@@ -187,3 +189,33 @@ def test_canteen_staff_cannot_import(
     cashier = make_user(Role.CASHIER, canteen=make_canteen("330902002001"))
     with pytest.raises(PermissionDenied):
         elders_import(actor=cashier, handle=io.BytesIO(_csv_bytes([])), filename="x.csv")
+
+
+def _look_alike(number: str, zero: str) -> str:
+    """`number` with its digits written from another script's zero (full-width: "０")."""
+    return "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in number)
+
+
+def test_one_id_number_in_look_alike_digits_is_one_elder(
+    make_user: Callable[..., Any], id_number: Callable[..., str]
+) -> None:
+    number = id_number(dt.date(1944, 5, 6))
+    spellings = [number, _look_alike(number, "０"), _look_alike(number, "٠"),
+                 _look_alike(number, "०")]  # fmt: skip
+    rows = [[f"林{i}", spelt, "", "昌国街道", "西安社区", "", ""] for i, spelt in
+            enumerate(spellings)]  # fmt: skip
+    officer = make_user(Role.DISTRICT_OFFICER, region="330902")
+    report = elders_import(actor=officer, handle=io.BytesIO(_csv_bytes(rows)), filename="x.csv")
+    assert report.imported == 1
+    assert {e.row: e.code for e in report.errors} == {3: "elder_duplicate_in_file",
+        4: "elder_duplicate_in_file", 5: "elder_duplicate_in_file"}  # fmt: skip
+    assert Elder.objects.count() == 1
+
+
+def test_odd_digits_are_read_or_refused_never_a_crash(id_number: Callable[..., str]) -> None:
+    number = id_number(dt.date(1944, 5, 6))
+    assert parse_id_number(number.replace("2", "²")).value == number  # superscript two
+    # A Kharosthi digit is a digit to `str.isdigit`, and `int` refuses it.
+    with pytest.raises(ValidationFailed) as refused:
+        parse_id_number(number[:10] + "\U00010a40" + number[11:])
+    assert refused.value.code == "id_number_characters"

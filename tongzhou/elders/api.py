@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from tongzhou.core import clock
 from tongzhou.core.api import ERRORS
+from tongzhou.core.spreadsheets import csv_row
 from tongzhou.elders import selectors
 from tongzhou.elders.ages import age_band, age_on
 from tongzhou.elders.models import CategoryMembership, Elder, valid_on_q
@@ -90,7 +91,7 @@ def export_elders(
     response["Content-Disposition"] = 'attachment; filename="elders.csv"'
     response.write("\ufeff")  # so Excel opens the Chinese text as UTF-8
     writer = csv.writer(response)
-    writer.writerows(rows)
+    writer.writerows(csv_row(row) for row in rows)
     return response
 
 

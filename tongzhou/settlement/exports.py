@@ -15,6 +15,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 
 from tongzhou.core.money import yuan
+from tongzhou.core.spreadsheets import xlsx_append
 from tongzhou.meals.models import MealStatus
 from tongzhou.settlement.models import Funder, Statement
 
@@ -56,26 +57,30 @@ def statement_xlsx(statement: Statement, figures: Any) -> bytes:
     assert sheet is not None
     sheet.title = "结算单"
     title, subtitle = _title(statement)
-    sheet.append([title])
+    xlsx_append(sheet, [title])
     sheet["A1"].font = Font(size=14, bold=True)
-    sheet.append([subtitle])
-    sheet.append([f"运营单位：{statement.canteen.operator}　食堂编码：{statement.canteen.code}"])
-    sheet.append([])
-    sheet.append(["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"])
+    xlsx_append(sheet, [subtitle])
+    xlsx_append(
+        sheet, [f"运营单位：{statement.canteen.operator}　食堂编码：{statement.canteen.code}"]
+    )
+    xlsx_append(sheet, [])
+    xlsx_append(sheet, ["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"])
     for row in statement_rows(statement, figures):
-        sheet.append(list(row))
-    sheet.append([])
-    sheet.append(["用餐人次", figures.sales["count"], "撤销/退款笔数", figures.reversals["count"]])
-    sheet.append(["服务人天", figures.elder_days, "跨期调整笔数", figures.adjustments])
-    sheet.append(["餐次", "人次"])
+        xlsx_append(sheet, list(row))
+    xlsx_append(sheet, [])
+    xlsx_append(
+        sheet, ["用餐人次", figures.sales["count"], "撤销/退款笔数", figures.reversals["count"]]
+    )
+    xlsx_append(sheet, ["服务人天", figures.elder_days, "跨期调整笔数", figures.adjustments])
+    xlsx_append(sheet, ["餐次", "人次"])
     for session, count in figures.by_session.items():
-        sheet.append([SESSION_NAMES.get(session, session), count])
-    sheet.append(["人员类别", "人次"])
+        xlsx_append(sheet, [SESSION_NAMES.get(session, session), count])
+    xlsx_append(sheet, ["人员类别", "人次"])
     for category, count in figures.by_category.items():
-        sheet.append([category, count])
-    sheet.append([])
+        xlsx_append(sheet, [category, count])
+    xlsx_append(sheet, [])
     for label in SIGNATURES:
-        sheet.append([label, "", "日期", ""])
+        xlsx_append(sheet, [label, "", "日期", ""])
     for column, width in zip("ABCD", (34, 16, 18, 16), strict=True):
         sheet.column_dimensions[column].width = width
     for cells in sheet.iter_rows(min_row=5, max_row=5 + len(FUNDER_NAMES) + 3):
@@ -173,10 +178,12 @@ def chart_xlsx(figures: dict[str, Any]) -> bytes:
     assert sheet is not None
     sheet.title = "按月按区县"
     districts = list(figures["districts"])
-    sheet.append(["月份", *[f"{d}人次" for d in districts], *[f"{d}补贴（元）" for d in districts]])
+    xlsx_append(
+        sheet, ["月份", *[f"{d}人次" for d in districts], *[f"{d}补贴（元）" for d in districts]]
+    )
     for month in figures["months"]:
         values = [figures["districts"][d].get(month, (0, 0)) for d in districts]
-        sheet.append([month, *[v[0] for v in values], *[v[1] / 100 for v in values]])
+        xlsx_append(sheet, [month, *[v[0] for v in values], *[v[1] / 100 for v in values]])
     chart = BarChart()
     chart.title = "各区县每月用餐人次"
     data = Reference(sheet, min_col=2, max_col=1 + len(districts), min_row=1,

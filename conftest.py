@@ -93,6 +93,7 @@ def make_canteen(db: Any, superuser: User) -> Callable[..., Canteen]:
             seats=fields.pop("seats", 40),
             status=fields.pop("status", CanteenStatus.OPEN),
             opened_on=fields.pop("opened_on", dt.date(2023, 1, 1)),
+            open_amount_max_fen=fields.pop("open_amount_max_fen", 3000),
             **fields,
         )
         return canteen_save(actor=superuser, canteen=canteen, tags=[])

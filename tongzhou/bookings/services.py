@@ -492,7 +492,7 @@ def _charge_delivered(booking: Booking) -> tuple[Meal | None, str]:
     request = CheckoutRequest(
         card="",
         session=booking.session,
-        lines=[Line(amount_fen=canteen.standard_meal_fen, label="送餐到户")],
+        lines=[Line(booked_meal=True, label="送餐到户")],
         client_receipt_no=f"B{booking.pk}",
         accept_full_price=True,
         delivery=True,

@@ -70,6 +70,7 @@ class CanteenForm(forms.ModelForm):
             "tags",
             "status",
             "opened_on",
+            "open_amount_max_fen",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -101,6 +101,13 @@ class Canteen(models.Model):
         default=1500,
         help_text=_("Charged for a booked meal delivered to the door."),
     )
+    # A counter line is a dish of the day's menu; a typed-in amount only where the canteen
+    # allows one, up to this (0: menu dishes only).
+    open_amount_max_fen = models.PositiveIntegerField(
+        _("typed-in amount per line (fen, at most)"),
+        default=0,
+        help_text=_("0: the counter sells only dishes of the day's menu."),
+    )
     delivers = models.BooleanField(_("delivers meals"), default=False)
     delivery_radius_km = models.FloatField(_("delivery radius (km)"), default=5.0)
     settlement_cycle = models.CharField(

@@ -41,6 +41,7 @@ CANTEEN_FIELDS = (
     "seats",
     "status",
     "opened_on",
+    "open_amount_max_fen",
 )
 TERMINAL_FIELDS = ("canteen", "name", "key_id", "status", "rotated_at", "revoked_at")
 CREDENTIAL_PREFIX = "tzt"

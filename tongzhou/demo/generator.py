@@ -289,6 +289,7 @@ def _canteens(admin: User, rng: random.Random) -> tuple[list[Canteen], list[tupl
             seats=seats,
             status=CanteenStatus.OPEN,
             opened_on=dt.date(2021 + rng.randrange(3), rng.randrange(1, 13), 1),
+            open_amount_max_fen=2000,  # a counter may key in a price up to 20 yuan
         )
         chosen = ["charity", "service", *rng.sample(["health", "culture", "volunteer"], 1)]
         if kind == CanteenKind.CENTRAL_KITCHEN:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
@@ -72,6 +72,7 @@ from tongzhou.meals.sale_store import (
     sale_write,
 )
 from tongzhou.subsidies.calculator import Outcome, QuoteInput, draw_from_purses, quote
+from tongzhou.subsidies.models import SubsidyPolicy
 from tongzhou.subsidies.selectors import PolicyInForce, policy_in_force
 
 MAX_LINE_FEN = 100_000
@@ -79,10 +80,11 @@ MAX_LINE_FEN = 100_000
 
 @dataclass(frozen=True)
 class Line:
-    menu_item_id: int | None = None
+    menu_item_id: int | None = None  # a dish of the day's menu, at the menu's price
     quantity: int = 1
-    amount_fen: int | None = None
+    amount_fen: int | None = None  # a typed-in amount, where the canteen allows one
     label: str = ""
+    booked_meal: bool = False  # the canteen's booked-meal price (a delivered booking)
 
 
 @dataclass(frozen=True)
@@ -217,15 +219,46 @@ def _refuse_outside_window(serving: tuple[dt.time, dt.time] | None, local: dt.da
         )
 
 
+@dataclass(frozen=True)
+class SaleLimits:
+    """What one sale may hold: the policy's caps for the meal session and the canteen's for a
+    typed-in amount (0: dishes of the menu only)."""
+
+    max_lines: int
+    max_quantity: int
+    max_total_fen: int
+    open_amount_max_fen: int
+    booked_meal_fen: int  # the canteen's price of a booked meal, for a delivered booking
+
+    @classmethod
+    def of(cls, policy: SubsidyPolicy, canteen: Canteen, session: str) -> SaleLimits:
+        return cls(policy.max_lines, policy.max_quantity, policy.max_total_fen(session),
+                   canteen.open_amount_max_fen, canteen.standard_meal_fen)  # fmt: skip
+
+
 def _price_lines(
-    lines: list[Line], menu: dict[int, tuple[str, int]]
+    lines: list[Line], menu: dict[int, tuple[str, int]], limits: SaleLimits
 ) -> tuple[int, list[dict[str, Any]]]:
+    """The lines priced from the canteen's menu (or its booked-meal price, or a typed-in
+    amount where the canteen allows one), refused beyond the limits."""
     if not lines:
         raise ValidationFailed("lines_empty", "没有点餐内容。", "The order has no lines.")
+    if len(lines) > limits.max_lines:
+        raise ValidationFailed(
+            "sale_too_many_lines",
+            f"一笔消费最多{limits.max_lines}个菜品。",
+            f"A sale holds at most {limits.max_lines} lines.",
+            max_lines=limits.max_lines,
+        )
     priced: list[dict[str, Any]] = []
     for line in lines:
-        if line.quantity < 1 or line.quantity > 20:
-            raise ValidationFailed("quantity_invalid", "份数应为1到20。", "Quantity must be 1-20.")
+        if not 1 <= line.quantity <= limits.max_quantity:
+            raise ValidationFailed(
+                "quantity_over_limit",
+                f"每个菜品最多{limits.max_quantity}份。",
+                f"At most {limits.max_quantity} portions of a dish.",
+                max_quantity=limits.max_quantity,
+            )
         if line.menu_item_id is not None:
             item = menu.get(line.menu_item_id)
             if item is None:
@@ -234,23 +267,46 @@ def _price_lines(
                     "该菜品不在本食堂今天这一餐的菜单上。",
                     "That dish is not on this canteen's menu for this meal today.",
                 )
-            priced.append({"name": item[0], "unit_fen": item[1], "quantity": line.quantity})
-        elif line.amount_fen is not None and 0 < line.amount_fen <= MAX_LINE_FEN:
-            priced.append(
-                {
-                    "name": line.label or "餐费",
-                    "unit_fen": line.amount_fen,
-                    "quantity": line.quantity,
-                }
-            )
+            name, unit = item
+        elif line.booked_meal:
+            name, unit = line.label or "餐费", limits.booked_meal_fen
+        elif line.amount_fen is not None:
+            _refuse_open_amount(line.amount_fen, limits.open_amount_max_fen)
+            name, unit = line.label or "餐费", line.amount_fen
         else:
             raise ValidationFailed(
                 "line_invalid",
                 "每行须为菜单菜品或一个有效金额。",
                 "Each line needs a menu item or a valid amount.",
             )
+        priced.append({"name": name, "unit_fen": unit, "quantity": line.quantity})
     total = sum(line["unit_fen"] * line["quantity"] for line in priced)
+    if total > limits.max_total_fen:
+        raise ValidationFailed(
+            "sale_total_over_limit",
+            f"本餐次一笔消费不能超过{yuan(limits.max_total_fen)}元（本笔{yuan(total)}元）。",
+            f"A sale of this meal is at most {yuan(limits.max_total_fen)} yuan "
+            f"(this one: {yuan(total)}).",
+            total_fen=total,
+            max_total_fen=limits.max_total_fen,
+        )
     return total, priced
+
+
+def _refuse_open_amount(amount_fen: int, most_fen: int) -> None:
+    if most_fen == 0:
+        raise ValidationFailed(
+            "open_amount_not_allowed",
+            "本食堂只按菜单收费，请选择今天的菜品。",
+            "This canteen sells dishes of the day's menu only; choose a dish.",
+        )
+    if not 0 < amount_fen <= most_fen:
+        raise ValidationFailed(
+            "open_amount_over_limit",
+            f"手输金额每份应在0.01元到{yuan(most_fen)}元之间。",
+            f"A typed-in amount is 0.01 to {yuan(most_fen)} yuan a portion.",
+            max_amount_fen=most_fen,
+        )
 
 
 # A sale re-reads and re-prices when a concurrent sale of the same elder changed what it
@@ -468,6 +524,16 @@ def _checkout(
     if request.session not in ("breakfast", "lunch", "dinner"):
         raise ValidationFailed("session_invalid", "餐次不正确。", "Unknown meal session.")
     at_the_counter = resolved is None
+    if request.delivery and at_the_counter:
+        # A delivered meal is charged at the door, from its booking, by the delivery side,
+        # which checks that the canteen delivers and the elder may have meals delivered.
+        raise ValidationFailed(
+            "delivery_not_at_counter",
+            "送餐到户的餐食在送达时结算，柜台不能按送餐收费。",
+            "A delivered meal is charged when it is handed over, not at the counter.",
+        )
+    if at is None and request.device_time is not None:
+        request = replace(request, device_time=_device_time_checked(request.device_time))
     card_hash = presented_card_hash(request.card) if at_the_counter else None
     if card_hash is None:
         # Only a card sale verifies its terminal in its own read.
@@ -490,11 +556,29 @@ def _checkout(
     return _sell(sale)
 
 
+# How far a counter's clock may be from the server's for an online sale: further, and its
+# time (which the anomaly checks read) is not trusted; the cashier is asked to set it.
+DEVICE_CLOCK_TOLERANCE = dt.timedelta(hours=24)
+
+
+def _device_time_checked(device_time: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(device_time):
+        device_time = timezone.make_aware(device_time)
+    if abs(device_time - clock.now()) > DEVICE_CLOCK_TOLERANCE:
+        raise ValidationFailed(
+            "device_time_implausible",
+            "收银机的时间与服务器相差超过一天，请校准收银机时间后再试。",
+            "The counter's clock is more than a day away from the server's; set it and retry.",
+        )
+    return device_time
+
+
 def _sell(sale: _Sale) -> Sold:
     request = sale.request
     facts = sale.read()
-    total, priced = _price_lines(request.lines, facts.menu)
     in_force = policy_in_force(district_code=facts.district_code, day=sale.day)
+    limits = SaleLimits.of(in_force.policy, sale.terminal.canteen, request.session)
+    total, priced = _price_lines(request.lines, facts.menu, limits)
     for attempt in range(SALE_ATTEMPTS):
         if attempt:
             facts = sale.read()

@@ -36,6 +36,10 @@ DRIFT_LIMIT = timedelta(minutes=5)
 DRIFT_SAMPLES = 5
 REVERSAL_FACTOR = 3.0
 REVERSAL_MIN = 3
+# A sale this many times the canteen's median for the meal is looked at (once the canteen
+# has enough sales of it that month for the median to mean something).
+UNUSUAL_FACTOR = 3
+UNUSUAL_MIN_SALES = 10
 
 
 @cache
@@ -271,6 +275,43 @@ def detect_reversals(period: SettlementPeriod) -> int:
     return found
 
 
+def detect_unusual_totals(period: SettlementPeriod) -> int:
+    """Sales within the policy's limits yet far above what the canteen usually sells for
+    that meal: a terminal asking the funds for more than a meal costs."""
+    totals: dict[tuple[int, str], list[int]] = defaultdict(list)
+    rows = _meals(period).values_list("canteen_id", "session", "total_fen")
+    for canteen_id, session, total in rows.iterator(chunk_size=5000):
+        totals[canteen_id, session].append(total)
+    found = 0
+    for (canteen_id, session), sold in totals.items():
+        if len(sold) < UNUSUAL_MIN_SALES:
+            continue
+        usual = statistics.median(sold)
+        threshold = UNUSUAL_FACTOR * usual
+        unusual = _meals(period).filter(
+            canteen_id=canteen_id, session=session, total_fen__gte=threshold
+        )
+        for meal in unusual.select_related("canteen__village"):
+            found += _open(
+                period,
+                AnomalyKind.UNUSUAL_TOTAL,
+                f"{meal.pk}",
+                f"“{meal.canteen.name}”一笔{meal.total_fen / 100:.2f}元，"
+                f"约为该餐次中位数{usual / 100:.2f}元的{meal.total_fen / usual:.1f}倍",
+                {
+                    "receipt_no": meal.receipt_no,
+                    "total_fen": meal.total_fen,
+                    "subsidy_fen": meal.subsidy_fen,
+                    "median_fen": usual,
+                    "sales": len(sold),
+                },
+                meal.canteen.village.path,
+                canteen_id=canteen_id,
+                elder_id=meal.elder_id,
+            )
+    return found
+
+
 def detect_anomalies(period: SettlementPeriod) -> dict[str, int]:
     """Run every detector on the period; the new cases found, per kind."""
     return {
@@ -279,4 +320,5 @@ def detect_anomalies(period: SettlementPeriod) -> dict[str, int]:
         "register": detect_after_register(period),
         AnomalyKind.CLOCK_DRIFT: detect_clock_drift(period),
         AnomalyKind.REVERSALS: detect_reversals(period),
+        AnomalyKind.UNUSUAL_TOTAL: detect_unusual_totals(period),
     }

@@ -143,6 +143,7 @@ class AnomalyKind(models.TextChoices):
     AFTER_MOVE = "after_move", _("meal after moving away")
     CLOCK_DRIFT = "clock_drift", _("terminal clock drifts")
     REVERSALS = "reversals", _("voids and refunds above normal")
+    UNUSUAL_TOTAL = "big_sale", _("a sale far above the canteen's usual")
 
 
 class AnomalyResolution(models.TextChoices):

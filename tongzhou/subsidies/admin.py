@@ -54,7 +54,8 @@ class SubsidyPolicyAdmin(ScopedAdmin):
     fields = (
         "region", "name", "effective_from", "min_spend_fen", "monthly_cap_meals",
         "delivery_fee_fen", "delivery_subsidy_fen", "delivery_categories",
-        "delivery_min_age_alone", "operating_fen_per_elder_day",
+        "delivery_min_age_alone", "operating_fen_per_elder_day", "max_lines", "max_quantity",
+        "max_breakfast_fen", "max_lunch_fen", "max_dinner_fen",
     )  # fmt: skip
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:

@@ -40,6 +40,15 @@ class SubsidyPolicy(models.Model):
     operating_fen_per_elder_day = models.PositiveIntegerField(
         _("operating subsidy per elder per day (fen)"), default=0
     )
+    # What one sale may hold: a counter asking the funds for more is refused, whatever it
+    # sends (a sale near these totals is looked at by the anomaly queue).
+    max_lines = models.PositiveSmallIntegerField(_("lines per sale (at most)"), default=6)
+    max_quantity = models.PositiveSmallIntegerField(_("portions per line (at most)"), default=3)
+    max_breakfast_fen = models.PositiveIntegerField(
+        _("breakfast total (fen, at most)"), default=2000
+    )
+    max_lunch_fen = models.PositiveIntegerField(_("lunch total (fen, at most)"), default=5000)
+    max_dinner_fen = models.PositiveIntegerField(_("dinner total (fen, at most)"), default=5000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -57,10 +66,25 @@ class SubsidyPolicy(models.Model):
                 condition=Q(delivery_subsidy_fen__lte=F("delivery_fee_fen")),
                 name="policy_delivery_subsidy_within_fee",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    max_lines__gte=1,
+                    max_quantity__gte=1,
+                    max_breakfast_fen__gte=1,
+                    max_lunch_fen__gte=1,
+                    max_dinner_fen__gte=1,
+                ),
+                name="policy_sale_limits_positive",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from:%Y-%m-%d})"
+
+    def max_total_fen(self, session: str) -> int:
+        """The most one sale of this meal session may total."""
+        return {"breakfast": self.max_breakfast_fen, "lunch": self.max_lunch_fen,
+                "dinner": self.max_dinner_fen}[session]  # fmt: skip
 
 
 class SubsidyRule(models.Model):

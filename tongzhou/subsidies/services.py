@@ -31,6 +31,11 @@ POLICY_FIELDS = (
     "delivery_categories",
     "delivery_min_age_alone",
     "operating_fen_per_elder_day",
+    "max_lines",
+    "max_quantity",
+    "max_breakfast_fen",
+    "max_lunch_fen",
+    "max_dinner_fen",
 )
 RULE_FIELDS = (
     "label",

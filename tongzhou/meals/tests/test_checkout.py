@@ -6,14 +6,15 @@ from django.test import Client
 
 from tongzhou.access.roles import Role
 from tongzhou.audit.models import AuditEvent
-from tongzhou.canteens.services import terminal_revoke
+from tongzhou.canteens.services import DELIVERY_TERMINAL, service_terminal, terminal_revoke
 from tongzhou.elders.models import Category, ElderStatus
 from tongzhou.elders.services import elder_set_status, membership_add
 from tongzhou.identity.models import Card
-from tongzhou.identity.services import card_report_lost
+from tongzhou.identity.services import Resolved, card_report_lost
 from tongzhou.ledger.models import Entry, Journal
 from tongzhou.ledger.services import ledger_check
 from tongzhou.meals.models import IdempotencyRecord, Meal, SubsidyClaim
+from tongzhou.meals.services import CheckoutRequest, Line, sell_to_known_elder
 from tongzhou.meals.tests.conftest import LUNCH_NOW
 
 pytestmark = pytest.mark.django_db
@@ -243,8 +244,21 @@ def test_counter_top_up_is_idempotent(counter: Any, make_member: Any) -> None:
 
 
 def test_home_delivery_adds_the_fee_and_its_subsidy(counter: Any, make_member: Any) -> None:
-    _elder, card = make_member()
-    receipt = sell(counter, card, delivery=True).json()
+    """A delivered meal is charged at the door by the delivery side (which checks the
+    canteen delivers and the elder may have meals delivered), never by a counter's flag."""
+    elder, card = make_member()
+    before = nothing_written()
+    refused = sell(counter, card, delivery=True)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "delivery_not_at_counter"
+    assert nothing_written() == before
+    receipt = sell_to_known_elder(
+        terminal=service_terminal(counter.canteen, DELIVERY_TERMINAL),
+        request=CheckoutRequest(card="", session="lunch", client_receipt_no="B1",
+                                lines=[Line(menu_item_id=counter.menu_item.pk)],
+                                accept_full_price=True, delivery=True),
+        resolved=Resolved(elder, "booking"),
+    ).receipt  # fmt: skip
     # Meal 12.00 (elder pays 2.00) + delivery fee 3.00 of which 2.00 is subsidised.
     assert receipt["total_fen"] == 1500
     assert receipt["subsidy"]["delivery_fee_fen"] == 300

@@ -8,6 +8,7 @@ import pytest
 
 from tongzhou.ledger.services import ledger_check
 from tongzhou.meals.models import Meal
+from tongzhou.meals.tests.conftest import LUNCH_NOW
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 pytestmark = [
@@ -19,6 +20,7 @@ pytestmark = [
 @pytest.fixture
 def counter_page(live_server: Any, chromium: Any, live_zhoushan: None, counter: Any) -> Any:
     page = chromium.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page.clock.set_fixed_time(LUNCH_NOW)  # the tablet's clock agrees with the server's
     page.goto(f"{live_server.url}/terminal/")
     page.get_by_label("终端凭证").fill(counter.credential)
     page.get_by_role("button", name="保存").click()
@@ -146,6 +148,7 @@ def test_a_face_sale_goes_through_the_cashiers_confirmation(
     face_enrol(actor=worker, elder=elder, image=(FACES / "obama.jpg").read_bytes(),
                consent_method="written", keep_photo=True)  # fmt: skip
     page = camera_browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 1000})
+    page.clock.set_fixed_time(LUNCH_NOW)
     page.goto(f"{live_server.url}/terminal/")
     page.get_by_label("终端凭证").fill(counter.credential)
     page.get_by_role("button", name="保存").click()

@@ -41,9 +41,9 @@ def test_the_hot_path_writes_the_ledger_rows_post_writes(
     orm, _card = make_member(own_fen=300)
     for elder in (hot, orm):
         purse_credit(elder=elder, amount_fen=100, purse="elder_subsidy", actor=superuser)
-    # 12.00 delivered (+3.00): the subsidy, the delivery subsidy, the subsidy purse, own money.
-    receipt = sell(counter, card, lines=[{"amount_fen": 1200}], delivery=True).json()
-    assert receipt["paid"] == {"subsidy_purse_fen": 100, "charity_purse_fen": 0, "own_fen": 200}
+    # 12.00: the subsidy, then the elder's 2.00 from the subsidy purse and own money.
+    receipt = sell(counter, card, lines=[{"amount_fen": 1200}]).json()
+    assert receipt["paid"] == {"subsidy_purse_fen": 100, "charity_purse_fen": 0, "own_fen": 100}
     sold = Meal.objects.get(receipt_no=receipt["receipt_no"]).journal
 
     hot_purses, orm_purses = purses_for(hot.pk), purses_for(orm.pk)
@@ -60,6 +60,6 @@ def test_the_hot_path_writes_the_ledger_rows_post_writes(
     assert (
         {kind: purse.balance_fen for kind, purse in purses_for(hot.pk).items()}
         == {kind: purse.balance_fen for kind, purse in purses_for(orm.pk).items()}
-        == {"elder_own": 100, "elder_subsidy": 0, "elder_charity": 0}
+        == {"elder_own": 200, "elder_subsidy": 0, "elder_charity": 0}
     )
     assert ledger_check() == []

@@ -60,8 +60,8 @@ def test_the_single_statement_and_the_orm_writer_write_the_same_rows(
 ) -> None:
     _a, card_a = make_member(name="王秀英", own_fen=300)
     _b, card_b = make_member(name="王秀英", own_fen=300)
-    # 15.00 delivered: the subsidy, the delivery-fee subsidy, the subsidy purse and own money.
-    extra = {"lines": [{"amount_fen": 1200}], "delivery": True}
+    # 12.00: the subsidy, the subsidy purse and own money.
+    extra = {"lines": [{"amount_fen": 1200}]}
     for elder in (_a, _b):
         purse_credit(elder=elder, amount_fen=100, purse="elder_subsidy", actor=superuser)
     first = sell(counter, card_a, key="one", receipt="1", **extra).json()
@@ -72,7 +72,7 @@ def test_the_single_statement_and_the_orm_writer_write_the_same_rows(
         return {k: v for k, v in receipt.items() if k not in ("receipt_no", "client_receipt_no")}
 
     assert comparable(first) == comparable(second)
-    assert first["paid"] == {"subsidy_purse_fen": 100, "charity_purse_fen": 0, "own_fen": 200}
+    assert first["paid"] == {"subsidy_purse_fen": 100, "charity_purse_fen": 0, "own_fen": 100}
     meals = list(Meal.objects.order_by("pk"))
     fields = [f.attname for f in Meal._meta.concrete_fields]
     differ = {"id", "receipt_no", "client_receipt_no", "elder_id", "created_at", "journal_id"}

@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 delivery_categories=data["delivery_categories"],
                 delivery_min_age_alone=data["delivery_min_age_alone"],
                 operating_fen_per_elder_day=data["operating_fen_per_elder_day"],
+                **data["sale_limits"],
             )
             for rule in data["rules"]:
                 category = rule.pop("category", None)

@@ -4,11 +4,11 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongzhou.canteens import selectors
 from tongzhou.canteens.models import Canteen
-from tongzhou.core.api import ERRORS
+from tongzhou.core.api import ERRORS, BoundedLimitOffset
 
 router = Router(tags=["canteens"])
 
@@ -63,7 +63,7 @@ class CanteenOut(Schema):
 
 
 @router.get("", response={200: list[CanteenOut], **ERRORS}, summary="List canteens in your area")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def list_canteens(request: HttpRequest, status: str | None = None) -> object:
     return selectors.canteen_list(actor=request.user, status=status)
 

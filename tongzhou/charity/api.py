@@ -7,7 +7,7 @@ from ninja import Field, Router, Schema, Status
 
 from tongzhou.charity import services
 from tongzhou.charity.models import CharityFund
-from tongzhou.core.api import ERRORS, ErrorOut
+from tongzhou.core.api import CONFLICTS, ERRORS, ErrorOut
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.models import Category
 from tongzhou.geo.models import Region
@@ -53,7 +53,7 @@ def _fund(fund_id: int) -> CharityFund:
     return fund
 
 
-@router.post("/funds", response={201: FundOut, **ERRORS}, summary="Set up a charity fund")
+@router.post("/funds", response={201: FundOut, **CONFLICTS}, summary="Set up a charity fund")
 def create_fund(request: HttpRequest, payload: FundIn) -> Any:
     region = (
         Region.objects.filter(code=payload.earmark_region).first()

@@ -43,6 +43,12 @@ def fund_create(
         raise ValidationFailed(
             "fund_fields_required", "请填写资金名称和捐赠方。", "Name the fund and its donor."
         )
+    if CharityFund.objects.filter(name=name.strip()).exists():
+        raise Conflict(
+            "fund_name_taken",
+            "已有同名的慈善资金，请换一个名称。",
+            "A charity fund of that name exists; choose another name.",
+        )
     fund = CharityFund.objects.create(
         name=name.strip(),
         donor=donor.strip(),

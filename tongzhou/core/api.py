@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
-from ninja import Schema
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
@@ -53,5 +54,16 @@ class ErrorOut(Schema):
 
 
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class BoundedLimitOffset(LimitOffsetPagination):
+    """ninja's limit/offset paging, bounded: an offset past any real list (or beyond the
+    database's integer range) is refused as malformed instead of failing in the database."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+
 # Endpoints that move money may also refuse for want of funds (402) or a conflict (409).
 CONFLICTS: dict[int, type[Schema]] = {**ERRORS, 402: ErrorOut, 409: ErrorOut}

@@ -5,10 +5,10 @@ import csv
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongzhou.core import clock
-from tongzhou.core.api import ERRORS
+from tongzhou.core.api import ERRORS, BoundedLimitOffset
 from tongzhou.core.spreadsheets import csv_row
 from tongzhou.elders import selectors
 from tongzhou.elders.ages import age_band, age_on
@@ -64,7 +64,7 @@ def _with_current_categories(queryset):
 
 
 @router.get("", response={200: list[ElderOut], **ERRORS}, summary="List elders in your area")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def list_elders(
     request: HttpRequest,
     search: str = "",

@@ -97,6 +97,11 @@ _HEADER_LOOKUP = {
 }
 
 
+# No field of a register holds more (an address is the longest); a longer cell is a damaged
+# or hostile file.
+MAX_CELL_CHARS = 500
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -137,6 +142,13 @@ def read_rows(handle: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str,
         values = [_cell(v) for v in raw]
         if not any(values):
             continue
+        if any("\x00" in value or len(value) > MAX_CELL_CHARS for value in values):
+            raise ImportFileError(
+                "import_cell_invalid",
+                f"第 {number} 行有单元格含空字符（NUL）或超过 {MAX_CELL_CHARS} 字，请检查文件。",
+                f"Row {number} has a cell holding a NUL character or over {MAX_CELL_CHARS} "
+                "characters; check the file.",
+            )
         row = {key: value for key, value in zip(columns, values, strict=False) if key}
         yield number, row
 
@@ -171,7 +183,14 @@ def _csv_rows(handle: IO[bytes]) -> Iterator[list[str]]:
             "无法识别文件编码（请使用 UTF-8 或 GBK）。",
             "Unknown text encoding (use UTF-8 or GBK).",
         )
-    yield from csv.reader(io.StringIO(text))
+    try:
+        yield from csv.reader(io.StringIO(text))
+    except csv.Error as error:  # a NUL byte, a cell beyond the csv module's limit …
+        raise ImportFileError(
+            "import_file_unreadable",
+            "CSV 文件格式有误（含空字符或过长的单元格），无法读取。",
+            "The CSV file cannot be read (a NUL byte or an overlong cell).",
+        ) from error
 
 
 def _village_aliases(name: str) -> set[str]:

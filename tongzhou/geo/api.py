@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from tongzhou.core.api import ERRORS
+from tongzhou.core.api import ERRORS, BoundedLimitOffset
 from tongzhou.core.errors import NotFound
 from tongzhou.geo import selectors
 from tongzhou.geo.models import Island, Region
@@ -52,7 +52,7 @@ class IslandOut(Schema):
 
 
 @router.get("/regions", response=list[RegionOut], summary="List regions")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def list_regions(
     request: HttpRequest, level: str | None = None, parent: str | None = None
 ) -> object:

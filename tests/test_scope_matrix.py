@@ -258,3 +258,83 @@ def test_audit_log_visibility(world: World, actor: str) -> None:
         else:
             assert response.status_code in DENIED or elder.name not in response.content.decode()
             assert detail.status_code in DENIED, (actor, key)
+
+
+# Charity funds serving each actor's area: city-wide, and earmarked inside or above it.
+FUND_READ = {
+    "city-wide": {"super", "city", "district_dh", "district_pt", "town_dh", "auditor_city",
+                  "auditor_pt"},
+    DH: {"super", "city", "district_dh", "town_dh", "auditor_city"},
+    PT: {"super", "city", "district_pt", "auditor_city", "auditor_pt"},
+}  # fmt: skip
+# Who may open a canteen's draft statement (those who take a step on it).
+STATEMENT_OPEN = {
+    DH: {"super", "city", "district_dh", "town_dh", "manager_dh"},
+    PT: {"super", "city", "district_pt", "manager_pt"},
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_admin_filters_and_menus_name_only_the_actor_s_canteens(world: World, actor: str) -> None:
+    from tongzhou.canteens.models import Dish, Menu
+
+    dishes = {key: Dish.objects.create(canteen=c, name=f"{key}红烧鱼", price_fen=1200)
+              for key, c in world.canteens.items()}  # fmt: skip
+    menu = Menu.objects.create(canteen=world.canteens[DH], date="2026-03-12", session="lunch")
+    client = _client(world.actors[actor])
+    for page in ("/admin/canteens/dish/", "/admin/canteens/menu/", "/admin/meals/meal/"):
+        text = client.get(page).content.decode()
+        for key, canteen in world.canteens.items():
+            if actor not in CANTEEN_READ[key]:
+                assert canteen.name not in text, (actor, page, key)
+    form = client.get(f"/admin/canteens/menu/{menu.pk}/change/")
+    if form.status_code == 200:
+        assert dishes[PT].name not in form.content.decode(), actor
+
+
+def test_a_menu_saves_only_its_own_canteen_s_dishes(world: World) -> None:
+    from tongzhou.canteens.models import Dish, Menu, MenuItem
+    from tongzhou.canteens.services import menu_save
+
+    foreign = Dish.objects.create(canteen=world.canteens[PT], name="别家的菜", price_fen=900)
+    menu = Menu.objects.create(canteen=world.canteens[DH], date="2026-03-12", session="lunch")
+    with pytest.raises(DomainError) as refused:
+        menu_save(actor=world.actors["super"], canteen=menu.canteen,
+                  obj=MenuItem(menu=menu, dish=foreign, price_fen=900))  # fmt: skip
+    assert refused.value.code == "dish_of_another_canteen"
+    assert not MenuItem.objects.exists()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_charity_funds_show_only_to_those_they_serve(world: World, actor: str) -> None:
+    from tongzhou.charity.services import fund_create
+    from tongzhou.geo.models import Region
+
+    funds = {
+        "city-wide": fund_create(actor=world.actors["super"], name="全市助餐基金", donor="甲"),
+        DH: fund_create(actor=world.actors["super"], name="定海助餐基金", donor="乙",
+                        earmark_region=Region.objects.get(code="330902")),
+        PT: fund_create(actor=world.actors["super"], name="普陀助餐基金", donor="丙",
+                        earmark_region=Region.objects.get(code="330903")),
+    }  # fmt: skip
+    response = _client(world.actors[actor]).get("/admin/charity/charityfund/")
+    text = response.content.decode() if response.status_code == 200 else ""
+    shown = {key for key, fund in funds.items() if fund.name in text}
+    assert shown == {key for key, readers in FUND_READ.items() if actor in readers}, actor
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_only_those_who_take_a_step_open_a_draft_statement(world: World, actor: str) -> None:
+    import datetime as dt
+
+    from tongzhou.settlement.models import Statement
+    from tongzhou.settlement.services import statement_for
+
+    for key, canteen in world.canteens.items():
+        try:
+            statement_for(actor=world.actors[actor], canteen=canteen, day=dt.date(2026, 3, 12))
+        except DomainError as refused:
+            assert actor not in STATEMENT_OPEN[key], (actor, key, refused.code)
+            assert not Statement.objects.filter(canteen=canteen).exists()
+        else:
+            assert actor in STATEMENT_OPEN[key], (actor, key)

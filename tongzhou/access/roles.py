@@ -47,6 +47,7 @@ class Cap(StrEnum):
     SETTLEMENT_REVIEW = "settlement.review"  # town / district review
     SETTLEMENT_APPROVE = "settlement.approve"  # city approval and payment
     ANOMALY_REVIEW = "anomaly.review"  # resolve anomaly cases
+    FUND_VIEW = "fund.view"  # charity funds serving the area, with their balances
 
 
 REGION_ROLES = {
@@ -93,6 +94,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.LEDGER_CORRECT,
             Cap.SETTLEMENT_APPROVE,
             Cap.ANOMALY_REVIEW,
+            Cap.FUND_VIEW,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
@@ -108,6 +110,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.PURSE_CREDIT,
             Cap.SETTLEMENT_REVIEW,
             Cap.ANOMALY_REVIEW,
+            Cap.FUND_VIEW,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -120,6 +123,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.PURSE_CREDIT,
             Cap.SETTLEMENT_REVIEW,
+            Cap.FUND_VIEW,
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
@@ -150,7 +154,14 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
     Role.CASHIER: frozenset({Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID, Cap.KITCHEN_VIEW}),
     Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW, Cap.DELIVERY_RECORD}),
     Role.AUDITOR: frozenset(
-        {Cap.ELDER_VIEW, Cap.CANTEEN_VIEW, Cap.USER_VIEW, Cap.AUDIT_VIEW, Cap.MEAL_VIEW}
+        {
+            Cap.ELDER_VIEW,
+            Cap.CANTEEN_VIEW,
+            Cap.USER_VIEW,
+            Cap.AUDIT_VIEW,
+            Cap.MEAL_VIEW,
+            Cap.FUND_VIEW,
+        }
     ),
 }
 

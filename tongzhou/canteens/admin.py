@@ -270,6 +270,15 @@ class MenuItemInline(admin.TabularInline):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return has_cap(request.user, Cap.MENU_EDIT)
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # A menu offers the dishes of its own canteen only (of the user's canteens while new).
+        formset = super().get_formset(request, obj, **kwargs)
+        dishes = dishes_visible_to(request.user)
+        if obj is not None:
+            dishes = dishes.filter(canteen_id=obj.canteen_id)
+        formset.form.base_fields["dish"].queryset = dishes  # type: ignore[attr-defined]
+        return formset
+
 
 class CanteenScopedForm(forms.ModelForm):
     actor: Any = None
@@ -307,7 +316,7 @@ class MenuScopedAdmin(ScopedAdmin):
 @admin.register(Dish)
 class DishAdmin(MenuScopedAdmin):
     list_display = ("name", "canteen", "price_fen", "diet_tags", "is_active")
-    list_filter = ("canteen", "is_active")
+    list_filter = (("canteen", admin.RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("name",)
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[Dish]:
@@ -317,7 +326,7 @@ class DishAdmin(MenuScopedAdmin):
 @admin.register(Menu)
 class MenuAdmin(MenuScopedAdmin):
     list_display = ("date", "session", "canteen")
-    list_filter = ("canteen", "session")
+    list_filter = (("canteen", admin.RelatedOnlyFieldListFilter), "session")
     date_hierarchy = "date"
     inlines = (MenuItemInline,)
 

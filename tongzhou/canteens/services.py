@@ -20,6 +20,7 @@ from tongzhou.canteens.models import (
     CanteenKind,
     CanteenStatus,
     MealSession,
+    MenuItem,
     ServiceTag,
     Terminal,
     TerminalStatus,
@@ -376,6 +377,12 @@ def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:
     """Dishes and daily menus, kept by the canteen's manager (or the bureau)."""
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
+    if isinstance(obj, MenuItem) and obj.dish.canteen_id != obj.menu.canteen_id:
+        raise ValidationFailed(
+            "dish_of_another_canteen",
+            "菜单只能包含本食堂的菜品。",
+            "A menu holds only its own canteen's dishes.",
+        )
     fields = [f.name for f in obj._meta.concrete_fields if f.name != "id"]
     return reference_save(
         actor=actor, obj=obj, fields=fields, cap=Cap.MENU_EDIT, scope_path=canteen.village.path

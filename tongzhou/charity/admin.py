@@ -11,18 +11,19 @@ from tongzhou.access.admin_base import ScopedAdmin
 from tongzhou.access.roles import Cap
 from tongzhou.charity import services
 from tongzhou.charity.models import CharityFund
+from tongzhou.charity.selectors import funds_visible_to
 from tongzhou.core.money import yuan
 
 
 @admin.register(CharityFund)
 class CharityFundAdmin(ScopedAdmin):
-    view_cap = Cap.CANTEEN_VIEW
+    view_cap = Cap.FUND_VIEW
     add_cap = Cap.REFERENCE_EDIT
     list_display = ("name", "donor", "earmark_region", "earmark_category", "balance", "created_at")
     fields = ("name", "donor", "earmark_region", "earmark_category")
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[CharityFund]:
-        return CharityFund.objects.select_related("earmark_region", "earmark_category")
+        return funds_visible_to(request.user)
 
     @admin.display(description=_("balance (yuan)"))
     def balance(self, obj: CharityFund) -> str:

@@ -37,7 +37,13 @@ class MealAdmin(ScopedAdmin):
         "own",
         "status",
     )
-    list_filter = ("status", "session", "business_date", "canteen")
+    # Only the canteens of the user's own rows (the queryset is scoped), never every one.
+    list_filter = (
+        "status",
+        "session",
+        "business_date",
+        ("canteen", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("receipt_no", "client_receipt_no")
     list_select_related = ("canteen", "elder")
     date_hierarchy = "business_date"

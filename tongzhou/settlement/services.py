@@ -14,7 +14,7 @@ from tongzhou.access.scope import has_cap, require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from tongzhou.settlement.models import (
     AnomalyCase,
     AnomalyResolution,
@@ -64,6 +64,13 @@ def statement_for(*, actor: Any, canteen: Canteen, day: dt.date) -> Statement:
     if not Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen.pk).exists():
         raise NotFound("食堂", "canteen")
     period = period_for(canteen.settlement_cycle, day)
+    found = Statement.objects.filter(period=period, canteen=canteen).first()
+    if found is not None:
+        return found
+    # Opening a draft is a write: for those who take a step on it, not for readers.
+    steps = (Cap.SETTLEMENT_SUBMIT, Cap.SETTLEMENT_REVIEW, Cap.SETTLEMENT_APPROVE)
+    if not any(has_cap(actor, cap) for cap in steps):
+        raise PermissionDenied("开立结算单", "open a statement")
     return Statement.objects.get_or_create(period=period, canteen=canteen)[0]
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "ninja",
     "tongzhou.core",
     "tongzhou.audit",
+    "tongzhou.throttle",
     "tongzhou.geo",
     "tongzhou.canteens",
     "tongzhou.accounts",

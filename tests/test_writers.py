@@ -80,4 +80,5 @@ def test_the_writers_read_off_the_source_are_these() -> None:
             "subsidies.SubsidyPolicy", "subsidies.SubsidyRule",
         ],
         "tongzhou.subsidies.services": ["subsidies.SubsidyRule"],
+        "tongzhou.throttle.services": ["throttle.Throttle"],
     }  # fmt: skip

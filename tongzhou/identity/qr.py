@@ -125,11 +125,11 @@ def verify_rotating(payload: QrPayload, key: bytes, now_step: int) -> int:
     today = day_of(now_step)
     if not candidates and any(signed_on(day) for day in (today - 1, today, today + 1)):
         raise QrRefused("qr_expired")
-    raise QrRefused("qr_tampered")
+    raise QrRefused("qr_invalid")
 
 
 def verify_printed(payload: QrPayload, key: bytes, card_version: int) -> None:
     if not hmac.compare_digest(mac(key, payload.body), payload.mac):
-        raise QrRefused("qr_tampered")
+        raise QrRefused("qr_invalid")
     if card_version <= 0 or payload.counter != card_version % 10**COUNTER_DIGITS:
         raise QrRefused("qr_revoked")

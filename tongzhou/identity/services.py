@@ -23,6 +23,7 @@ from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import offline, qr
 from tongzhou.identity.face_services import TOKEN_PREFIX, elder_by_face_token
 from tongzhou.identity.models import Card, CardStatus, QrIdentity, QrUse
+from tongzhou.throttle.services import Rule, note_failure, refuse_if_locked
 
 _CARD = re.compile(r"^[0-9A-Z]{6,32}$")
 
@@ -213,7 +214,12 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
 
 QR_REFUSALS = {
     "qr_malformed": ("二维码无法识别，请重新扫码。", "The QR code cannot be read; scan again."),
-    "qr_tampered": ("二维码无效（可能被篡改）。", "The QR code is not valid (altered?)."),
+    # One answer whether nobody holds the code or its signature is wrong: a counter must not
+    # learn which tokens are real.
+    "qr_invalid": (
+        "二维码无效，请在手机上刷新后再扫，或改用市民卡。",
+        "The QR code is not valid; refresh it on the phone and scan again, or use the card.",
+    ),
     "qr_expired": (
         "二维码已过期，请在手机上刷新后再扫。",
         "The QR code has expired; refresh it on the phone and scan again.",
@@ -226,8 +232,27 @@ QR_REFUSALS = {
         "这张二维码卡已停用，请联系社区换新卡。",
         "This printed code card has been revoked; ask the community for a new one.",
     ),
-    "qr_unknown": ("无法识别此二维码的持有人。", "Nobody holds this QR code."),
 }
+
+
+# Wrong QR codes (nobody holds it, or a wrong signature): 20 from one counter in 10 minutes
+# pause its QR checks for 15; 5 for one elder's token pause that token for 30.
+QR_TERMINAL_RULE = Rule(
+    code="qr_attempts_exceeded",
+    limit=20,
+    window=dt.timedelta(minutes=10),
+    lockout=dt.timedelta(minutes=15),
+    message_zh="本收银台二维码验证失败次数过多，请15分钟后再试，或改用市民卡。",
+    message_en="Too many invalid QR codes at this counter; wait 15 minutes or use the card.",
+)
+QR_TOKEN_RULE = Rule(
+    code="qr_attempts_exceeded",
+    limit=5,
+    window=dt.timedelta(minutes=10),
+    lockout=dt.timedelta(minutes=30),
+    message_zh="这个二维码验证失败次数过多，已暂停使用，请改用市民卡或联系社区。",
+    message_en="Too many invalid attempts with this QR code; use the card or ask the community.",
+)
 
 
 def qr_refusal(code: str) -> IdentityError:
@@ -314,6 +339,11 @@ def resolve_credential(
         _card, elder = elder_by_card(raw)
         return Resolved(elder, "card")
     payload = qr.parse(raw)
+    guards = [(f"qr-token:{payload.token}", QR_TOKEN_RULE)]
+    if terminal is not None:
+        guards.append((f"qr-terminal:{terminal.pk}", QR_TERMINAL_RULE))
+    for guard_key, rule in guards:
+        refuse_if_locked(guard_key, rule)
     identity = (
         QrIdentity.objects.select_related("elder__residence")
         .only(
@@ -323,10 +353,10 @@ def resolve_credential(
         .filter(token=payload.token)
         .first()
     )  # fmt: skip
-    if identity is None:
-        raise qr_refusal("qr_unknown")
-    key = qr.elder_key(qr.server_secret(), payload.token, identity.key_version)
     try:
+        if identity is None:
+            raise qr.QrRefused("qr_invalid")
+        key = qr.elder_key(qr.server_secret(), payload.token, identity.key_version)
         if payload.kind == qr.ROTATING:
             step = qr.verify_rotating(payload, key, qr.step_at((at or clock.now()).timestamp()))
             return Resolved(_usable(identity.elder), "qr", step)
@@ -334,7 +364,17 @@ def resolve_credential(
         qr.verify_printed(payload, key, version)
         return Resolved(_usable(identity.elder), "qr_card")
     except qr.QrRefused as refused:
+        if refused.code == "qr_invalid":  # a guess: counted, and locked out after a few
+            for guard_key, rule in guards:
+                note_failure(guard_key, rule)
         raise qr_refusal(refused.code) from None
+
+
+def writes_on_recognition(raw: str) -> bool:
+    """Whether recognising this credential writes (a confirmed face is used up): such a
+    sale recognises its elder inside its own transaction; a QR code is checked outside it,
+    so that a failed guess is counted even though the sale is refused."""
+    return raw.startswith(TOKEN_PREFIX)
 
 
 # A rotating QR code's use is written with the sale that used it: each code is accepted once

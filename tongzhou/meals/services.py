@@ -52,6 +52,7 @@ from tongzhou.identity.services import (
     refuse_blocked_card,
     refuse_unusable,
     resolve_credential,
+    writes_on_recognition,
 )
 from tongzhou.ledger.models import AccountKind, JournalKind
 from tongzhou.ledger.services import (
@@ -548,11 +549,12 @@ def _checkout(
         answer_to=answer_to,
     )
     if at_the_counter and card_hash is None:
-        # A QR code or a confirmed face: recognising it may write (a face confirmation is
-        # used up), so that commits with the sale or not at all.
-        with transaction.atomic():
-            sale.resolved = resolve_credential(request.card, terminal=sale.terminal, at=at)
-            return _sell(sale)
+        if writes_on_recognition(request.card):
+            # A confirmed face is used up by recognising it: with the sale or not at all.
+            with transaction.atomic():
+                sale.resolved = resolve_credential(request.card, terminal=sale.terminal, at=at)
+                return _sell(sale)
+        sale.resolved = resolve_credential(request.card, terminal=sale.terminal, at=at)
     return _sell(sale)
 
 

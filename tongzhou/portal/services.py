@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 
 from tongzhou.access.roles import Cap
@@ -20,11 +19,19 @@ from tongzhou.core.text import ascii_folded
 from tongzhou.elders.models import Elder
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.portal.models import AccessGrant, GrantKind, SignInCode
+from tongzhou.throttle.services import Rule, guarded
 
 CODE_DIGITS = 8
 CODE_LIFETIME = dt.timedelta(hours=24)
-MAX_FAILURES = 5  # per client within the window, then a pause
-FAILURE_WINDOW_SECONDS = 15 * 60
+# Five wrong codes from one client within 15 minutes pause it for 15 minutes.
+SIGN_IN_RULE = Rule(
+    code="sign_in_rate_limited",
+    limit=5,
+    window=dt.timedelta(minutes=15),
+    lockout=dt.timedelta(minutes=15),
+    message_zh="尝试次数过多，请15分钟后再试，或联系社区工作人员。",
+    message_en="Too many attempts. Try again in 15 minutes or ask the community worker.",
+)
 
 
 def _hash(code: str) -> str:
@@ -97,17 +104,9 @@ class SignInRefused(DomainError):
 
 
 def sign_in(*, code: str, client: str) -> AccessGrant:
-    """Exchange a one-time code for access. Failures are counted per client and paused."""
-    failures_key = f"portal-failures:{client}"
-    failures = cache.get(failures_key, 0)
-    if failures >= MAX_FAILURES:
-        raise SignInRefused(
-            code="sign_in_rate_limited",
-            message_zh="尝试次数过多，请15分钟后再试，或联系社区工作人员。",
-            message_en="Too many attempts. Try again in 15 minutes or ask the community worker.",
-            status=429,
-        )
-    with transaction.atomic():
+    """Exchange a one-time code for access. Failures are counted per client in the shared
+    database (every worker sees them) and the client is paused after five."""
+    with guarded(f"portal-sign-in:{client}", SIGN_IN_RULE) as guard:
         found = (
             SignInCode.objects.select_for_update()
             .select_related("grant__elder")
@@ -116,16 +115,19 @@ def sign_in(*, code: str, client: str) -> AccessGrant:
         )
         now = clock.now()
         if found is None or found.expires_at < now or found.grant.revoked_at is not None:
-            cache.set(failures_key, failures + 1, FAILURE_WINDOW_SECONDS)
-            raise SignInRefused(
-                code="sign_in_code_invalid",
-                message_zh="验证码不正确或已过期，请向社区工作人员或家人重新获取。",
-                message_en="The code is wrong or has expired; ask for a new one.",
-                status=403,
-            )
-        found.used_at = now
-        found.save(update_fields=["used_at"])
-    cache.delete(failures_key)
+            guard.failed()
+            found = None
+        else:
+            found.used_at = now
+            found.save(update_fields=["used_at"])
+            guard.succeeded()
+    if found is None:  # answered once the failure is counted (committed)
+        raise SignInRefused(
+            code="sign_in_code_invalid",
+            message_zh="验证码不正确或已过期，请向社区工作人员或家人重新获取。",
+            message_en="The code is wrong or has expired; ask for a new one.",
+            status=403,
+        )
     return found.grant
 
 

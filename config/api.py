@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -32,6 +34,8 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # The schema and the interactive docs: signed-in staff only, unless published.
+    docs_decorator=None if settings.PUBLIC_API_DOCS else staff_member_required,
     auth=django_auth,
 )
 api.add_router("/", geo_router)

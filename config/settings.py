@@ -28,13 +28,24 @@ LOOKUP_HASH_KEY = env.str("TONGZHOU_LOOKUP_KEY", default=PLACEHOLDER)
 # manage); setting it separately lets it rotate on its own.
 QR_SECRET = env.str("TONGZHOU_QR_KEY", default="")
 
+
+def weak_secret(value: str, shortest: int) -> bool:
+    """The placeholder, too short, or too repetitive (Django's test of a secret key,
+    `security.W009`, asks 50 characters and 5 different ones)."""
+    return value == PLACEHOLDER or len(value) < shortest or len(set(value)) < 5
+
+
 if not DEBUG:
-    for name, value in (
-        ("TONGZHOU_SECRET_KEY", SECRET_KEY),
-        ("TONGZHOU_LOOKUP_KEY", LOOKUP_HASH_KEY),
+    # A 256-bit key written in base64 is 43 characters: enough for the HMAC lookup key.
+    for name, value, shortest in (
+        ("TONGZHOU_SECRET_KEY", SECRET_KEY, 50),
+        ("TONGZHOU_LOOKUP_KEY", LOOKUP_HASH_KEY, 43),
     ):
-        if value == PLACEHOLDER:
-            raise ImproperlyConfigured(f"{name} is the placeholder; set a real secret.")
+        if weak_secret(value, shortest):
+            raise ImproperlyConfigured(
+                f"{name} is the placeholder or too weak ({shortest} characters or more, "
+                "varied): set a real secret, e.g. from `python -m tongzhou.core.keys`."
+            )
     if not FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("TONGZHOU_FIELD_KEYS is empty; set at least one Fernet key.")
 
@@ -76,6 +87,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tongzhou.core.middleware.RequestIdMiddleware",
     "tongzhou.core.middleware.RejectNulMiddleware",
+    "tongzhou.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,9 +190,32 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("TONGZHOU_SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production serves over HTTPS behind a proxy that terminates TLS and says so in
+# X-Forwarded-Proto (`TONGZHOU_HTTPS=1`): redirect plain HTTP, secure cookies, HSTS.
+HTTPS = env.bool("TONGZHOU_HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS or env.bool(
+    "TONGZHOU_SECURE_COOKIES", default=False
+)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env.int("TONGZHOU_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("TONGZHOU_HSTS_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("TONGZHOU_HSTS_PRELOAD", default=True)
+# What pages may load: only the platform's own scripts, styles, images and connections (the
+# front-end assets are served locally); inline styles are allowed, inline scripts are not.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# The API's interactive docs and its schema: for signed-in staff, unless published for
+# terminal vendors (`TONGZHOU_PUBLIC_API_DOCS=1`).
+PUBLIC_API_DOCS = env.bool("TONGZHOU_PUBLIC_API_DOCS", default=False)
 
 LOGGING = {
     "version": 1,

@@ -16,8 +16,13 @@ from tongzhou.access.roles import Role
 pytestmark = pytest.mark.django_db
 
 
-def test_openapi_document_lists_the_read_endpoints() -> None:
-    response = Client().get("/api/v1/openapi.json")
+def test_openapi_document_lists_the_read_endpoints(make_user: Any) -> None:
+    # Published to signed-in staff (or to all with TONGZHOU_PUBLIC_API_DOCS=1).
+    for path in ("/api/v1/openapi.json", "/api/v1/docs"):
+        assert Client().get(path).status_code == 302  # to the sign-in page
+    staff = Client()
+    staff.force_login(make_user(Role.DISTRICT_OFFICER, region="330902"))
+    response = staff.get("/api/v1/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
     for path in (
@@ -31,7 +36,7 @@ def test_openapi_document_lists_the_read_endpoints() -> None:
         "/api/v1/elders/export.csv",
     ):
         assert path in paths
-    docs = Client().get("/api/v1/docs")
+    docs = staff.get("/api/v1/docs")
     assert docs.status_code == 200 and "cdn" not in docs.content.decode().lower()
 
 

@@ -29,7 +29,8 @@ def _free_port() -> int:
 
 def test_serve_answers_over_http(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "TONGZHOU_VAR_DIR": str(tmp_path)}
+    # The schema is read anonymously here: published, as for terminal vendors.
+    env = {**os.environ, "TONGZHOU_VAR_DIR": str(tmp_path), "TONGZHOU_PUBLIC_API_DOCS": "1"}
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=env, check=True,

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from tongzhou.core.api import error_response
@@ -77,3 +78,17 @@ class RejectNulMiddleware:
         if content_type.startswith("application/x-www-form-urlencoded"):
             return _FORM_NUL in body
         return bool(_JSON_NUL.search(body))
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every answer carries `settings.CONTENT_SECURITY_POLICY` (a fixed policy: no nonces
+    are needed, since no page runs an inline script), unless a view set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -1,6 +1,7 @@
 """The counter page in a real browser (Debian chromium): a cashier sells by card, voids it,
 and a double tap charges once."""
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,18 @@ import pytest
 from tongzhou.ledger.services import ledger_check
 from tongzhou.meals.models import Meal
 from tongzhou.meals.tests.conftest import LUNCH_NOW
+
+
+def until(page: Any, condition: str, seconds: float = 30) -> None:
+    """Wait until a JavaScript expression holds in the page. Evaluated from outside the page
+    (as `page.evaluate` is): the page's Content-Security-Policy forbids the eval that
+    `page.wait_for_function` compiles its predicate with, as it should."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        page.wait_for_timeout(50)
+
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 pytestmark = [
@@ -38,13 +51,13 @@ def test_cashier_sells_by_card_and_voids(counter_page: Any, make_member: Any) ->
     page.get_by_test_id("scan").press("Enter")
     result = page.get_by_test_id("result")
     result.locator(".big-line").wait_for()
-    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    until(page, "document.getElementById('result').classList.contains('ok')")
     text = result.inner_text()
     assert "结算成功 · 12.00 元" in text and "刷**公" in text
     assert "48.00" in text  # 50.00 - 2.00 left
     page.screenshot(path=str(SCREENSHOTS / "counter-sale.png"))
     page.get_by_test_id("void-last").click()
-    page.wait_for_function("document.getElementById('result').innerText.includes('已撤销')")
+    until(page, "document.getElementById('result').innerText.includes('已撤销')")
     assert Meal.objects.get().status == "voided"
     assert ledger_check() == []
 
@@ -65,7 +78,7 @@ def test_a_double_tap_charges_once(counter_page: Any, make_member: Any) -> None:
         }""",
         card,
     )
-    page.wait_for_function("!document.getElementById('result').classList.contains('busy')")
+    until(page, "!document.getElementById('result').classList.contains('busy')")
     assert "结算成功 · 12.00 元" in page.get_by_test_id("result").inner_text()
     page.wait_for_timeout(500)
     assert Meal.objects.count() == 1
@@ -76,7 +89,7 @@ def test_refusals_show_in_red_in_chinese(counter_page: Any) -> None:
     page.get_by_role("button", name="荤素套餐").click()
     page.get_by_test_id("scan").fill("NOSUCHCARD1")
     page.get_by_test_id("scan").press("Enter")
-    page.wait_for_function("document.getElementById('result').classList.contains('bad')")
+    until(page, "document.getElementById('result').classList.contains('bad')")
     assert "无法识别此卡" in page.get_by_test_id("result").inner_text()
 
 
@@ -110,7 +123,7 @@ def test_a_sale_by_the_qr_code_on_the_elders_phone(
     page.get_by_role("button", name="荤素套餐").click()
     page.get_by_test_id("scan").fill(decoded.text)  # what a scanner types
     page.get_by_test_id("scan").press("Enter")
-    page.wait_for_function("!document.getElementById('result').classList.contains('busy')")
+    until(page, "!document.getElementById('result').classList.contains('busy')")
     assert "结算成功 · 12.00 元" in page.get_by_test_id("result").inner_text()
     assert Meal.objects.get().elder == elder
 
@@ -154,14 +167,14 @@ def test_a_face_sale_goes_through_the_cashiers_confirmation(
     page.get_by_role("button", name="保存").click()
     page.get_by_role("button", name="荤素套餐").click()
     page.get_by_test_id("face").click()
-    page.wait_for_function("document.getElementById('video').videoWidth > 0")
+    until(page, "document.getElementById('video').videoWidth > 0")
     page.get_by_test_id("shoot").click()
     page.get_by_test_id("confirm").wait_for(state="visible")
     assert "欧*马" in page.get_by_test_id("confirm").inner_text()
     assert Meal.objects.count() == 0  # nothing charged before the cashier confirms
     page.screenshot(path=str(SCREENSHOTS / "counter-face-confirm.png"))
     page.get_by_test_id("confirm-yes").click()
-    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    until(page, "document.getElementById('result').classList.contains('ok')")
     assert Meal.objects.get().elder == elder
     page.close()
 
@@ -178,7 +191,7 @@ def test_family_tops_up_at_the_counter_with_the_code_on_their_phone(
     page.get_by_test_id("topup-amount").fill("100")
     page.get_by_test_id("scan").fill(qr_current_code(qr_identity_for(elder)))
     page.get_by_test_id("scan").press("Enter")
-    page.wait_for_function("document.getElementById('result').classList.contains('ok')")
+    until(page, "document.getElementById('result').classList.contains('ok')")
     assert "100.00" in page.get_by_test_id("result").inner_text()
     assert purses_for(elder.pk)["elder_own"].balance_fen == 10000
     assert Meal.objects.count() == 0
@@ -197,16 +210,14 @@ def test_the_counter_keeps_selling_offline_and_posts_each_sale_once(
     page.get_by_label("终端凭证").fill(counter.credential)
     page.get_by_role("button", name="保存").click()
     page.get_by_role("button", name="荤素套餐").wait_for()
-    page.wait_for_function("localStorage.getItem('tongzhou.pack') !== null")
+    until(page, "localStorage.getItem('tongzhou.pack') !== null")
 
     page.context.set_offline(True)
     for number, (_elder, card) in enumerate(members, start=1):
         page.get_by_role("button", name="荤素套餐").click()
         page.get_by_test_id("scan").fill(card)
         page.get_by_test_id("scan").press("Enter")
-        page.wait_for_function(
-            f"document.getElementById('queue-length').textContent === '{number}'"
-        )
+        until(page, f"document.getElementById('queue-length').textContent === '{number}'")
     assert page.get_by_test_id("offline-banner").is_visible()
     assert "离线" in page.get_by_test_id("offline-banner").inner_text()
     assert "离**公" not in page.get_by_test_id("result").inner_text()  # the last was 阿婆
@@ -215,14 +226,14 @@ def test_the_counter_keeps_selling_offline_and_posts_each_sale_once(
     page.get_by_role("button", name="荤素套餐").click()
     page.get_by_test_id("scan").fill("NOSUCHCARD1")
     page.get_by_test_id("scan").press("Enter")
-    page.wait_for_function("document.getElementById('result').classList.contains('bad')")
+    until(page, "document.getElementById('result').classList.contains('bad')")
     assert page.get_by_test_id("queue-length").inner_text() == "2"
     page.screenshot(path=str(SCREENSHOTS / "counter-offline.png"))
     assert not Meal.objects.exists()
 
     page.context.set_offline(False)
-    page.wait_for_function("document.getElementById('queue-length').textContent === '0'")
-    page.wait_for_function("document.getElementById('sync-report').textContent.length > 0")
+    until(page, "document.getElementById('queue-length').textContent === '0'")
+    until(page, "document.getElementById('sync-report').textContent.length > 0")
     assert Meal.objects.count() == 2 and OfflineSale.objects.count() == 2
     assert set(OfflineSale.objects.values_list("outcome", flat=True)) == {"posted"}
     # A queue uploaded again (a lost answer) posts nothing twice.

@@ -82,6 +82,14 @@ def list_elders(
     "/export.csv",
     response={200: str, **ERRORS},
     summary="Export elders in your area as CSV (masked identifiers)",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "UTF-8 CSV with a byte order mark (opens in Excel)",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
 )
 def export_elders(
     request: HttpRequest, status: str | None = None, region: str | None = None

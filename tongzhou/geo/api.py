@@ -51,7 +51,7 @@ class IslandOut(Schema):
         return obj.county.code if obj.county is not None else None
 
 
-@router.get("/regions", response=list[RegionOut], summary="List regions")
+@router.get("/regions", response={200: list[RegionOut], **ERRORS}, summary="List regions")
 @paginate(BoundedLimitOffset)
 def list_regions(
     request: HttpRequest, level: str | None = None, parent: str | None = None
@@ -68,7 +68,7 @@ def get_region(request: HttpRequest, code: str) -> Region:
     return region
 
 
-@router.get("/islands", response=list[IslandOut], summary="List islands")
+@router.get("/islands", response={200: list[IslandOut], **ERRORS}, summary="List islands")
 def list_islands(request: HttpRequest) -> object:
     return selectors.island_list()
 

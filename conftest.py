@@ -18,6 +18,7 @@ from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.selectors import clear_caches as clear_category_names
 from tongzhou.geo.models import Region
 from tongzhou.geo.selectors import clear_caches as clear_region_ids
+from tongzhou.identity.face_services import clear_gallery
 from tongzhou.ledger.services import clear_caches as clear_accounts
 from tongzhou.subsidies.selectors import clear_cache as clear_policies
 
@@ -142,7 +143,8 @@ def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Reference ids and settled policy versions are kept per process; each test's database
     # builds its own.
-    for clear in (clear_region_ids, clear_category_names, clear_accounts, clear_policies):
+    for clear in (clear_region_ids, clear_category_names, clear_accounts, clear_policies,
+                  clear_gallery):  # fmt: skip
         clear()
 
 

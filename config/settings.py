@@ -229,5 +229,9 @@ TONGZHOU = {
     "CITY_CODE": "330900",
     # Largest upload accepted by the elder register import.
     "IMPORT_MAX_ROWS": env.int("TONGZHOU_IMPORT_MAX_ROWS", default=50_000),
+    # Face identification: the largest distance a match may have, and by how much it must
+    # beat the next person city-wide (docs/adr/0003-identity-at-the-counter.md).
+    "FACE_THRESHOLD": env.float("TONGZHOU_FACE_THRESHOLD", default=0.45),
+    "FACE_MARGIN": env.float("TONGZHOU_FACE_MARGIN", default=0.08),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -47,17 +47,31 @@ def available() -> bool:
     return True
 
 
+class SeveralFaces(ValueError):
+    """Two faces of comparable size: which one is the elder at the counter is not for the
+    machine to guess."""
+
+
+# A second face at least this share of the largest one's area makes the frame ambiguous
+# (a face far behind, a poster on the wall, stays well below it).
+SECOND_FACE_SHARE = 0.5
+
+
 def embed(image_bytes: bytes) -> Any | None:
-    """The 128-d embedding of the largest face in the picture, or None if there is none."""
+    """The 128-d embedding of the one face in the picture, or None if there is none; a frame
+    with a second face of comparable size raises SeveralFaces."""
     import numpy as np
     from PIL import Image
 
     detector, predictor, recogniser = _models()
     picture = np.array(Image.open(io.BytesIO(image_bytes)).convert("RGB"))
-    faces = detector(picture, 1)
+    faces = sorted(detector(picture, 1), key=lambda box: box.width() * box.height())
     if not faces:
         return None
-    largest = max(faces, key=lambda box: box.width() * box.height())
+    largest = faces[-1]
+    area = largest.width() * largest.height()
+    if len(faces) > 1 and faces[-2].width() * faces[-2].height() >= SECOND_FACE_SHARE * area:
+        raise SeveralFaces
     shape = predictor(picture, largest)
     return np.array(recogniser.compute_face_descriptor(picture, shape, 1), dtype=np.float32)
 
@@ -69,6 +83,48 @@ class Match:
     margin: float
 
 
+class Gallery:
+    """Enrolled embeddings, one row per elder, searched with one matrix product: the squared
+    distance to the probe is |g|² - 2 g·p + |p|², and |g|² is kept with the rows."""
+
+    def __init__(self, elder_ids: list[int], vectors: Any) -> None:
+        import numpy as np
+
+        self.elder_ids = elder_ids
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.norms = np.einsum("ij,ij->i", self.vectors, self.vectors)
+
+    def __len__(self) -> int:
+        return len(self.elder_ids)
+
+    def search(
+        self, probe: Any, *, threshold: float = STRICT_DISTANCE, margin: float = MIN_MARGIN
+    ) -> tuple[Match | None, str]:
+        """The match and "ok", or None and why: "no_match" (nobody close enough) or
+        "ambiguous" (the next person about as close): a face must never silently pick the
+        wrong elder. The margin is held against the best other candidate of the whole
+        gallery."""
+        import numpy as np
+
+        if len(self) == 0:
+            return None, "no_match"
+        probe = np.asarray(probe, dtype=np.float32)
+        squared = self.norms - 2 * (self.vectors @ probe) + float(probe @ probe)
+        # Only the two nearest matter: a partial sort, not a full one.
+        nearest = np.argpartition(squared, 1)[:2] if len(squared) > 1 else np.array([0])
+        nearest = nearest[np.argsort(squared[nearest])]
+        distances = np.sqrt(np.maximum(squared[nearest], 0))
+        best_distance = float(distances[0])
+        runner_up = float(distances[1]) if len(nearest) > 1 else float("inf")
+        if best_distance > threshold:
+            return None, "no_match"
+        if runner_up - best_distance < margin:
+            return None, "ambiguous"
+        return Match(
+            self.elder_ids[int(nearest[0])], best_distance, runner_up - best_distance
+        ), "ok"
+
+
 def best_match(
     probe: Any,
     elder_ids: list[int],
@@ -77,27 +133,8 @@ def best_match(
     threshold: float = STRICT_DISTANCE,
     margin: float = MIN_MARGIN,
 ) -> tuple[Match | None, str]:
-    """Search a gallery (an N×128 array, one row per elder) for the probe.
-
-    Returns the match and "ok", or None and why: "no_match" (nobody close enough) or
-    "ambiguous" (two people about as close): a face must never silently pick the wrong elder.
-    """
-    import numpy as np
-
-    if len(elder_ids) == 0:
-        return None, "no_match"
-    distances = np.linalg.norm(gallery - probe, axis=1)
-    # Only the two nearest matter: a partial sort, not a full one, on a city-sized gallery.
-    nearest = np.argpartition(distances, 1)[:2] if len(distances) > 1 else np.array([0])
-    nearest = nearest[np.argsort(distances[nearest])]
-    best = int(nearest[0])
-    best_distance = float(distances[best])
-    runner_up = float(distances[int(nearest[1])]) if len(nearest) > 1 else float("inf")
-    if best_distance > threshold:
-        return None, "no_match"
-    if runner_up - best_distance < margin:
-        return None, "ambiguous"
-    return Match(elder_ids[best], best_distance, runner_up - best_distance), "ok"
+    """Search an N×128 array (one row per elder) for the probe (see `Gallery.search`)."""
+    return Gallery(elder_ids, gallery).search(probe, threshold=threshold, margin=margin)
 
 
 def to_bytes(vector: Any) -> bytes:

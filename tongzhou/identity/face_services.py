@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap
@@ -21,6 +24,7 @@ from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.identity import face
 from tongzhou.identity.models import ConsentMethod, FaceConfirmation, FaceEnrolment
+from tongzhou.throttle.services import Rule, note_failure, refuse_if_locked
 
 TOKEN_PREFIX = "face:"  # noqa: S105 - a marker, not a secret
 TOKEN_MAX_AGE_SECONDS = 120
@@ -40,6 +44,13 @@ def _engine_embed(image: bytes) -> Any:
             "本系统未安装人脸识别组件，请刷卡或扫码。",
             "Face identification is not installed here; use the card or the code.",
             503,
+        ) from None
+    except face.SeveralFaces:
+        raise _refuse(
+            "face_several",
+            "画面中不止一位老人，请一位老人单独面对镜头。",
+            "More than one face in the picture; one elder alone should face the camera.",
+            422,
         ) from None
     except Exception:
         raise ValidationFailed(
@@ -110,54 +121,121 @@ class FaceCandidate:
     photo: bytes | None
 
 
-def _gallery(queryset: Any) -> tuple[list[int], Any]:
+# The city's enrolled faces, decrypted once per process and kept with the version they were
+# read at: (count, newest id) of the enrolments, which every enrolment (a new row) and
+# withdrawal (a deleted row) changes, so that each identification reads two numbers and
+# decrypts again only after a change.
+_gallery_cache: tuple[tuple[int, int], face.Gallery] | None = None
+
+
+def _gallery_version() -> tuple[int, int]:
+    found = FaceEnrolment.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    return found["count"], found["newest"] or 0
+
+
+def city_gallery() -> face.Gallery:
+    """The enrolled active elders' embeddings, as of the latest enrolment or withdrawal."""
+    global _gallery_cache
+    version = _gallery_version()
+    if _gallery_cache is not None and _gallery_cache[0] == version:
+        return _gallery_cache[1]
     # numpy comes with the optional face packages; the base install has none.
     import numpy as np
 
-    rows = list(queryset.values_list("elder_id", "embedding_encrypted"))
-    if not rows:
-        return [], np.zeros((0, face.DIMENSIONS), dtype=np.float32)
-    vectors = np.stack([face.from_bytes(crypto.decrypt_bytes(blob)) for _id, blob in rows])
-    return [elder_id for elder_id, _blob in rows], vectors
+    rows = list(
+        FaceEnrolment.objects.filter(elder__status=ElderStatus.ACTIVE).values_list(
+            "elder_id", "embedding_encrypted"
+        )
+    )
+    vectors = (
+        np.stack([face.from_bytes(crypto.decrypt_bytes(bytes(blob))) for _id, blob in rows])
+        if rows
+        else np.zeros((0, face.DIMENSIONS), dtype=np.float32)
+    )
+    gallery = face.Gallery([elder_id for elder_id, _blob in rows], vectors)
+    _gallery_cache = (version, gallery)
+    return gallery
+
+
+def clear_gallery() -> None:
+    """For tests, whose databases come and go."""
+    global _gallery_cache
+    _gallery_cache = None
+
+
+# Identifications a terminal may ask for: enough for a busy counter's lunch, not for
+# sweeping photos through the city's faces.
+FACE_RULE = Rule(
+    code="face_attempts_exceeded",
+    limit=60,
+    window=dt.timedelta(minutes=10),
+    lockout=dt.timedelta(minutes=10),
+    message_zh="本收银台人脸识别次数过多，请稍后再试，或刷卡、扫码。",
+    message_en="Too many face identifications at this counter; wait, or use the card or code.",
+)
 
 
 def face_identify(*, terminal: Terminal, image: bytes) -> FaceCandidate:
-    """Search the elders enrolled near this canteen first, then the city; answer with one
-    candidate for the cashier to confirm, or refuse."""
-    probe = _engine_embed(image)
-    enrolled = FaceEnrolment.objects.filter(elder__status=ElderStatus.ACTIVE)
-    district = terminal.canteen.village.path.rsplit("/", 3)[0] + "/"
-    searches = (
-        enrolled.filter(elder__residence__path__startswith=district),
-        enrolled.exclude(elder__residence__path__startswith=district),
-    )
-    for gallery in searches:
-        elder_ids, vectors = _gallery(gallery)
-        match, why = face.best_match(probe, elder_ids, vectors)
+    """One candidate from the whole city's enrolled faces for the cashier to confirm, or a
+    refusal. Every identification is counted per terminal and audited (when, which terminal,
+    the outcome and the candidate; never the picture)."""
+    key = f"face-terminal:{terminal.pk}"
+    refuse_if_locked(key, FACE_RULE)
+    note_failure(key, FACE_RULE)  # counts the attempt, whatever it finds
+    outcome, candidate, distance = "refused", None, None
+    try:
+        probe = _engine_embed(image)
+        match, why = city_gallery().search(
+            probe,
+            threshold=settings.TONGZHOU["FACE_THRESHOLD"],
+            margin=settings.TONGZHOU["FACE_MARGIN"],
+        )
+        outcome = why
+        elder = (
+            Elder.objects.select_related("face").filter(pk=match.elder_id).first()
+            if match
+            else None
+        )
         if why == "ambiguous":
             raise _refuse(
                 "face_ambiguous",
                 "无法确定是哪一位老人，请刷卡或扫码。",
                 "The face is too close to more than one person; use the card or the code.",
             )
-        if match is not None:
-            elder = Elder.objects.select_related("face").get(pk=match.elder_id)
-            token = signing.TimestampSigner(salt=_SALT).sign_object(
-                {"e": elder.pk, "t": terminal.pk, "n": secrets.token_hex(8)}
+        if match is None or elder is None or elder.status != ElderStatus.ACTIVE:
+            outcome = "no_match"
+            raise _refuse(
+                "face_not_recognised",
+                "没有认出这位老人，请刷卡或扫码。",
+                "This face is not recognised; use the card or the code.",
             )
-            photo = elder.face.photo_encrypted
-            return FaceCandidate(
-                token=TOKEN_PREFIX + token,
-                name=mask_name(elder.name),
-                age=age_on(elder.birth_date, clock.today()),
-                distance=round(match.distance, 3),
-                photo=crypto.decrypt_bytes(bytes(photo)) if photo else None,
+        distance = round(match.distance, 3)
+        token = signing.TimestampSigner(salt=_SALT).sign_object(
+            {"e": elder.pk, "t": terminal.pk, "n": secrets.token_hex(8)}
+        )
+        photo = elder.face.photo_encrypted
+        candidate = elder.pk
+        return FaceCandidate(
+            token=TOKEN_PREFIX + token,
+            name=mask_name(elder.name),
+            age=age_on(elder.birth_date, clock.today()),
+            distance=distance,
+            photo=crypto.decrypt_bytes(bytes(photo)) if photo else None,
+        )
+    except DomainError as refused:
+        outcome = refused.code
+        raise
+    finally:
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                actor_label=f"terminal:{terminal.key_id}",
+                action="face.identify",
+                target=terminal,
+                after={"outcome": outcome, "candidate_elder": candidate, "distance": distance},
+                canteen_id=terminal.canteen_id,
+                scope_path=terminal.canteen.village.path,
             )
-    raise _refuse(
-        "face_not_recognised",
-        "没有认出这位老人，请刷卡或扫码。",
-        "This face is not recognised; use the card or the code.",
-    )
 
 
 def elder_by_face_token(raw: str, *, terminal: Terminal | None) -> Elder:

@@ -85,10 +85,38 @@ def main() -> None:
           f"(includes the never-enrolled face)")  # fmt: skip
     print(f"distances: same person {min(same):.2f}-{max(same):.2f}, "
           f"different people {min(other):.2f}-{max(other):.2f}")  # fmt: skip
+    _curve(embeddings, people, enrolled)
     rng = np.random.default_rng(7)
     bare_frame = _bare_dlib_ms([p for paths in people.values() for p in paths])
     print(f"time per frame, bare dlib (the same calls, no platform code): {bare_frame:.0f} ms")
     _identification(rng, [int(n) for n in args.sizes.split(",")])
+
+
+def _curve(
+    embeddings: dict[Path, np.ndarray], people: dict[str, list[Path]], enrolled: dict[str, Path]
+) -> None:
+    """False rejects (a genuine probe refused or sent elsewhere) and false accepts (a probe
+    offered as someone else, the never-enrolled face included) against the threshold, at the
+    platform's margin, on the real photos."""
+    names = list(enrolled)
+    gallery = face.Gallery(
+        list(range(len(names))), np.stack([embeddings[enrolled[n]] for n in names])
+    )
+    probes = [(name, path) for name, paths in people.items() for path in paths
+              if path in embeddings and path != enrolled.get(name)]  # fmt: skip
+    genuine = sum(1 for name, _ in probes if name in enrolled)
+    print(
+        f"curve on {len(probes)} probes ({genuine} of enrolled people), margin {face.MIN_MARGIN}:"
+    )
+    print(f"{'threshold':>10}{'false rejects':>15}{'false accepts':>15}")
+    for threshold in (0.40, 0.45, 0.50, 0.55, 0.60, 0.65):
+        rejected = accepted = 0
+        for name, path in probes:
+            match, _why = gallery.search(embeddings[path], threshold=threshold)
+            offered = names[match.elder_id] if match else None
+            rejected += name in enrolled and offered != name
+            accepted += offered is not None and offered != name
+        print(f"{threshold:>10.2f}{rejected:>9} of {genuine:<3}{accepted:>9} of {len(probes)}")
 
 
 def _bare_dlib_ms(paths: list[Path]) -> float:

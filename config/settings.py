@@ -205,6 +205,9 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("TONGZHOU_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("TONGZHOU_HSTS_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("TONGZHOU_HSTS_PRELOAD", default=True)
+# Reverse proxies of our own in front of the server (the TLS proxy): the client's address is
+# read from X-Forwarded-For that many entries from the right (tongzhou/core/net.py).
+PROXY_HOPS = env.int("TONGZHOU_PROXY_HOPS", default=1 if HTTPS else 0)
 # What pages may load: only the platform's own scripts, styles, images and connections (the
 # front-end assets are served locally); inline styles are allowed, inline scripts are not.
 CONTENT_SECURITY_POLICY = (

@@ -13,6 +13,7 @@ from tongzhou.bookings.services import delivery_refusal
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
+from tongzhou.core.net import client_address
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
 from tongzhou.identity.services import qr_current_code, qr_identity_for
@@ -42,7 +43,7 @@ def login(request: HttpRequest) -> HttpResponse:
     error = None
     if code:
         try:
-            grant = sign_in(code=code, client=request.META.get("REMOTE_ADDR", "?"))
+            grant = sign_in(code=code, client=client_address(request))
         except DomainError as refused:
             error = refused.message()
         else:

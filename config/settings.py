@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "tongzhou.settlement",
     "tongzhou.portal",
     "tongzhou.dashboard",
+    "tongzhou.operations",
     "tongzhou.demo",
 ]
 

@@ -595,3 +595,16 @@ def alert_close(*, actor: Any, alert_id: int, outcome: str, note: str) -> Wellne
         scope_path=alert.village.path,
     )
     return alert
+
+
+def proofs_reencrypt(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, int | None]:
+    """Re-encrypt the next batch of delivery proof photos under the first field key."""
+    rows = list(
+        Booking.objects.filter(pk__gt=after_pk, proof_photo_encrypted__isnull=False)
+        .order_by("pk")
+        .only("proof_photo_encrypted")[:batch_size]
+    )
+    changed = crypto.rotate_rows(rows, byte_fields=("proof_photo_encrypted",))
+    with transaction.atomic():
+        Booking.objects.bulk_update(changed, ["proof_photo_encrypted"])
+    return len(changed), rows[-1].pk if rows else None

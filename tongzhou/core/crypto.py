@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import Any
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -49,3 +50,59 @@ def encrypt_bytes(value: bytes) -> bytes:
 
 def decrypt_bytes(token: bytes | memoryview) -> bytes:
     return _fernet().decrypt(bytes(token))
+
+
+# --- Key rotation ----------------------------------------------------------------------
+# A new key is put first in TONGZHOU_FIELD_KEYS (the old ones stay after it, to decrypt);
+# then every stored value is re-encrypted under it, in batches, by the service of the app
+# that owns it (`manage.py rotate_field_keys`). A value already under the first key is left
+# alone, so a rotation that stopped half-way simply runs again.
+
+
+def _current() -> Fernet:
+    return Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode())
+
+
+def rotated(token: str) -> str | None:
+    """`token` re-encrypted under the first key, or None if it already is."""
+    if not token:
+        return None
+    try:
+        _current().decrypt(token.encode())
+    except InvalidToken:
+        return _fernet().rotate(token.encode()).decode()
+    return None
+
+
+def rotated_bytes(token: bytes | memoryview | None) -> bytes | None:
+    if token is None:
+        return None
+    raw = bytes(token)
+    try:
+        _current().decrypt(raw)
+    except InvalidToken:
+        return _fernet().rotate(raw)
+    return None
+
+
+def rotate_rows(
+    rows: list[Any], text_fields: tuple[str, ...] = (), byte_fields: tuple[str, ...] = ()
+) -> list[Any]:
+    """The rows (model instances) whose encrypted fields were not all under the first key,
+    re-encrypted in memory; the owner of the rows writes them back."""
+    changed = []
+    for row in rows:
+        moved = False
+        for name in text_fields:
+            token = rotated(getattr(row, name))
+            if token is not None:
+                setattr(row, name, token)
+                moved = True
+        for name in byte_fields:
+            raw = rotated_bytes(getattr(row, name))
+            if raw is not None:
+                setattr(row, name, raw)
+                moved = True
+        if moved:
+            changed.append(row)
+    return changed

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.db import IntegrityError, transaction
 
 from tongzhou.access.roles import Cap
@@ -422,3 +423,30 @@ def elders_bulk_load(
             scope_path=city_path(),
         )
     return created
+
+
+ENCRYPTED_FIELDS = ("id_number_encrypted", "phone_encrypted")
+
+
+def elders_reencrypt(*, after_pk: int = 0, batch_size: int = 2000) -> tuple[int, int | None]:
+    """Re-encrypt the next batch of elders' ID numbers and phones under the first field key
+    (after a key is added); returns (rows changed, last id read, None when done)."""
+    rows = list(
+        Elder.objects.filter(pk__gt=after_pk).order_by("pk").only(*ENCRYPTED_FIELDS)[:batch_size]
+    )
+    changed = crypto.rotate_rows(rows, text_fields=ENCRYPTED_FIELDS)
+    with transaction.atomic():
+        Elder.objects.bulk_update(changed, ENCRYPTED_FIELDS)
+    return len(changed), rows[-1].pk if rows else None
+
+
+def elders_readable() -> bool:
+    """Whether the configured field keys read the stored personal data (one elder tried)."""
+    sample = Elder.objects.order_by("pk").values_list("id_number_encrypted", flat=True).first()
+    if sample is None:
+        return True
+    try:
+        crypto.decrypt(sample)
+    except InvalidToken:
+        return False
+    return True

@@ -267,3 +267,19 @@ def elder_by_face_token(raw: str, *, terminal: Terminal | None) -> Elder:
             409,
         ) from None
     return Elder.objects.select_related("residence").get(pk=data["e"])
+
+
+FACE_ENCRYPTED = ("embedding_encrypted", "photo_encrypted")
+
+
+def faces_reencrypt(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, int | None]:
+    """Re-encrypt the next batch of face enrolments under the first field key."""
+    rows = list(
+        FaceEnrolment.objects.filter(pk__gt=after_pk)
+        .order_by("pk")
+        .only(*FACE_ENCRYPTED)[:batch_size]
+    )
+    changed = crypto.rotate_rows(rows, byte_fields=FACE_ENCRYPTED)
+    with transaction.atomic():
+        FaceEnrolment.objects.bulk_update(changed, FACE_ENCRYPTED)
+    return len(changed), rows[-1].pk if rows else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -46,6 +47,8 @@ class Command(BaseCommand):
         if not host or not port.isdigit():
             raise CommandError("--bind takes host:port, e.g. 127.0.0.1:8000")
         _require_collected_static()
+        # The database's checks too: keys that cannot read the stored data stop the start.
+        call_command("check", "--database", "default")
         Granian(
             "config.wsgi:application",
             address=host,

@@ -203,6 +203,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS or env.bool(
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes on the local network
     SECURE_HSTS_SECONDS = env.int("TONGZHOU_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("TONGZHOU_HSTS_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("TONGZHOU_HSTS_PRELOAD", default=True)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from config.api import api
 from tongzhou.coverage.views import coverage
 from tongzhou.meals.views import counter
+from tongzhou.operations import views as operations
 
 urlpatterns = [
     # First: the counters' API is most of the traffic, and Django tries patterns in order.
@@ -19,4 +20,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("healthz", operations.live, name="health-live"),
+    path("readyz", operations.ready, name="health-ready"),
 ]

@@ -33,11 +33,8 @@ def _migrate(targets: list[tuple[str, str | None]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
-    return (
-        MigrationExecutor(connection)
-        .loader.project_state([t for t in targets if t[1] is not None])
-        .apps
-    )
+    applied = [(app, name) for app, name in targets if name is not None]
+    return MigrationExecutor(connection).loader.project_state(applied).apps
 
 
 def test_the_previous_release_s_data_upgrades(live_zhoushan: None) -> None:

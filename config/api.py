@@ -20,6 +20,7 @@ from tongzhou.elders.api import router as elders_router
 from tongzhou.geo.api import router as geo_router
 from tongzhou.identity.api import router as identity_router
 from tongzhou.meals.api import router as meals_router
+from tongzhou.operations.metrics import count_refusal
 from tongzhou.purses.api import router as purses_router
 
 api = NinjaAPI(
@@ -48,14 +49,20 @@ api.add_router("/", bookings_router)
 api.add_router("/charity", charity_router)
 
 
+def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """Every refusal the API answers: counted by its code, in the one shape."""
+    count_refusal(error.code)
+    return error_response(request, error)
+
+
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return error_response(request, exc)
+    return refused(request, exc)
 
 
 @api.exception_handler(NinjaValidationError)
 def malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return error_response(
+    return refused(
         request,
         DomainError(
             code="malformed_input",
@@ -69,7 +76,7 @@ def malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(
+    return refused(
         request,
         DomainError(
             code="not_authenticated",
@@ -82,7 +89,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(
+    return refused(
         request,
         DomainError(
             code=f"http_{exc.status_code}",

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tongzhou.operations.metrics.MetricsMiddleware",
     "tongzhou.core.middleware.RequestIdMiddleware",
     "tongzhou.core.middleware.RejectNulMiddleware",
     "tongzhou.core.middleware.ContentSecurityPolicyMiddleware",
@@ -210,6 +211,8 @@ if HTTPS:
 # Reverse proxies of our own in front of the server (the TLS proxy): the client's address is
 # read from X-Forwarded-For that many entries from the right (tongzhou/core/net.py).
 PROXY_HOPS = env.int("TONGZHOU_PROXY_HOPS", default=1 if HTTPS else 0)
+# `/metrics` for the monitoring: with this token (Bearer), else from this machine only.
+METRICS_TOKEN = env.str("TONGZHOU_METRICS_TOKEN", default="")
 # What pages may load: only the platform's own scripts, styles, images and connections (the
 # front-end assets are served locally); inline styles are allowed, inline scripts are not.
 CONTENT_SECURITY_POLICY = (

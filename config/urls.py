@@ -6,6 +6,7 @@ from config.api import api
 from tongzhou.coverage.views import coverage
 from tongzhou.meals.views import counter
 from tongzhou.operations import views as operations
+from tongzhou.operations.metrics import metrics
 
 urlpatterns = [
     # First: the counters' API is most of the traffic, and Django tries patterns in order.
@@ -22,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", operations.live, name="health-live"),
     path("readyz", operations.ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -37,7 +37,7 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
     )  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "2"],
+         "--workers", "2", "--threads", "2"],
         cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -62,6 +62,11 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)  # noqa: S310 - http to ourselves
         assert refused.value.code == 401
+        # The workers' figures, added up from the folder they share.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as figures:
+            text = figures.read().decode()
+        assert 'route="api/v1/checkout",status="401"' in text
+        assert (tmp_path / "metrics").is_dir() and any((tmp_path / "metrics").iterdir())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

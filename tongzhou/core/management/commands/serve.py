@@ -10,8 +10,11 @@ gunicorn's threaded workers. Access logs are left to the reverse proxy in front.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,6 +40,16 @@ class Command(BaseCommand):
             default=int(os.environ.get("TONGZHOU_THREADS", "8")),
             help="request threads per worker (TONGZHOU_THREADS)",
         )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # Each worker is a process: their metrics meet in one folder, emptied at each start.
+        # It must be known before prometheus_client is first imported, which the system
+        # checks run before `handle` do (through the URLconf).
+        metrics = Path(settings.VAR_DIR) / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics))
+        super().run_from_argv(argv)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Loaded by this command alone, not by every other one.

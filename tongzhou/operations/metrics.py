@@ -1,0 +1,78 @@
+"""Prometheus metrics (prometheus_client): every request by route, method and status, its
+latency, and refusals by their stable code. A sale is `POST api/v1/checkout` answered 201;
+an offline upload is `POST api/v1/terminal/offline-sales`.
+
+Under `manage.py serve` each worker is a process: with PROMETHEUS_MULTIPROC_DIR set (an empty
+folder, emptied at each start), every worker writes its figures there and `/metrics` adds
+them up; without it, a process reports its own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter("tongzhou_requests_total", "Requests answered", ["route", "method", "status"])
+LATENCY = Histogram(
+    "tongzhou_request_seconds",
+    "Time to answer a request",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+REFUSALS = Counter("tongzhou_refusals_total", "Requests refused, by stable code", ["code"])
+
+
+def _route(request: HttpRequest) -> str:
+    # The URL pattern, never the path itself: receipt numbers and ids would make a label
+    # per request.
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None and match.route else "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        route = _route(request)
+        REQUESTS.labels(route, request.method or "", str(response.status_code)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - started)
+        return response
+
+
+def count_refusal(code: str) -> None:
+    REFUSALS.labels(code).inc()
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The figures in Prometheus' text format: for the monitoring's scraper, which presents
+    `Authorization: Bearer <TONGZHOU_METRICS_TOKEN>`, or from this machine when no token is
+    set."""
+    token = settings.METRICS_TOKEN
+    allowed = (
+        request.META.get("HTTP_AUTHORIZATION", "") == f"Bearer {token}"
+        if token
+        else request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+    )
+    if not allowed:
+        return HttpResponse(status=404)
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

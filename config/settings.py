@@ -225,12 +225,29 @@ CONTENT_SECURITY_POLICY = (
 # terminal vendors (`TONGZHOU_PUBLIC_API_DOCS=1`).
 PUBLIC_API_DOCS = env.bool("TONGZHOU_PUBLIC_API_DOCS", default=False)
 
+# One JSON object a line with the request id (`TONGZHOU_LOG_FORMAT=json`, the default outside
+# debug), or plain lines for a developer's terminal.
+LOG_FORMAT = env.str("TONGZHOU_LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tongzhou.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tongzhou.core.logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("TONGZHOU_LOG_LEVEL", default="WARNING")},
 }
+# A request or a database statement slower than this is logged (a warning, with its route).
+SLOW_REQUEST_MS = env.int("TONGZHOU_SLOW_REQUEST_MS", default=1000)
+SLOW_QUERY_MS = env.int("TONGZHOU_SLOW_QUERY_MS", default=200)
 
 # The platform's own options.
 TONGZHOU = {

@@ -9,11 +9,15 @@ them up; without it, a process reports its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +29,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+log = logging.getLogger("tongzhou.requests")
 REQUESTS = Counter("tongzhou_requests_total", "Requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
     "tongzhou_request_seconds",
@@ -48,11 +53,30 @@ class MetricsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = self.get_response(request)
+        with connection.execute_wrapper(partial(_timed_query, request)):
+            response = self.get_response(request)
         route = _route(request)
+        seconds = time.perf_counter() - started
         REQUESTS.labels(route, request.method or "", str(response.status_code)).inc()
-        LATENCY.labels(route).observe(time.perf_counter() - started)
+        LATENCY.labels(route).observe(seconds)
+        if seconds * 1000 >= settings.SLOW_REQUEST_MS:
+            log.warning("slow request", extra={"route": route, "method": request.method,
+                        "status": response.status_code, "ms": round(seconds * 1000)})  # fmt: skip
         return response
+
+
+def _timed_query(
+    request: HttpRequest, execute: Any, sql: str, params: Any, many: bool, context: Any
+) -> Any:
+    """Times each database statement of a request; a slow one is logged with its route."""
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        ms = (time.perf_counter() - started) * 1000
+        if ms >= settings.SLOW_QUERY_MS:
+            log.warning("slow query", extra={"route": _route(request), "ms": round(ms),
+                                             "sql": sql[:300]})  # fmt: skip
 
 
 def count_refusal(code: str) -> None:

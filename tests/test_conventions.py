@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.writers import sources
 from tongzhou.core.errors import Conflict, DomainError
 from tongzhou.geo.selectors import city_code, city_path
 
@@ -18,8 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tongzhou"
 def _sources() -> dict[str, str]:
     return {
         str(path.relative_to(PACKAGE.parent)): path.read_text(encoding="utf-8")
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if "tests" not in path.parts and "migrations" not in path.parts
+        for path in sources()
     }
 
 

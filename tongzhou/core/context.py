@@ -19,6 +19,11 @@ def current_request_id() -> str:
     return value
 
 
+def request_id_if_any() -> str:
+    """The id of the request being served, or "" outside one (logs, which must not make one)."""
+    return _request_id.get() or ""
+
+
 def set_request_id(value: str | None) -> contextvars.Token[str | None]:
     return _request_id.set(value)
 

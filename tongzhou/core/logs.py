@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 
-from tongzhou.core.context import _request_id
+from tongzhou.core.context import request_id_if_any
 
 # The attributes every LogRecord has; anything else was passed in `extra` and is kept.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
@@ -18,7 +18,7 @@ class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record (empty outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get() or ""
+        record.request_id = request_id_if_any()
         return True
 
 

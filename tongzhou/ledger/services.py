@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -326,15 +326,19 @@ class SalePosting:
     memo: str
     entries: list[tuple[int, int]]
     purse_moves: list[tuple[int, int]]
+    is_checked: bool = field(default=False, compare=False)
 
     def checked(self) -> SalePosting:
-        """The posting with its entries merged, refused unless it keeps the ledger's rules."""
+        """The posting with its entries merged, refused unless it keeps the ledger's rules
+        (checked once: the sale's write checks it, and `sale_post` does not again)."""
+        if self.is_checked:
+            return self
         entries = balanced_entries(self.entries)
         by_account = dict(entries)
         moves = sorted((account, delta) for account, delta in self.purse_moves if delta)
         if any(by_account.get(account) != delta for account, delta in moves):
             raise ValueError("a purse moves by exactly its entries in the same journal")
-        return replace(self, entries=entries, purse_moves=moves)
+        return replace(self, entries=entries, purse_moves=moves, is_checked=True)
 
     def document(self) -> dict[str, Any]:
         """The posting as the statement's CTEs read it (in the sale's JSON document)."""

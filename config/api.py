@@ -13,6 +13,7 @@ from ninja.security import django_auth
 
 from tongzhou.bookings.api import router as bookings_router
 from tongzhou.canteens.api import router as canteens_router
+from tongzhou.canteens.api import terminal_router
 from tongzhou.charity.api import router as charity_router
 from tongzhou.core.api import error_response, renderer
 from tongzhou.core.errors import DomainError
@@ -41,6 +42,7 @@ api = NinjaAPI(
 )
 api.add_router("/", geo_router)
 api.add_router("/canteens", canteens_router)
+api.add_router("/terminal", terminal_router)
 api.add_router("/elders", elders_router)
 api.add_router("/", meals_router)
 api.add_router("/", identity_router)

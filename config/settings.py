@@ -20,13 +20,21 @@ PLACEHOLDER = "insecure-placeholder-change-me"
 
 DEBUG = env.bool("TONGZHOU_DEBUG", default=False)
 SECRET_KEY = env.str("TONGZHOU_SECRET_KEY", default=PLACEHOLDER)
+# Earlier secret keys, still accepted for sessions and signatures while a new one takes over.
+SECRET_KEY_FALLBACKS = env.list("TONGZHOU_SECRET_KEY_FALLBACKS", default=[])
 # Fernet keys for personal data at rest: the first encrypts, all decrypt (rotation).
 FIELD_ENCRYPTION_KEYS = env.list("TONGZHOU_FIELD_KEYS", default=[])
 # HMAC key for exact lookup of ID numbers and phones without decrypting.
 LOOKUP_HASH_KEY = env.str("TONGZHOU_LOOKUP_KEY", default=PLACEHOLDER)
+# The lookup key being replaced, while `rotate_lookup_key` rewrites the hashes: lookups match
+# under either, so nothing is missed and no one is registered twice during the rotation.
+LOOKUP_HASH_KEY_PREVIOUS = env.str("TONGZHOU_LOOKUP_KEY_PREVIOUS", default="")
 # Signs elders' QR codes. When unset it is derived from the secret key (one secret fewer to
 # manage); setting it separately lets it rotate on its own.
 QR_SECRET = env.str("TONGZHOU_QR_KEY", default="")
+# The QR secret being replaced: codes and printed cards signed with it are still accepted
+# (printed cards until they are reissued), and `rotate_qr_key` moves the offline verifiers.
+QR_SECRET_PREVIOUS = env.str("TONGZHOU_QR_KEY_PREVIOUS", default="")
 
 
 def weak_secret(value: str, shortest: int) -> bool:

@@ -1,16 +1,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from tongzhou.canteens import selectors
+from tongzhou.canteens.auth import presented_terminal, terminal_auth
 from tongzhou.canteens.models import Canteen
+from tongzhou.canteens.services import terminal_renew
 from tongzhou.core.api import ERRORS, BoundedLimitOffset
 
 router = Router(tags=["canteens"])
+terminal_router = Router(tags=["counter terminals"])
+
+
+class RenewedCredential(Schema):
+    credential: str
+    previous_valid_until: dt.datetime
+
+
+@terminal_router.post(
+    "/credential",
+    auth=terminal_auth,
+    response={200: RenewedCredential, **ERRORS},
+    summary="A counter renews its own credential (the one it replaces works for 30 minutes)",
+)
+def terminal_credential_renew(request: HttpRequest) -> dict[str, Any]:
+    issued = terminal_renew(presented=presented_terminal(request))
+    return {
+        "credential": issued.credential,
+        "previous_valid_until": issued.terminal.previous_valid_until,
+    }
 
 
 class SessionOut(Schema):

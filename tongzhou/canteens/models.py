@@ -208,6 +208,13 @@ class Terminal(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     rotated_at = models.DateTimeField(_("credential issued at"), null=True, blank=True)
+    # A terminal renewing its own credential: the one it replaced still works until this time,
+    # for the requests already on their way (a stolen credential is rotated or revoked by
+    # staff instead, which ends both at once).
+    previous_secret_hash = models.CharField(_("previous secret hash"), max_length=64, blank=True)
+    previous_valid_until = models.DateTimeField(
+        _("previous credential valid until"), null=True, blank=True
+    )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_reason = models.CharField(_("revocation reason"), max_length=120, blank=True)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)

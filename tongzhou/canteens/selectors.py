@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -60,6 +61,15 @@ def menus_visible_to(actor: Any) -> QuerySet[Menu]:
     return Menu.objects.filter(scope_for(actor).canteen_q("canteen__"))
 
 
+# A counter renews its own credential once it is this old (`terminal_renew`).
+RENEW_AFTER = dt.timedelta(days=30)
+
+
+def terminal_renew_due(terminal: Terminal) -> bool:
+    issued = terminal.rotated_at or terminal.created_at
+    return issued is not None and clock.now() - issued >= RENEW_AFTER
+
+
 def counter_today(terminal: Terminal) -> dict[str, Any]:
     """Today's sessions and menus at the terminal's canteen, for the counter page."""
     local = timezone.localtime(clock.now())
@@ -95,4 +105,5 @@ def counter_today(terminal: Terminal) -> dict[str, Any]:
         "business_date": local.date().isoformat(),
         "current_session": current,
         "sessions": sessions,
+        "credential_renew_due": terminal_renew_due(terminal),
     }

@@ -232,7 +232,10 @@ def terminal_rotate(*, actor: Any, terminal: Terminal) -> IssuedCredential:
         )
     before = snapshot(terminal, TERMINAL_FIELDS)
     credential = _new_secret(terminal)
-    terminal.save(update_fields=["secret_hash", "rotated_at"])
+    terminal.previous_secret_hash, terminal.previous_valid_until = "", None
+    terminal.save(
+        update_fields=["secret_hash", "rotated_at", "previous_secret_hash", "previous_valid_until"]
+    )
     audit_record(
         actor=actor,
         action="terminal.rotate",
@@ -243,6 +246,44 @@ def terminal_rotate(*, actor: Any, terminal: Terminal) -> IssuedCredential:
         canteen_id=terminal.canteen_id,
     )
     return IssuedCredential(terminal, credential)
+
+
+# The credential a counter's renewal replaces keeps working this long, so that no sale in
+# flight is refused (the counter renews when `counter_today` says it is due).
+RENEW_GRACE = dt.timedelta(minutes=30)
+
+
+@transaction.atomic
+def terminal_renew(*, presented: PresentedTerminal) -> IssuedCredential:
+    """A counter's new credential, asked for with its current one (not the one it replaced:
+    that would hand a credential in its grace period a fresh one). Sales go on: the replaced
+    credential works for RENEW_GRACE more."""
+    terminal = terminal_authenticate(presented)
+    locked = (
+        Terminal.objects.select_for_update().select_related("canteen__village").get(pk=terminal.pk)
+    )
+    if not hmac.compare_digest(locked.secret_hash, presented.secret_hash):
+        raise TerminalAuthError(
+            "terminal_credential_replaced",
+            "该终端凭证已更换，请使用新凭证。",
+            "This credential has been replaced; use the new one.",
+        )
+    locked.previous_secret_hash = locked.secret_hash
+    locked.previous_valid_until = clock.now() + RENEW_GRACE
+    credential = _new_secret(locked)
+    locked.save(
+        update_fields=["secret_hash", "rotated_at", "previous_secret_hash", "previous_valid_until"]
+    )
+    audit_record(
+        actor=None,
+        actor_label=f"terminal:{locked.key_id}",
+        action="terminal.renew",
+        target=locked,
+        after=snapshot(locked, ("rotated_at", "previous_valid_until")),
+        scope_path=locked.canteen.village.path,
+        canteen_id=locked.canteen_id,
+    )
+    return IssuedCredential(locked, credential)
 
 
 @transaction.atomic
@@ -324,6 +365,19 @@ def terminal_presented(credential: str) -> PresentedTerminal:
     return PresentedTerminal(credential, parts[1], _secret_hash(parts[2]))
 
 
+def _credential_matches(terminal: Terminal, presented: PresentedTerminal) -> bool:
+    if hmac.compare_digest(terminal.secret_hash, presented.secret_hash):
+        return True
+    # The credential a renewal replaced, in its grace period (read only in this rare case:
+    # date-times are not in the checkout's read).
+    return (
+        bool(terminal.previous_secret_hash)
+        and hmac.compare_digest(terminal.previous_secret_hash, presented.secret_hash)
+        and terminal.previous_valid_until is not None
+        and clock.now() < terminal.previous_valid_until
+    )
+
+
 def terminal_verify(presented: PresentedTerminal, row: tuple[Any, ...] | None) -> Terminal:
     """The active terminal (with its canteen) that `row` (read with `terminal_columns`, or
     None when no terminal has the key id) shows the presented credential to be, or refuse."""
@@ -334,7 +388,7 @@ def terminal_verify(presented: PresentedTerminal, row: tuple[Any, ...] | None) -
         terminal.canteen = Canteen.from_db(
             DEFAULT_DB_ALIAS, _CANTEEN_FIELDS, row[split:TERMINAL_COLUMN_COUNT]
         )
-    if terminal is None or not hmac.compare_digest(terminal.secret_hash, presented.secret_hash):
+    if terminal is None or not _credential_matches(terminal, presented):
         raise TerminalAuthError(
             "terminal_credential_invalid", "终端凭证无效。", "Invalid terminal credential."
         )

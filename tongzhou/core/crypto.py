@@ -32,11 +32,23 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
+def _keyed(key: str, value: str, purpose: str) -> str:
+    return hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
 def lookup_hash(value: str, *, purpose: str) -> str:
-    """Deterministic keyed hash; `purpose` keeps hashes of different fields unrelated."""
-    key = settings.LOOKUP_HASH_KEY.encode()
-    message = f"{purpose}:{value}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    """Deterministic keyed hash under the current key, as stored; `purpose` keeps hashes of
+    different fields unrelated."""
+    return _keyed(settings.LOOKUP_HASH_KEY, value, purpose)
+
+
+def lookup_hashes(value: str, *, purpose: str) -> tuple[str, str]:
+    """The hashes a stored value may be under: the current key's, then the previous key's
+    while a rotation is under way (the current one again when there is none), so that a
+    lookup or a duplicate check misses nothing half-way through `rotate_lookup_key`."""
+    current = lookup_hash(value, purpose=purpose)
+    previous = settings.LOOKUP_HASH_KEY_PREVIOUS
+    return current, _keyed(previous, value, purpose) if previous else current
 
 
 def reset_caches() -> None:

@@ -100,7 +100,7 @@ class ElderAddForm(ElderFormBase):
             )
         except ValidationFailed as error:
             raise forms.ValidationError(error.message(), code=error.code) from None
-        if Elder.objects.filter(id_number_hash=elder.id_number_hash).exists():
+        if services.is_registered(elder):
             raise forms.ValidationError(services.duplicate_error().message())
         return data
 
@@ -276,8 +276,8 @@ class ElderAdmin(ScopedAdmin):
     ) -> tuple[QuerySet[Elder], bool]:
         term = search_term.strip()
         if len(term) == 18:
-            digest = crypto.lookup_hash(term.upper(), purpose="id_number")
-            return queryset.filter(Q(id_number_hash=digest) | Q(name__contains=term)), False
+            digests = crypto.lookup_hashes(term.upper(), purpose="id_number")
+            return queryset.filter(Q(id_number_hash__in=digests) | Q(name__contains=term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def get_form(

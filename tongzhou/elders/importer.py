@@ -23,7 +23,13 @@ from tongzhou.audit.services import audit_record
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.elders.models import Category, Elder, LivingArrangement
-from tongzhou.elders.services import ElderInput, _save_new, duplicate_error, elder_build
+from tongzhou.elders.services import (
+    ElderInput,
+    _save_new,
+    duplicate_error,
+    elder_build,
+    registered_among,
+)
 from tongzhou.geo.models import Region, RegionLevel
 
 # Column headers as bureaus write them, mapped to our fields.
@@ -301,11 +307,7 @@ def elders_import(*, actor: Any, handle: IO[bytes], filename: str) -> ImportRepo
                     valid.append((number, elder, data))
         report.errors.extend(row_errors)
 
-    existing = set(
-        Elder.objects.filter(id_number_hash__in=list(seen_hashes)).values_list(
-            "id_number_hash", flat=True
-        )
-    )
+    existing = registered_among([elder for _number, elder, _data in valid])
     with transaction.atomic():
         for number, elder, data in valid:
             if elder.id_number_hash in existing:

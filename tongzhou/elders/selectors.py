@@ -51,7 +51,7 @@ def _search_q(search: str) -> Q:
             number = parse_id_number(search)
         except Exception:
             return Q(name__contains=search)
-        return Q(id_number_hash=crypto.lookup_hash(number.value, purpose="id_number"))
+        return Q(id_number_hash__in=crypto.lookup_hashes(number.value, purpose="id_number"))
     return Q(name__contains=search)
 
 

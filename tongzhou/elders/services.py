@@ -70,6 +70,24 @@ def phone_hash(value: str) -> str:
     return crypto.lookup_hash(value, purpose="phone")
 
 
+def registered_among(elders: list[Elder]) -> set[str]:
+    """The (current) ID-number hashes of those among `elders`, built and not yet saved, whose
+    person is already registered, under the current lookup key or the previous one."""
+    current_of: dict[str, str] = {}
+    for elder in elders:
+        number = crypto.decrypt(elder.id_number_encrypted)
+        for digest in crypto.lookup_hashes(number, purpose="id_number"):
+            current_of[digest] = elder.id_number_hash
+    found = Elder.objects.filter(id_number_hash__in=list(current_of)).values_list(
+        "id_number_hash", flat=True
+    )
+    return {current_of[digest] for digest in found}
+
+
+def is_registered(elder: Elder) -> bool:
+    return bool(registered_among([elder]))
+
+
 def normalise_phone(raw: str) -> str:
     phone = ascii_folded(raw)
     if phone and not _PHONE.match(phone):
@@ -184,7 +202,7 @@ def elder_create(*, actor: Any, data: ElderInput) -> Elder:
     require_cap(actor, Cap.ELDER_EDIT, "登记老年人", "register elders")
     today = clock.today()
     elder = elder_build(actor=actor, data=data, today=today)
-    if Elder.objects.filter(id_number_hash=elder.id_number_hash).exists():
+    if is_registered(elder):
         raise duplicate_error()
     return _save_new(actor, elder, data, today)
 
@@ -437,6 +455,30 @@ def elders_reencrypt(*, after_pk: int = 0, batch_size: int = 2000) -> tuple[int,
     changed = crypto.rotate_rows(rows, text_fields=ENCRYPTED_FIELDS)
     with transaction.atomic():
         Elder.objects.bulk_update(changed, ENCRYPTED_FIELDS)
+    return len(changed), rows[-1].pk if rows else None
+
+
+def elders_rehash(*, after_pk: int = 0, batch_size: int = 2000) -> tuple[int, int | None]:
+    """Rewrite the next batch of elders' ID-number and phone lookup hashes under the current
+    lookup key (a rotation: the previous key is still matched meanwhile); returns (rows
+    changed, last id read, None when done)."""
+    rows = list(
+        Elder.objects.filter(pk__gt=after_pk)
+        .order_by("pk")
+        .only("id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash")[:batch_size]
+    )
+    changed = []
+    for elder in rows:
+        phone = crypto.decrypt(elder.phone_encrypted) if elder.phone_encrypted else ""
+        wanted = (
+            id_number_hash(crypto.decrypt(elder.id_number_encrypted)),
+            phone_hash(phone) if phone else "",
+        )
+        if wanted != (elder.id_number_hash, elder.phone_hash):
+            elder.id_number_hash, elder.phone_hash = wanted
+            changed.append(elder)
+    with transaction.atomic():
+        Elder.objects.bulk_update(changed, ["id_number_hash", "phone_hash"])
     return len(changed), rows[-1].pk if rows else None
 
 

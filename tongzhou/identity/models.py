@@ -22,8 +22,12 @@ class Card(models.Model):
     )
     number_hash = models.CharField(_("card number hash"), max_length=64, unique=True)
     number_masked = models.CharField(_("card number"), max_length=32)
+    # The number encrypted, so that its lookup hash and offline verifier can be rewritten when
+    # their keys rotate; empty for cards issued before, until their next use at a counter.
+    number_encrypted = models.TextField(_("card number (encrypted)"), blank=True, default="")
     # A slow hash of the number for counters selling offline (identity/offline.py); filled
-    # when the card is issued, or at its first online use for cards issued before.
+    # when the card is issued, or at its first online use for cards issued before (or whose
+    # verifier a key rotation cleared).
     offline_verifier = models.CharField(_("offline verifier"), max_length=32, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE

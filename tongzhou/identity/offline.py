@@ -38,13 +38,17 @@ PACK_HOURS = 24
 MAX_ELDERS = 5_000
 
 
-def _salt() -> bytes:
-    return hmac.new(qr.server_secret(), b"offline-salt", hashlib.sha256).digest()[:16]
+def _salt(secret: bytes | None = None) -> bytes:
+    """Public (every pack carries it) but tied to the QR secret, so that a new secret makes
+    new verifiers (`rotate_qr_key` rewrites the stored ones)."""
+    chosen = qr.server_secret() if secret is None else secret
+    return hmac.new(chosen, b"offline-salt", hashlib.sha256).digest()[:16]
 
 
-def verifier(value: str) -> str:
-    """The slow hash a counter compares offline (the tablet computes the same with WebCrypto)."""
-    return hashlib.pbkdf2_hmac("sha256", value.encode(), _salt(), ITERATIONS, 16).hex()
+def verifier(value: str, *, secret: bytes | None = None) -> str:
+    """The slow hash a counter compares offline (the tablet computes the same with WebCrypto),
+    salted for the current QR secret or the one given."""
+    return hashlib.pbkdf2_hmac("sha256", value.encode(), _salt(secret), ITERATIONS, 16).hex()
 
 
 def offline_pack(elder_ids: list[int]) -> dict[str, Any]:

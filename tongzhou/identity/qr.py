@@ -66,12 +66,30 @@ def parse(raw: str) -> QrPayload:
                      value[counter_end:])  # fmt: skip
 
 
+def _derived(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"tongzhou-qr", hashlib.sha256).digest()
+
+
 def server_secret() -> bytes:
     """The server's secret every elder's QR key derives from (settings.QR_SECRET, else one
     derived from the secret key)."""
     if settings.QR_SECRET:
         return str(settings.QR_SECRET).encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"tongzhou-qr", hashlib.sha256).digest()
+    return _derived(settings.SECRET_KEY)
+
+
+def previous_secrets() -> list[bytes]:
+    """Secrets still accepted while a new one takes over: the previous QR key, and, when the
+    QR secret derives from the secret key, what derives from the secret key's fallbacks."""
+    found = [str(settings.QR_SECRET_PREVIOUS).encode()] if settings.QR_SECRET_PREVIOUS else []
+    if not settings.QR_SECRET:
+        found += [_derived(key) for key in settings.SECRET_KEY_FALLBACKS]
+    return [secret for secret in found if secret != server_secret()]
+
+
+def server_secrets() -> list[bytes]:
+    """The current secret first (it signs), then the previous ones (they still verify)."""
+    return [server_secret(), *previous_secrets()]
 
 
 def elder_key(secret: bytes, token: str, version: int) -> bytes:

@@ -43,8 +43,19 @@ def card_hash(number: str) -> str:
     return crypto.lookup_hash(number, purpose="card")
 
 
+def card_hashes(number: str) -> tuple[str, str]:
+    """The hashes a card may be stored under (see `crypto.lookup_hashes`)."""
+    return crypto.lookup_hashes(number, purpose="card")
+
+
 def mask_card(number: str) -> str:
     return "*" * (len(number) - 4) + number[-4:]
+
+
+def card_number_taken() -> ValidationFailed:
+    return ValidationFailed(
+        "card_number_taken", "该卡号已绑定其他人。", "That card is bound to someone else."
+    )
 
 
 @transaction.atomic
@@ -62,6 +73,9 @@ def card_issue(*, actor: Any, elder: Elder, number: str) -> Card:
     elder = locked
     number = normalise_card_number(number)
     now = clock.now()
+    taken = Card.objects.filter(number_hash__in=card_hashes(number)).exclude(elder=elder)
+    if taken.exists():
+        raise card_number_taken()
     replaced = list(Card.objects.filter(elder=elder, status=CardStatus.ACTIVE))
     for old in replaced:
         old.status, old.blocked_at = CardStatus.REPLACED, now
@@ -72,12 +86,11 @@ def card_issue(*, actor: Any, elder: Elder, number: str) -> Card:
                 elder=elder,
                 number_hash=card_hash(number),
                 number_masked=mask_card(number),
+                number_encrypted=crypto.encrypt(number),
                 offline_verifier=offline.verifier(number),
             )
     except IntegrityError:
-        raise ValidationFailed(
-            "card_number_taken", "该卡号已绑定其他人。", "That card is bound to someone else."
-        ) from None
+        raise card_number_taken() from None
     audit_record(
         actor=actor,
         action="card.issue",
@@ -160,27 +173,33 @@ def refuse_blocked_card(status: str) -> None:
         )
 
 
-def presented_card_hash(raw: str) -> str | None:
-    """The lookup hash of what the reader delivered if it is a card number; None for a QR
+def presented_card_hashes(raw: str) -> tuple[str, str] | None:
+    """The lookup hashes of what the reader delivered if it is a card number; None for a QR
     code or a confirmed face, which `resolve_credential` recognises."""
     if raw.startswith(TOKEN_PREFIX) or qr.looks_like_qr(raw):
         return None
     try:
-        return card_hash(normalise_card_number(raw))
+        return card_hashes(normalise_card_number(raw))
     except ValidationFailed:
         raise card_unknown() from None
 
 
 def card_fill_verifiers(numbers: Iterable[str]) -> None:
     """Cards issued in bulk get their offline hash at first use, when the number is here
-    (or all at once, where the numbers are known, as in the checkout benchmark)."""
+    (or all at once, where the numbers are known, as in the checkout benchmark); with it,
+    the number encrypted and its hash under the current lookup key, for the next rotation."""
     normalised = [normalise_card_number(raw) for raw in numbers]
     with connection.cursor() as cursor:
         cursor.executemany(
-            "UPDATE identity_card SET offline_verifier = %s "
-            "WHERE number_hash = %s AND offline_verifier = ''",
-            [(offline.verifier(number), card_hash(number)) for number in normalised],
-        )
+            "UPDATE identity_card "
+            "SET offline_verifier = %s, number_encrypted = %s, number_hash = %s "
+            "WHERE number_hash IN (%s, %s) AND offline_verifier = ''",
+            [
+                (offline.verifier(number), crypto.encrypt(number), card_hash(number),
+                 *card_hashes(number))
+                for number in normalised
+            ],
+        )  # fmt: skip
 
 
 def card_fill_verifier(raw: str) -> None:
@@ -199,7 +218,7 @@ def elder_by_card(number: str) -> tuple[Card, Elder]:
             "status", "offline_verifier", "elder__name", "elder__birth_date", "elder__status",
             "elder__residence__path",
         )
-        .filter(number_hash=card_hash(normalised))
+        .filter(number_hash__in=card_hashes(normalised))
         .first()
     )  # fmt: skip
     if card is None:
@@ -356,18 +375,35 @@ def resolve_credential(
     try:
         if identity is None:
             raise qr.QrRefused("qr_invalid")
-        key = qr.elder_key(qr.server_secret(), payload.token, identity.key_version)
-        if payload.kind == qr.ROTATING:
-            step = qr.verify_rotating(payload, key, qr.step_at((at or clock.now()).timestamp()))
-            return Resolved(_usable(identity.elder), "qr", step)
-        version = identity.printed_version if identity.printed_active else 0
-        qr.verify_printed(payload, key, version)
-        return Resolved(_usable(identity.elder), "qr_card")
+        return _verified_qr(payload, identity, at)
     except qr.QrRefused as refused:
         if refused.code == "qr_invalid":  # a guess: counted, and locked out after a few
             for guard_key, rule in guards:
                 note_failure(guard_key, rule)
         raise qr_refusal(refused.code) from None
+
+
+def _verified_qr(payload: qr.QrPayload, identity: QrIdentity, at: dt.datetime | None) -> Resolved:
+    """The code checked under the current QR secret, then under any previous one (a rotation
+    under way): a code signed by neither is `qr_invalid`; expired or revoked is said only of a
+    genuine code."""
+    refusal = qr.QrRefused("qr_invalid")
+    for secret in qr.server_secrets():
+        key = qr.elder_key(secret, payload.token, identity.key_version)
+        try:
+            if payload.kind == qr.ROTATING:
+                now_step = qr.step_at((at or clock.now()).timestamp())
+                return Resolved(
+                    _usable(identity.elder), "qr", qr.verify_rotating(payload, key, now_step)
+                )
+            version = identity.printed_version if identity.printed_active else 0
+            qr.verify_printed(payload, key, version)
+            return Resolved(_usable(identity.elder), "qr_card")
+        except qr.QrRefused as refused:
+            if refused.code != "qr_invalid":
+                raise
+            refusal = refused
+    raise refusal
 
 
 def writes_on_recognition(raw: str) -> bool:
@@ -410,3 +446,107 @@ def offline_pack_issue(*, terminal: Terminal, elder_ids: list[int]) -> dict[str,
         scope_path=terminal.canteen.village.path,
     )
     return pack
+
+
+# --- Key rotation -----------------------------------------------------------------------
+# Each runs batch by batch, returning (rows changed, last id read, None when done); a row
+# already under the current key is left alone, so a rotation that stopped runs again.
+
+
+def cards_reencrypt(*, after_pk: int = 0, batch_size: int = 2000) -> tuple[int, int | None]:
+    """Card numbers re-encrypted under the first field key."""
+    rows = list(
+        Card.objects.filter(pk__gt=after_pk).order_by("pk").only("number_encrypted")[:batch_size]
+    )
+    changed = crypto.rotate_rows(rows, text_fields=("number_encrypted",))
+    with transaction.atomic():
+        Card.objects.bulk_update(changed, ["number_encrypted"])
+    return len(changed), rows[-1].pk if rows else None
+
+
+def cards_rehash(*, after_pk: int = 0, batch_size: int = 2000) -> tuple[int, int | None]:
+    """Cards' lookup hashes rewritten under the current lookup key. A card whose number was
+    never held encrypted (issued before the platform kept it) has its offline verifier
+    cleared instead: its next use at a counter rewrites the hash and the verifier
+    (`card_fill_verifiers`), and until then the previous key still finds it."""
+    rows = list(
+        Card.objects.filter(pk__gt=after_pk)
+        .order_by("pk")
+        .only("number_hash", "number_encrypted", "offline_verifier")[:batch_size]
+    )
+    changed = []
+    for card in rows:
+        if card.number_encrypted:
+            digest = card_hash(crypto.decrypt(card.number_encrypted))
+            if digest != card.number_hash:
+                card.number_hash = digest
+                changed.append(card)
+        elif card.offline_verifier:
+            card.offline_verifier = ""
+            changed.append(card)
+    with transaction.atomic():
+        Card.objects.bulk_update(changed, ["number_hash", "offline_verifier"])
+    return len(changed), rows[-1].pk if rows else None
+
+
+def cards_waiting_for_use() -> int:
+    """Cards whose number the platform has not held yet: found only under the lookup key of
+    their issue until they are used at a counter (or reissued)."""
+    return Card.objects.filter(status=CardStatus.ACTIVE, number_encrypted="").count()
+
+
+def cards_reverify(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, int | None]:
+    """Cards' offline verifiers remade with the current QR secret's salt (after the secret
+    changed); a card whose number was never held encrypted is left to its next online use."""
+    rows = list(
+        Card.objects.filter(pk__gt=after_pk)
+        .order_by("pk")
+        .only("number_encrypted", "offline_verifier")[:batch_size]
+    )
+    changed = []
+    for card in rows:
+        wanted = (
+            offline.verifier(crypto.decrypt(card.number_encrypted)) if card.number_encrypted else ""
+        )
+        if card.offline_verifier != wanted:
+            card.offline_verifier = wanted
+            changed.append(card)
+    with transaction.atomic():
+        Card.objects.bulk_update(changed, ["offline_verifier"])
+    return len(changed), rows[-1].pk if rows else None
+
+
+def printed_cards_reverify(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, int | None]:
+    """Printed code cards' offline verifiers remade with the current QR secret's salt. The
+    card in the elder's hand was signed with whichever secret was current at its issue: the
+    stored verifier tells which, and the new verifier is of that same code."""
+    rows = list(
+        QrIdentity.objects.filter(pk__gt=after_pk)
+        .exclude(printed_verifier="")
+        .order_by("pk")
+        .only("token", "key_version", "printed_version", "printed_verifier")[:batch_size]
+    )
+    changed = []
+    secrets_known = qr.server_secrets()
+    for identity in rows:
+        codes = [
+            qr.printed_code(
+                qr.elder_key(secret, identity.token, identity.key_version),
+                identity.token,
+                identity.printed_version,
+            )
+            for secret in secrets_known
+        ]
+        if any(offline.verifier(code) == identity.printed_verifier for code in codes):
+            continue  # already remade
+        for code in codes:
+            if any(
+                offline.verifier(code, secret=salted_by) == identity.printed_verifier
+                for salted_by in secrets_known[1:]
+            ):
+                identity.printed_verifier = offline.verifier(code)
+                changed.append(identity)
+                break
+    with transaction.atomic():
+        QrIdentity.objects.bulk_update(changed, ["printed_verifier"])
+    return len(changed), rows[-1].pk if rows else None

@@ -225,6 +225,7 @@ class TerminalToday(Schema):
     business_date: str
     current_session: str | None
     sessions: list[SessionInfo]
+    credential_renew_due: bool
 
 
 @router.get(

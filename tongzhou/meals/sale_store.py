@@ -105,7 +105,7 @@ def _facts_sql(vendor: str, *, by: str, with_menu: bool) -> str:
 SELECT c.status, c.offline_verifier, {menu}, {_FACTS_COLUMNS}, {terminal_columns("tm", "tc")}
 FROM canteens_terminal tm
 JOIN canteens_canteen tc ON tc.id = tm.canteen_id
-LEFT JOIN identity_card c ON c.number_hash = %(card_hash)s
+LEFT JOIN identity_card c ON c.number_hash IN (%(card_hash)s, %(card_hash_previous)s)
 LEFT JOIN elders_elder e ON e.id = c.elder_id {joins}
 WHERE tm.key_id = %(key_id)s"""
     if by == "card":
@@ -113,7 +113,7 @@ WHERE tm.key_id = %(key_id)s"""
 SELECT c.status, c.offline_verifier, {menu}, {_FACTS_COLUMNS}
 FROM identity_card c
 JOIN elders_elder e ON e.id = c.elder_id {joins}
-WHERE c.number_hash = %(card_hash)s"""
+WHERE c.number_hash IN (%(card_hash)s, %(card_hash_previous)s)"""
     return f"""
 SELECT NULL, NULL, {menu}, {_FACTS_COLUMNS}
 FROM elders_elder e {joins}
@@ -162,24 +162,26 @@ def sale_facts(
     day: dt.date,
     canteen_id: int | None = None,
     key_id: str | None = None,
-    card_hash: str | None = None,
+    card_hashes: tuple[str, str] | None = None,
     elder_id: int | None = None,
     with_menu: bool = False,
 ) -> tuple[SaleFacts | None, tuple[Any, ...] | None]:
     """What a sale depends on, for the elder holding the card (or the elder given), with
-    the canteen's menu for the meal if asked: None when no card has that hash. Given a
-    terminal's key id instead of a canteen, the terminal's row (`terminal_columns`) comes
-    too, None when no terminal has that key id."""
+        the canteen's menu for the meal if asked: None when no card has those hashes (the current
+    lookup key's and, during a rotation, the previous one's). Given a
+        terminal's key id instead of a canteen, the terminal's row (`terminal_columns`) comes
+        too, None when no terminal has that key id."""
     params: dict[str, Any] = {
         "canteen": canteen_id,
         "key_id": key_id,
         "session": session,
         "day": day,
         "month_start": day.replace(day=1),
-        "card_hash": card_hash,
+        "card_hash": card_hashes[0] if card_hashes else None,
+        "card_hash_previous": card_hashes[1] if card_hashes else None,
         "elder": elder_id,
     }
-    by = "terminal" if key_id is not None else "card" if card_hash is not None else "elder"
+    by = "terminal" if key_id is not None else "card" if card_hashes is not None else "elder"
     rows = sql.fetch_all(_FACTS_SQL[connection.vendor, by, with_menu], params)
     terminal_row = rows[0][_FACTS_COUNT:] if rows and key_id is not None else None
     if not rows or rows[0][3] is None:  # no such card (or terminal)

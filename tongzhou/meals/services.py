@@ -47,7 +47,7 @@ from tongzhou.identity.services import (
     Resolved,
     card_fill_verifier,
     card_unknown,
-    presented_card_hash,
+    presented_card_hashes,
     qr_refusal,
     refuse_blocked_card,
     refuse_unusable,
@@ -323,7 +323,7 @@ class _Sale:
     request: CheckoutRequest
     local: dt.datetime
     at_the_counter: bool  # a credential was presented now (not a delivery or a re-post)
-    card_hash: str | None  # set when a card was presented: the read looks it up
+    card_hashes: tuple[str, str] | None  # set when a card was presented: the read looks it up
     resolved: Resolved | None  # otherwise, who was recognised (QR, face, a booking)
     answer_to: tuple[str, str] | None  # (Idempotency-Key, fingerprint) of an API request
 
@@ -356,7 +356,7 @@ class _Sale:
             key_id=presented.key_id if presented else None,
             session=self.request.session,
             day=self.day,
-            card_hash=self.card_hash,
+            card_hashes=self.card_hashes,
             elder_id=self.resolved.elder.pk if self.resolved else None,
             with_menu=any(line.menu_item_id is not None for line in self.request.lines),
         )
@@ -535,8 +535,8 @@ def _checkout(
         )
     if at is None and request.device_time is not None:
         request = replace(request, device_time=_device_time_checked(request.device_time))
-    card_hash = presented_card_hash(request.card) if at_the_counter else None
-    if card_hash is None:
+    card_hashes = presented_card_hashes(request.card) if at_the_counter else None
+    if card_hashes is None:
         # Only a card sale verifies its terminal in its own read.
         terminal = _verified(terminal)
     sale = _Sale(
@@ -544,11 +544,11 @@ def _checkout(
         request=request,
         local=timezone.localtime(at or clock.now()),
         at_the_counter=at_the_counter,
-        card_hash=card_hash,
+        card_hashes=card_hashes,
         resolved=resolved,
         answer_to=answer_to,
     )
-    if at_the_counter and card_hash is None:
+    if at_the_counter and card_hashes is None:
         if writes_on_recognition(request.card):
             # A confirmed face is used up by recognising it: with the sale or not at all.
             with transaction.atomic():

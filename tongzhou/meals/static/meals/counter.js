@@ -308,9 +308,20 @@
       }
       localStorage.setItem(TODAY, JSON.stringify(data));
       showCounter(data);
+      if (data.credential_renew_due) renewCredential();
       refreshPack();
       syncQueue();
     });
+  }
+
+  // The server keeps the replaced credential valid for a while, so requests already sent
+  // with it still succeed; a renewal that fails simply happens at the next start.
+  function renewCredential() {
+    api("POST", "/terminal/credential").then(({ status, data }) => {
+      if (status !== 200) return;
+      state.credential = data.credential;
+      localStorage.setItem("tongzhou.terminal", data.credential);
+    }).catch(() => {});
   }
 
   $("save-credential").addEventListener("click", () => {

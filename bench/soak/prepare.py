@@ -1,0 +1,107 @@
+"""The soak's data beyond the checkout benchmark's terminals and cards (run by `run.py` in
+the benchmark's environment): QR identities, a village worker's elders to book for, today's
+delivery round for a courier, and the canteen whose kitchen sheet is opened. Written to
+`var/bench/soak.json`. Cards are taken from the end of the card list, which the counters'
+sales (from its start) do not reach in a soak's length."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.db.models import Q  # noqa: E402
+
+from tongzhou.accounts.models import User  # noqa: E402
+from tongzhou.bookings import services as bookings  # noqa: E402
+from tongzhou.bookings.models import Booking  # noqa: E402
+from tongzhou.bookings.selectors import bookable_canteens  # noqa: E402
+from tongzhou.core import clock  # noqa: E402
+from tongzhou.core.errors import DomainError  # noqa: E402
+from tongzhou.elders.models import Elder, ElderStatus  # noqa: E402
+from tongzhou.identity.models import Card  # noqa: E402
+from tongzhou.identity.services import qr_identity_for  # noqa: E402
+
+QR_ELDERS = 6_000
+OFFLINE_CARDS = 6_000
+DELIVERIES = 300
+BOOKERS = 200
+
+
+def main(cards_file: Path, out: Path) -> None:
+    cards = cards_file.read_text().split()
+    reserved = cards[-(QR_ELDERS + OFFLINE_CARDS) :]
+    qr_numbers, offline_numbers = reserved[:QR_ELDERS], reserved[QR_ELDERS:]
+    qr_elders = Card.objects.filter(
+        elder_id__in=[int(n[4:]) for n in qr_numbers], status="active"
+    ).values_list("elder_id", flat=True)
+    identities = [qr_identity_for(Elder(pk=elder_id)) for elder_id in qr_elders]
+
+    booked_for = []
+    for elder in Elder.objects.filter(
+        status=ElderStatus.ACTIVE, residence__code="330902002001"
+    ).order_by("pk")[:BOOKERS]:
+        canteen = bookable_canteens(elder).first()
+        if canteen is not None:
+            booked_for.append({"elder": elder.pk, "canteen": canteen.pk})
+
+    # Today's delivery round: booked yesterday (before the cut-off), planned now.
+    courier = User.objects.get(username="courier1")
+    canteen = courier.canteen
+    assert canteen is not None, "the demo's courier1 delivers for a canteen"
+    today = clock.today()
+    real_now = clock.now
+    clock.now = lambda: real_now() - dt.timedelta(days=1, hours=real_now().hour)
+    admin = User.objects.get(username="admin")
+    taken = {int(n[4:]) for n in cards}
+    made = Booking.objects.filter(canteen=canteen, date=today, mode="delivery").count()
+    for elder in Elder.objects.filter(
+        ~Q(pk__in=taken),
+        status=ElderStatus.ACTIVE,
+        residence__path__startswith=canteen.village.path[:-4],
+    ).order_by("pk"):
+        if made >= DELIVERIES:
+            break
+        try:
+            bookings.booking_create(actor=admin, elder=elder, canteen=canteen, day=today,
+                                    session="lunch", mode="delivery")  # fmt: skip
+            made += 1
+        except DomainError:
+            continue
+    clock.now = real_now
+    manager = User.objects.get(username="canteen1")
+    bookings.delivery_plan(actor=manager, canteen=canteen, day=today, session="lunch",
+                           couriers=[courier])  # fmt: skip
+    stops = list(
+        Booking.objects.filter(
+            canteen=canteen, date=today, mode="delivery", status="booked"
+        ).values_list("pk", flat=True)
+    )
+    out.write_text(
+        json.dumps(
+            {
+                "qr": [[i.token, i.key_version] for i in identities],
+                "offline_cards": offline_numbers,
+                "bookings": booked_for,
+                "stops": stops,
+                "kitchen_canteen": canteen.pk,
+            }
+        )
+    )
+    print(
+        f"soak data: {len(identities)} QR identities, {len(offline_numbers)} offline cards, "
+        f"{len(booked_for)} elders to book for, {len(stops)} delivery stops"
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -4,7 +4,8 @@ an offline upload is `POST api/v1/terminal/offline-sales`.
 
 Under `manage.py serve` each worker is a process: with PROMETHEUS_MULTIPROC_DIR set (an empty
 folder, emptied at each start), every worker writes its figures there and `/metrics` adds
-them up; without it, a process reports its own.
+them up; without it, a process reports its own. Queue lengths and the database's
+connections are read from the database at each scrape (`gauges.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -28,6 +29,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from tongzhou.operations.gauges import QueueCollector
 
 log = logging.getLogger("tongzhou.requests")
 REQUESTS = Counter("tongzhou_requests_total", "Requests answered", ["route", "method", "status"])
@@ -95,8 +100,18 @@ def metrics(request: HttpRequest) -> HttpResponse:
     )
     if not allowed:
         return HttpResponse(status=404)
-    registry = REGISTRY
+    registry = CollectorRegistry()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ProcessFigures())
+    registry.register(QueueCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+class _ProcessFigures(Collector):
+    """This process's own figures (the default registry), when there are no workers'
+    figures to add up."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()

@@ -19,12 +19,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from django.db.models import Q  # noqa: E402
 
 from tongzhou.accounts.models import User  # noqa: E402
 from tongzhou.bookings import services as bookings  # noqa: E402
-from tongzhou.bookings.models import Booking  # noqa: E402
+from tongzhou.bookings.models import Booking, BookingPlan  # noqa: E402
 from tongzhou.bookings.selectors import bookable_canteens  # noqa: E402
+from tongzhou.canteens.models import MealSession  # noqa: E402
 from tongzhou.core import clock  # noqa: E402
 from tongzhou.core.errors import DomainError  # noqa: E402
 from tongzhou.elders.models import Elder, ElderStatus  # noqa: E402
@@ -47,39 +47,54 @@ def main(cards_file: Path, out: Path) -> None:
     identities = [qr_identity_for(Elder(pk=elder_id)) for elder_id in qr_elders]
 
     booked_for = []
-    for elder in Elder.objects.filter(
-        status=ElderStatus.ACTIVE, residence__code="330902002001"
-    ).order_by("pk")[:BOOKERS]:
+    # Elders with no standing booking and nothing booked yet for the day the soak books.
+    day = clock.today() + dt.timedelta(days=2)
+    for elder in (
+        Elder.objects.filter(status=ElderStatus.ACTIVE, residence__code="330902002001")
+        .exclude(pk__in=BookingPlan.objects.values("elder_id"))
+        .exclude(pk__in=Booking.objects.filter(date=day).values("elder_id"))
+        .order_by("pk")[:BOOKERS]
+    ):
         canteen = bookable_canteens(elder).first()
         if canteen is not None:
             booked_for.append({"elder": elder.pk, "canteen": canteen.pk})
 
     # Today's delivery round: booked yesterday (before the cut-off), planned now.
-    courier = User.objects.get(username="courier1")
+    # Today's dinner round (the demo delivers some lunches on the day it is built, and a
+    # round is fixed once it has started), with dinner open all day like the lunch.
+    today = clock.today()
+    MealSession.objects.filter(kind="dinner").update(
+        starts_at=dt.time(0), ends_at=dt.time(23, 59, 59)
+    )
+    courier = User.objects.select_related("canteen").get(username="courier1")
     canteen = courier.canteen
     assert canteen is not None, "the demo's courier1 delivers for a canteen"
-    today = clock.today()
+    manager = User.objects.get(username="canteen1")
     real_now = clock.now
     clock.now = lambda: real_now() - dt.timedelta(days=1, hours=real_now().hour)
     admin = User.objects.get(username="admin")
     taken = {int(n[4:]) for n in cards}
-    made = Booking.objects.filter(canteen=canteen, date=today, mode="delivery").count()
-    for elder in Elder.objects.filter(
-        ~Q(pk__in=taken),
+    made = Booking.objects.filter(canteen=canteen, date=today, session="dinner").count()
+    town = canteen.village.parent or canteen.village
+    nearby = Elder.objects.filter(
         status=ElderStatus.ACTIVE,
-        residence__path__startswith=canteen.village.path[:-4],
-    ).order_by("pk"):
+        residence__path__startswith=town.path,
+        accounts__kind="elder_own",
+        accounts__balance_fen__gte=3000,  # the meal and its delivery fee are paid
+    )
+    for elder in nearby.order_by("pk").iterator():
         if made >= DELIVERIES:
             break
+        if elder.pk in taken:  # the counters sell to them
+            continue
         try:
             bookings.booking_create(actor=admin, elder=elder, canteen=canteen, day=today,
-                                    session="lunch", mode="delivery")  # fmt: skip
+                                    session="dinner", mode="delivery")  # fmt: skip
             made += 1
         except DomainError:
             continue
     clock.now = real_now
-    manager = User.objects.get(username="canteen1")
-    bookings.delivery_plan(actor=manager, canteen=canteen, day=today, session="lunch",
+    bookings.delivery_plan(actor=manager, canteen=canteen, day=today, session="dinner",
                            couriers=[courier])  # fmt: skip
     stops = list(
         Booking.objects.filter(
@@ -93,7 +108,8 @@ def main(cards_file: Path, out: Path) -> None:
                 "offline_cards": offline_numbers,
                 "bookings": booked_for,
                 "stops": stops,
-                "kitchen_canteen": canteen.pk,
+                "kitchen_canteen": User.objects.get(username="canteen1").canteen_id,
+                "courier": courier.username,
             }
         )
     )

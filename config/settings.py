@@ -266,5 +266,8 @@ TONGZHOU = {
     # beat the next person city-wide (docs/adr/0003-identity-at-the-counter.md).
     "FACE_THRESHOLD": env.float("TONGZHOU_FACE_THRESHOLD", default=0.45),
     "FACE_MARGIN": env.float("TONGZHOU_FACE_MARGIN", default=0.08),
+    # The head-turn check before a face is identified (identity/liveness.py); off only where
+    # a counter's camera cannot take several frames.
+    "FACE_LIVENESS": env.bool("TONGZHOU_FACE_LIVENESS", default=True),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -66,6 +66,8 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as figures:
             text = figures.read().decode()
         assert 'route="api/v1/checkout",status="401"' in text
+        # This database was never migrated: the queues are left out, the requests still come.
+        assert "tongzhou_database_up 0.0" in text
         assert (tmp_path / "metrics").is_dir() and any((tmp_path / "metrics").iterdir())
     finally:
         os.killpg(server.pid, signal.SIGTERM)

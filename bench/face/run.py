@@ -2,7 +2,8 @@
 ../shared/data/faces (or tests/data/faces); time per frame (detect + embed) beside bare dlib;
 and the whole identification after the frame (the gallery's version read, the search, the
 candidate's row) at 10k, 100k and 300k enrolments in a real database, cold (read and decrypt
-every enrolment) and warm (the process's gallery), beside bare numpy, in the same run.
+every enrolment) and warm (the process's gallery), beside bare numpy, in the same run; and the
+liveness check's turn measure on real head turns against photos held up and moved about.
 
     .venv/bin/python bench/face/run.py [--faces DIR] [--sizes 10000,100000,300000]
 
@@ -17,6 +18,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +88,7 @@ def main() -> None:
     print(f"distances: same person {min(same):.2f}-{max(same):.2f}, "
           f"different people {min(other):.2f}-{max(other):.2f}")  # fmt: skip
     _curve(embeddings, people, enrolled)
+    _liveness(people)
     rng = np.random.default_rng(7)
     bare_frame = _bare_dlib_ms([p for paths in people.values() for p in paths])
     print(f"time per frame, bare dlib (the same calls, no platform code): {bare_frame:.0f} ms")
@@ -117,6 +120,55 @@ def _curve(
             rejected += name in enrolled and offered != name
             accepted += offered is not None and offered != name
         print(f"{threshold:>10.2f}{rejected:>9} of {genuine:<3}{accepted:>9} of {len(probes)}")
+
+
+def _liveness(people: dict[str, list[Path]]) -> None:
+    """The head-turn check's measure on real photos: how far each real head turn moves it
+    (a photo of the person looking at the camera against one of them turned), and how far a
+    photo held up and moved about (tilted either way, rotated, seen from the side) moves it;
+    false passes and false refusals against the threshold; time per frame with landmarks."""
+    from PIL import Image
+
+    from tests.photos import moved_about
+    from tongzhou.identity import liveness
+
+    examined: dict[Path, face.Frame] = {}
+    started = time.perf_counter()
+    for paths in people.values():
+        for path in paths:
+            frame = face.examine(path.read_bytes())
+            if frame is not None:
+                examined[path] = frame
+    per_frame = (time.perf_counter() - started) / max(len(examined), 1) * 1000
+    frontal = [p for p, f in examined.items() if abs(f.yaw) <= liveness.FRONTAL]
+    real = sorted(
+        abs(examined[b].yaw - examined[a].yaw)
+        for paths in people.values() for a in paths if a in frontal
+        for b in paths if b in examined and abs(examined[b].yaw) > 2 * liveness.FRONTAL
+    )  # fmt: skip
+    flat = []
+    for path in frontal:
+        views = [face.examine(_jpeg(view)) for view in moved_about(Image.open(path).convert("RGB"))]
+        flat += [abs(v.yaw - examined[path].yaw) for v in views[1:] if v is not None]
+    print(f"liveness: time per frame (detect, 68 landmarks, embed): {per_frame:.0f} ms; "
+          f"{len(frontal)} photos looking at the camera")  # fmt: skip
+    print(
+        f"  real head turns ({len(real)} pairs): turn {min(real):.3f}-{max(real):.3f}; "
+        f"photos held up and moved ({len(flat)} views): {min(flat):.3f}-{max(flat):.3f}"
+    )
+    print(f"{'turn needed':>12}{'real turns refused':>20}{'held-up photos passed':>24}")
+    for needed in (0.06, 0.08, 0.10, 0.12, 0.14, 0.16):
+        refused = sum(turn < needed for turn in real)
+        passed = sum(turn >= needed for turn in flat)
+        print(f"{needed:>12.2f}{refused:>13} of {len(real):<5}{passed:>15} of {len(flat)}")
+
+
+def _jpeg(picture: Any) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def _bare_dlib_ms(paths: list[Path]) -> float:

@@ -24,20 +24,20 @@ from tongzhou.accounts.models import User  # noqa: E402
 from tongzhou.bookings import services as bookings  # noqa: E402
 from tongzhou.bookings.models import Booking, BookingPlan  # noqa: E402
 from tongzhou.bookings.selectors import bookable_canteens  # noqa: E402
-from tongzhou.canteens.models import MealSession  # noqa: E402
+from tongzhou.canteens.models import Dish, MealSession, Menu, MenuItem, Terminal  # noqa: E402
 from tongzhou.core import clock  # noqa: E402
 from tongzhou.core.errors import DomainError  # noqa: E402
 from tongzhou.elders.models import Elder, ElderStatus  # noqa: E402
 from tongzhou.identity.models import Card  # noqa: E402
 from tongzhou.identity.services import qr_identity_for  # noqa: E402
 
-QR_ELDERS = 6_000
+QR_ELDERS = 12_000
 OFFLINE_CARDS = 6_000
 DELIVERIES = 300
 BOOKERS = 200
 
 
-def main(cards_file: Path, out: Path) -> None:
+def main(cards_file: Path, terminals_file: Path, out: Path) -> None:
     cards = cards_file.read_text().split()
     reserved = cards[-(QR_ELDERS + OFFLINE_CARDS) :]
     qr_numbers, offline_numbers = reserved[:QR_ELDERS], reserved[QR_ELDERS:]
@@ -101,6 +101,20 @@ def main(cards_file: Path, out: Path) -> None:
             canteen=canteen, date=today, mode="delivery", status="booked"
         ).values_list("pk", flat=True)
     )
+    # Dinner menus for the elders' second meal (`run.py` sells lunch, then dinner).
+    dinner_items = {}
+    for line in terminals_file.read_text().splitlines():
+        key_id = line.split()[0].split("_")[1]
+        terminal = Terminal.objects.select_related("canteen").get(key_id=key_id)
+        menu, made = Menu.objects.get_or_create(
+            canteen=terminal.canteen, date=today, session="dinner"
+        )
+        if made:
+            MenuItem.objects.bulk_create(
+                MenuItem(menu=menu, dish=dish, price_fen=dish.price_fen)
+                for dish in Dish.objects.filter(canteen=terminal.canteen)
+            )
+        dinner_items[key_id] = ",".join(str(pk) for pk in menu.items.values_list("pk", flat=True))
     out.write_text(
         json.dumps(
             {
@@ -110,6 +124,7 @@ def main(cards_file: Path, out: Path) -> None:
                 "stops": stops,
                 "kitchen_canteen": User.objects.get(username="canteen1").canteen_id,
                 "courier": courier.username,
+                "dinner_items": dinner_items,
             }
         )
     )
@@ -120,4 +135,4 @@ def main(cards_file: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

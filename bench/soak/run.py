@@ -4,8 +4,8 @@ times it.
 
 It uses the checkout benchmark's own cluster and city-scale data set (`bench/checkout`),
 then drives, open-loop (each kind at its own schedule, whatever the answers' speed):
-- card sales at the counters of every canteen: 80/s (the whole city at lunch at once), 2x
-  and 4x that for a while, then 80/s again (`--peak`, `--phases`);
+- card sales at the counters of every canteen (each elder's lunch, then their dinner): 80/s
+  (the whole city at lunch at once), 2x and 4x that for a while, then 80/s again (`--peak`);
 - QR-code sales (a code computed as the elder's phone shows it), a tenth of the card rate;
 - a village worker booking meals (book, then cancel; each followed to the page that says
   whether it worked);
@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.checkout import cluster  # noqa: E402
+from bench.checkout import run as checkout_bench  # noqa: E402
 from bench.checkout.run import (  # noqa: E402
     DB,
     PORT,
@@ -207,19 +208,24 @@ def drive(
     return threads
 
 
+# Thirty minutes at several times the city's peak sell more meals than the city has elders:
+# after every elder on a list has had lunch, they come back for dinner.
+MEALS = ("lunch", "dinner")
+
+
 class Counter:
-    """Hands out items of a list to threads, once each."""
+    """Hands out items of a list to threads, once a meal each: (item, meal)."""
 
     def __init__(self, items: list[Any]) -> None:
         self.items, self.next, self.lock = items, 0, threading.Lock()
 
-    def take(self) -> Any:
+    def take(self) -> tuple[Any, str]:
         with self.lock:
-            if self.next >= len(self.items):
+            turn, at = divmod(self.next, len(self.items))
+            if turn >= len(MEALS):
                 raise RuntimeError("the list ran out: lower the rates or the minutes")
-            item = self.items[self.next]
             self.next += 1
-            return item
+            return self.items[at], MEALS[turn]
 
 
 def server_memory_mb(server_pid: int) -> float:
@@ -262,10 +268,12 @@ def main() -> None:
 
     cluster.start()
     build(args.rebuild)
+    checkout_bench.CARDS = 230_000  # every elder who can have lunch today, about
     terminals_file, cards_file = credentials()
     data_file = VAR / "soak.json"
     subprocess.run([sys.executable, str(Path(__file__).with_name("prepare.py")), str(cards_file),
-                    str(data_file)], env=django_env(), check=True, cwd=ROOT)  # fmt: skip
+                    str(terminals_file), str(data_file)],
+                   env=django_env(), check=True, cwd=ROOT)  # fmt: skip
     data = json.loads(data_file.read_text())
     counters = [line.split() for line in terminals_file.read_text().splitlines()]
     cards = Counter(
@@ -307,30 +315,32 @@ def main() -> None:
 
     def counter_session() -> Session:
         with lock:
-            credential, items = counters[next(counter_index) % len(counters)]
+            credential, lunch = counters[next(counter_index) % len(counters)]
         session = Session(credential)
-        session.items = items.split(",")  # type: ignore[attr-defined]
+        key_id = credential.split("_")[1]
+        session.items = {"lunch": lunch.split(","),  # type: ignore[attr-defined]
+                         "dinner": data["dinner_items"][key_id].split(",")}  # fmt: skip
         return session
 
-    def sale_body(session: Session, card: str) -> dict[str, Any]:
-        items = session.items  # type: ignore[attr-defined]
+    def sale_body(session: Session, card: str, meal: str) -> dict[str, Any]:
+        items = session.items[meal]  # type: ignore[attr-defined]
         with lock:
             n = next(sequence)
-        return {"card": card, "session": "lunch", "receipt_no": f"S{n}",
+        return {"card": card, "session": meal, "receipt_no": f"S{n}",
                 "lines": [{"menu_item_id": int(items[n % len(items)]), "quantity": 1}],
                 "accept_full_price": True}  # fmt: skip
 
     def card_sale(session: Session) -> tuple[bool, str]:
-        body = sale_body(session, cards.take())
+        body = sale_body(session, *cards.take())
         status, answer = session.json("POST", "/api/v1/checkout", body, key=uuid.uuid4().hex)
         return status == 201, f"{status} {answer}"
 
     def qr_sale(session: Session) -> tuple[bool, str]:
-        token, version = qr_elders.take()
+        (token, version), meal = qr_elders.take()
         code = qr.rotating_code(
             qr.elder_key(secret, token, version), token, qr.step_at(time.time())
         )
-        status, answer = session.json("POST", "/api/v1/checkout", sale_body(session, code),
+        status, answer = session.json("POST", "/api/v1/checkout", sale_body(session, code, meal),
                                       key=uuid.uuid4().hex)  # fmt: skip
         return status == 201, f"{status} {answer}"
 
@@ -338,7 +348,7 @@ def main() -> None:
         now = time.time()
         sales = []
         for i in range(50):
-            body = sale_body(session, offline_cards.take())
+            body = sale_body(session, *offline_cards.take())
             local = time.gmtime(now + 8 * 3600 - 600 + i)  # recorded ten minutes ago
             body.update(client_id=uuid.uuid4().hex,
                         device_time=time.strftime("%Y-%m-%dT%H:%M:%S+08:00", local))  # fmt: skip
@@ -378,7 +388,7 @@ def main() -> None:
         return status == 200, str(status)
 
     def proof(session: Session) -> tuple[bool, str]:
-        stop = stops.take()
+        stop, _meal = stops.take()
         status = session.form(f"/delivery/stop/{stop}/", {"outcome": "done"}, {"photo": PHOTO})
         page_status, page, _ = session.request("GET", "/delivery/?session=dinner")
         refusal = _refusal(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
@@ -15,7 +15,9 @@ from tongzhou.canteens.auth import signing_terminal, terminal_auth
 from tongzhou.core.api import CONFLICTS, ERRORS, ErrorOut
 from tongzhou.core.errors import ValidationFailed
 from tongzhou.elders.selectors import elder_get
+from tongzhou.identity.face_services import face_challenge as challenge
 from tongzhou.identity.face_services import face_identify as identify
+from tongzhou.identity.liveness import CHALLENGE_SECONDS, MAX_FRAMES
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
 from tongzhou.identity.services import qr_current_code, qr_identity_for
@@ -41,8 +43,33 @@ def current_qr(request: HttpRequest, elder_id: int) -> dict[str, Any]:
     return {"code": code, "svg": qr_svg(code), "valid_seconds": STEP_SECONDS}
 
 
+class ChallengeOut(Schema):
+    challenge: str
+    turn: Literal["left", "right"]
+    expires_in: int
+
+
+@router.post(
+    "/face/challenge",
+    auth=terminal_auth,
+    response={200: ChallengeOut, **ERRORS},
+    summary="The head turn to ask for before a face is identified (the elder's own side)",
+)
+def face_challenge(request: HttpRequest) -> dict[str, Any]:
+    token, turn = challenge(terminal=signing_terminal(request))
+    return {"challenge": token, "turn": turn, "expires_in": CHALLENGE_SECONDS}
+
+
 class FaceIn(Schema):
-    image_base64: str = Field(..., max_length=4_000_000, description="a JPEG or PNG frame")
+    challenge: str = Field("", max_length=400, description="from /face/challenge")
+    frames_base64: list[Annotated[str, Field(max_length=4_000_000)]] = Field(
+        default_factory=list,
+        max_length=MAX_FRAMES,
+        description="the first looking at the camera, then the head turning as asked",
+    )
+    image_base64: str | None = Field(
+        None, max_length=4_000_000, description="one frame, where liveness is turned off"
+    )
 
 
 class FaceOut(Schema):
@@ -53,6 +80,15 @@ class FaceOut(Schema):
     photo_base64: str | None
 
 
+def _decoded(data: str) -> bytes:
+    try:
+        return base64.b64decode(data.split(",", 1)[-1], validate=True)  # data: URLs too
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(
+            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
+        ) from None
+
+
 @router.post(
     "/face/identify",
     auth=terminal_auth,
@@ -61,14 +97,12 @@ class FaceOut(Schema):
 )
 def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
     terminal = signing_terminal(request)
-    data = payload.image_base64.split(",", 1)[-1]  # accepts data: URLs from a canvas
-    try:
-        image = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(
-            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
-        ) from None
-    candidate = identify(terminal=terminal, image=image)
+    candidate = identify(
+        terminal=terminal,
+        frames=[_decoded(frame) for frame in payload.frames_base64],
+        challenge=payload.challenge,
+        image=_decoded(payload.image_base64) if payload.image_base64 else None,
+    )
     return {
         "token": candidate.token,
         "name": candidate.name,

@@ -57,23 +57,89 @@ class SeveralFaces(ValueError):
 SECOND_FACE_SHARE = 0.5
 
 
-def embed(image_bytes: bytes) -> Any | None:
-    """The 128-d embedding of the one face in the picture, or None if there is none; a frame
-    with a second face of comparable size raises SeveralFaces."""
+def _picture_and_face(image_bytes: bytes) -> tuple[Any, Any | None]:
+    """The decoded picture and its one face's box (None when there is none); a second face
+    of comparable size raises SeveralFaces."""
     import numpy as np
     from PIL import Image
 
-    detector, predictor, recogniser = _models()
+    detector, _predictor, _recogniser = _models()
     picture = np.array(Image.open(io.BytesIO(image_bytes)).convert("RGB"))
     faces = sorted(detector(picture, 1), key=lambda box: box.width() * box.height())
     if not faces:
-        return None
+        return picture, None
     largest = faces[-1]
     area = largest.width() * largest.height()
     if len(faces) > 1 and faces[-2].width() * faces[-2].height() >= SECOND_FACE_SHARE * area:
         raise SeveralFaces
-    shape = predictor(picture, largest)
+    return picture, largest
+
+
+def _embedding(picture: Any, box: Any) -> Any:
+    import numpy as np
+
+    _detector, predictor, recogniser = _models()
+    shape = predictor(picture, box)
     return np.array(recogniser.compute_face_descriptor(picture, shape, 1), dtype=np.float32)
+
+
+def embed(image_bytes: bytes) -> Any | None:
+    """The 128-d embedding of the one face in the picture, or None if there is none; a frame
+    with a second face of comparable size raises SeveralFaces."""
+    picture, box = _picture_and_face(image_bytes)
+    return None if box is None else _embedding(picture, box)
+
+
+# --- For liveness: how far a head is turned -----------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _landmarks_model() -> Any:
+    """dlib's 68-point landmark model (in the same package as the others), loaded only when a
+    liveness check first needs it."""
+    import dlib
+    import face_recognition_models as files
+
+    return dlib.shape_predictor(files.pose_predictor_model_location())
+
+
+# The 68-point layout: the jaw line runs from the person's right (0, on the picture's left)
+# to their left (16); the nose tip is 30; the outer eye corners are 36 (right) and 45 (left).
+JAW_RIGHT, JAW_LEFT, NOSE_TIP, EYE_RIGHT, EYE_LEFT = 0, 16, 30, 36, 45
+
+
+def yaw_of(points: Any) -> float:
+    """How far a head is turned, from its 68 landmarks: where the nose tip falls between the
+    two ends of the jaw line, measured along the line of the eyes, less one half. 0 looks
+    straight at the camera; positive means the nose moved towards the picture's right (the
+    person turned to their own left). A photograph turned, tilted, moved or scaled in front of
+    the camera keeps this ratio (it is a ratio along one direction of a flat picture, which
+    perspective barely changes); only a head that turns changes it."""
+    import numpy as np
+
+    p = np.asarray(points, dtype=np.float64)
+    axis = p[EYE_LEFT] - p[EYE_RIGHT]
+    axis /= np.linalg.norm(axis)
+    span = float((p[JAW_LEFT] - p[JAW_RIGHT]) @ axis)
+    return float((p[NOSE_TIP] - p[JAW_RIGHT]) @ axis) / span - 0.5
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a liveness check needs of one camera frame."""
+
+    yaw: float
+    embedding: Any
+
+
+def examine(image_bytes: bytes) -> Frame | None:
+    """The turn and the embedding of the one face in a frame, or None if there is none."""
+    picture, box = _picture_and_face(image_bytes)
+    if box is None:
+        return None
+    shape = _landmarks_model()(picture, box)
+    points = [(shape.part(i).x, shape.part(i).y) for i in range(68)]
+    return Frame(yaw_of(points), _embedding(picture, box))
 
 
 @dataclass(frozen=True)

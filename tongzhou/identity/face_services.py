@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +24,7 @@ from tongzhou.core.masking import mask_name
 from tongzhou.elders.ages import age_on
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import require_elder_in_scope
-from tongzhou.identity import face
+from tongzhou.identity import face, liveness
 from tongzhou.identity.models import ConsentMethod, FaceConfirmation, FaceEnrolment
 from tongzhou.throttle.services import Rule, note_failure
 
@@ -35,9 +37,10 @@ def _refuse(code: str, zh: str, en: str, status: int = 403) -> DomainError:
     return DomainError(code=code, message_zh=zh, message_en=en, status=status)
 
 
-def _engine_embed(image: bytes) -> Any:
+def _engine(work: Callable[[], Any]) -> Any:
+    """Run the face engine, its failures said as refusals."""
     try:
-        vector = face.embed(image)
+        return work()
     except face.FaceUnavailable:
         raise _refuse(
             "face_unavailable",
@@ -56,14 +59,80 @@ def _engine_embed(image: bytes) -> Any:
         raise ValidationFailed(
             "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
         ) from None
+
+
+def _no_face() -> DomainError:
+    return _refuse(
+        "face_not_found",
+        "没有拍到人脸，请正对镜头再试一次。",
+        "No face in the picture; face the camera and try again.",
+        422,
+    )
+
+
+def _engine_embed(image: bytes) -> Any:
+    vector = _engine(lambda: face.embed(image))
     if vector is None:
-        raise _refuse(
-            "face_not_found",
-            "没有拍到人脸，请正对镜头再试一次。",
-            "No face in the picture; face the camera and try again.",
-            422,
-        )
+        raise _no_face()
     return vector
+
+
+LIVENESS_REFUSALS = {
+    "face_liveness_required": (
+        "请按屏幕提示转头后再识别。",
+        "Face identification needs the head turn: follow the counter's prompt.",
+    ),
+    "face_challenge_expired": (
+        "转头提示已超时，请重新点“刷脸”。",
+        "The head-turn prompt has expired; start again.",
+    ),
+    "face_challenge_invalid": (
+        "转头提示无效，请重新点“刷脸”。",
+        "The head-turn prompt is not valid; start again.",
+    ),
+    "face_liveness_frames": (
+        "拍摄的画面数量不对，请重新点“刷脸”。",
+        "The counter sent the wrong number of frames; start again.",
+    ),
+    "face_liveness_not_frontal": (
+        "请老人先正对镜头，再按提示转头。",
+        "The elder should look straight at the camera first, then turn as asked.",
+    ),
+    "face_liveness_changed": (
+        "转头时画面里换了人，请一位老人单独面对镜头。",
+        "The face changed while turning; one elder alone should face the camera.",
+    ),
+    "face_liveness_no_turn": (
+        "没有看到按提示转头：请老人本人正对镜头，再慢慢向提示的方向转头（照片和屏幕不能通过）。",
+        "No head turn the way asked: the elder looks at the camera, then slowly turns as "
+        "asked (a photo or a screen does not pass).",
+    ),
+}
+
+
+def _liveness_refusal(code: str) -> DomainError:
+    if code == "face_not_found":
+        return _no_face()
+    zh, en = LIVENESS_REFUSALS[code]
+    return _refuse(code, zh, en, 422)
+
+
+def face_challenge(*, terminal: Terminal) -> tuple[str, str]:
+    """A head-turn challenge for this terminal's next identification: (token, "left" or
+    "right", the elder's own side)."""
+    return liveness.challenge_issue(terminal.pk)
+
+
+def _live_probe(terminal: Terminal, frames: list[bytes], challenge: str) -> Any:
+    """The embedding to identify with, once the frames pass the head-turn check."""
+    try:
+        turn = liveness.challenge_turn(challenge, terminal.pk)
+        if not liveness.MIN_FRAMES <= len(frames) <= liveness.MAX_FRAMES:
+            raise liveness.LivenessRefused("face_liveness_frames")
+        examined = [_engine(partial(face.examine, frame)) for frame in frames]
+        return liveness.live_frame(examined, turn).embedding
+    except liveness.LivenessRefused as refused:
+        raise _liveness_refusal(refused.code) from None
 
 
 @transaction.atomic
@@ -175,15 +244,27 @@ FACE_RULE = Rule(
 )
 
 
-def face_identify(*, terminal: Terminal, image: bytes) -> FaceCandidate:
+def face_identify(
+    *,
+    terminal: Terminal,
+    image: bytes | None = None,
+    frames: list[bytes] | None = None,
+    challenge: str = "",
+) -> FaceCandidate:
     """One candidate from the whole city's enrolled faces for the cashier to confirm, or a
-    refusal. Every identification is counted per terminal and audited (when, which terminal,
-    the outcome and the candidate; never the picture)."""
+    refusal. The frames must pass the head-turn check of the challenge first (a single image
+    is taken only where liveness is turned off). Every identification is counted per terminal
+    and audited (when, which terminal, the outcome and the candidate; never the picture)."""
     # Counts the attempt, whatever it finds; refused at once while the terminal is locked out.
     note_failure(f"face-terminal:{terminal.pk}", FACE_RULE)
     outcome, candidate, distance = "refused", None, None
     try:
-        probe = _engine_embed(image)
+        if frames:
+            probe = _live_probe(terminal, frames, challenge)
+        elif image is not None and not settings.TONGZHOU["FACE_LIVENESS"]:
+            probe = _engine_embed(image)
+        else:
+            raise _liveness_refusal("face_liveness_required")
         match, why = city_gallery().search(
             probe,
             threshold=settings.TONGZHOU["FACE_THRESHOLD"],

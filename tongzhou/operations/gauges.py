@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -22,28 +22,37 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
 
 class QueueCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        today = clock.today()
-        yield _gauge("tongzhou_sales_today", "Meals sold today (business date)",
-                     Meal.objects.filter(business_date=today).count())  # fmt: skip
-        yield _gauge(
-            "tongzhou_offline_sales_in_review",
-            "Offline sales that could not be posted, waiting for a person",
-            OfflineSale.objects.filter(
-                outcome=OfflineOutcome.REVIEW, resolved_at__isnull=True
-            ).count(),
-        )
-        yield _gauge(
-            "tongzhou_deliveries_waiting",
-            "Today's home deliveries not yet handed over or reported",
-            Booking.objects.filter(
-                date=today, mode=BookingMode.DELIVERY, status=BookingStatus.BOOKED
-            ).count(),
-        )
-        yield _gauge("tongzhou_wellness_alerts_open", "Wellness alerts not yet closed",
-                     WellnessAlert.objects.filter(closed_at__isnull=True).count())  # fmt: skip
-        yield _gauge("tongzhou_anomaly_cases_open", "Anomaly cases not yet resolved",
-                     AnomalyCase.objects.filter(resolved_at__isnull=True).count())  # fmt: skip
-        yield from _database()
+        # The requests' figures must reach the monitoring when the database cannot: then the
+        # queues are left out and `tongzhou_database_up` says why.
+        try:
+            figures = list(_queues()) + list(_database())
+        except DatabaseError:
+            figures = []
+        yield _gauge("tongzhou_database_up", "1 when the database answered this scrape",
+                     1 if figures else 0)  # fmt: skip
+        yield from figures
+
+
+def _queues() -> Iterator[GaugeMetricFamily]:
+    today = clock.today()
+    yield _gauge("tongzhou_sales_today", "Meals sold today (business date)",
+                 Meal.objects.filter(business_date=today).count())  # fmt: skip
+    yield _gauge(
+        "tongzhou_offline_sales_in_review",
+        "Offline sales that could not be posted, waiting for a person",
+        OfflineSale.objects.filter(outcome=OfflineOutcome.REVIEW, resolved_at__isnull=True).count(),
+    )
+    yield _gauge(
+        "tongzhou_deliveries_waiting",
+        "Today's home deliveries not yet handed over or reported",
+        Booking.objects.filter(
+            date=today, mode=BookingMode.DELIVERY, status=BookingStatus.BOOKED
+        ).count(),
+    )
+    yield _gauge("tongzhou_wellness_alerts_open", "Wellness alerts not yet closed",
+                 WellnessAlert.objects.filter(closed_at__isnull=True).count())  # fmt: skip
+    yield _gauge("tongzhou_anomaly_cases_open", "Anomaly cases not yet resolved",
+                 AnomalyCase.objects.filter(resolved_at__isnull=True).count())  # fmt: skip
 
 
 def _database() -> Iterator[GaugeMetricFamily]:

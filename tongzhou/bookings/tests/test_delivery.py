@@ -143,3 +143,26 @@ def test_proof_charges_once_and_no_answer_raises_an_alert_to_close(
     assert closed.closed_by == worker and closed.outcome == "hospital"
     assert list(alerts_for(worker)) == []
     assert ledger_check() == []
+
+
+def test_a_round_s_page_never_reads_the_proof_photos(
+    canteen: Canteen, orders: list[Booking], make_user: Callable[..., Any], superuser: Any
+) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
+    (run,) = services.delivery_plan(
+        actor=superuser, canteen=canteen, day=DAY, session="lunch", couriers=[courier]
+    )
+    for stop in run_stops(run):
+        services.delivery_done(actor=courier, booking_id=stop.pk, photo=b"\xff\xd8" * 20_000)
+    page = Client()
+    page.force_login(courier)
+    with CaptureQueriesContext(connection) as queries:
+        answer = page.get(f"/delivery/?date={DAY}&session=lunch")
+    assert answer.status_code == 200 and answer.content.count("送餐".encode()) >= 7
+    assert not any("proof_photo_encrypted" in query["sql"] for query in queries.captured_queries)
+    kept = Booking.objects.only("proof_photo_encrypted").get(pk=orders[0].pk)
+    assert len(bytes(kept.proof_photo_encrypted)) > 40_000  # stored, read when asked for

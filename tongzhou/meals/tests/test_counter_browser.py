@@ -1,6 +1,7 @@
 """The counter page in a real browser (Debian chromium): a cashier sells by card, voids it,
 and a double tap charges once."""
 
+import base64
 import time
 from pathlib import Path
 from typing import Any
@@ -129,17 +130,13 @@ def test_a_sale_by_the_qr_code_on_the_elders_phone(
 
 
 @pytest.fixture
-def camera_browser(playwright_driver: Any, tmp_path: Path) -> Any:
-    """A chromium whose camera shows a photo of the enrolled person (fake capture)."""
+def camera_browser(playwright_driver: Any) -> Any:
+    """A chromium with a camera (the fake device); each test then shows it the pictures it
+    needs through a canvas stream (`_show`)."""
     from conftest import launch_chromium
 
-    frames = tmp_path / "camera.mjpeg"
-    frames.write_bytes((FACES / "obama2.jpg").read_bytes() * 2)
     browser = launch_chromium(
-        playwright_driver,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={frames}",
+        playwright_driver, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"
     )
     yield browser
     browser.close()
@@ -148,18 +145,40 @@ def camera_browser(playwright_driver: Any, tmp_path: Path) -> Any:
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
 
 
-def test_a_face_sale_goes_through_the_cashiers_confirmation(
-    camera_browser: Any, live_server: Any, live_zhoushan: None, counter: Any,
-    make_member: Any, make_user: Any,
-) -> None:  # fmt: skip
-    pytest.importorskip("dlib", reason="the optional 'face' extra is not installed")
-    from tongzhou.access.roles import Role
-    from tongzhou.identity.face_services import face_enrol
+def _show(page: Any, photo: str) -> None:
+    """What the counter's camera sees from now on: a photo, drawn into a canvas whose stream
+    replaces the camera's (the page grabs its frames from the video as from a camera)."""
+    data = base64.b64encode((FACES / photo).read_bytes()).decode()
+    page.evaluate(
+        """(data) => new Promise((resolve) => {
+            const video = document.getElementById("video");
+            let canvas = window.__camera;
+            if (!canvas) {
+              canvas = window.__camera = document.createElement("canvas");
+              canvas.width = 480; canvas.height = 480;
+              video.srcObject = canvas.captureStream(15);
+            }
+            const picture = new Image();
+            picture.onload = () => {
+              const draw = () => {
+                const context = canvas.getContext("2d");
+                context.fillStyle = "#888";
+                context.fillRect(0, 0, 480, 480);
+                context.drawImage(picture, (480 - picture.width) / 2, (480 - picture.height) / 2);
+              };
+              draw();
+              clearInterval(window.__redraw);
+              window.__redraw = setInterval(draw, 50);
+              resolve();
+            };
+            picture.src = "data:image/jpeg;base64," + data;
+        })""",
+        data,
+    )
+    until(page, "document.getElementById('video').videoWidth > 0")
 
-    elder, _card = make_member(name="欧巴马")
-    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
-    face_enrol(actor=worker, elder=elder, image=(FACES / "obama.jpg").read_bytes(),
-               consent_method="written", keep_photo=True)  # fmt: skip
+
+def _counter_with_camera(camera_browser: Any, live_server: Any, counter: Any) -> Any:
     page = camera_browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 1000})
     page.clock.set_fixed_time(LUNCH_NOW)
     page.goto(f"{live_server.url}/terminal/")
@@ -167,15 +186,53 @@ def test_a_face_sale_goes_through_the_cashiers_confirmation(
     page.get_by_role("button", name="保存").click()
     page.get_by_role("button", name="荤素套餐").click()
     page.get_by_test_id("face").click()
-    until(page, "document.getElementById('video').videoWidth > 0")
+    until(page, "!document.getElementById('camera').hidden")
+    return page
+
+
+@pytest.fixture
+def enrolled_obama(make_member: Any, make_user: Any) -> Any:
+    pytest.importorskip("dlib", reason="the optional 'face' extra is not installed")
+    from tongzhou.access.roles import Role
+    from tongzhou.identity.face_services import face_enrol
+
+    elder, _card = make_member(name="欧巴马")
+    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    face_enrol(actor=worker, elder=elder, image=(FACES / "obama2.jpg").read_bytes(),
+               consent_method="written", keep_photo=True)  # fmt: skip
+    return elder
+
+
+def test_a_face_sale_turns_the_head_then_goes_through_the_cashiers_confirmation(
+    camera_browser: Any, live_server: Any, live_zhoushan: None, counter: Any, enrolled_obama: Any
+) -> None:
+    page = _counter_with_camera(camera_browser, live_server, counter)
+    _show(page, "obama.jpg")  # looking at the camera
     page.get_by_test_id("shoot").click()
+    prompt = page.get_by_test_id("camera-prompt")
+    until(page, "/向[左右]/.test(document.getElementById('camera-prompt').textContent)")
+    asked_left = "向左" in prompt.inner_text()
+    _show(page, "obama1.jpg" if asked_left else "obama2.jpg")  # the head turns as asked
+    page.screenshot(path=str(SCREENSHOTS / "counter-face-turn.png"))
     page.get_by_test_id("confirm").wait_for(state="visible")
     assert "欧*马" in page.get_by_test_id("confirm").inner_text()
     assert Meal.objects.count() == 0  # nothing charged before the cashier confirms
     page.screenshot(path=str(SCREENSHOTS / "counter-face-confirm.png"))
     page.get_by_test_id("confirm-yes").click()
     until(page, "document.getElementById('result').classList.contains('ok')")
-    assert Meal.objects.get().elder == elder
+    assert Meal.objects.get().elder == enrolled_obama
+    page.close()
+
+
+def test_a_photo_held_to_the_camera_is_refused_in_plain_words(
+    camera_browser: Any, live_server: Any, live_zhoushan: None, counter: Any, enrolled_obama: Any
+) -> None:
+    page = _counter_with_camera(camera_browser, live_server, counter)
+    _show(page, "obama.jpg")  # a still picture: it cannot turn
+    page.get_by_test_id("shoot").click()
+    until(page, "document.getElementById('result').classList.contains('bad')")
+    assert "没有看到按提示转头" in page.get_by_test_id("result").inner_text()
+    assert page.get_by_test_id("confirm").is_hidden() and Meal.objects.count() == 0
     page.close()
 
 

@@ -16,11 +16,26 @@ pytestmark = pytest.mark.django_db
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
 
 
-def identify(counter: Any, name: str) -> Any:
-    image = base64.b64encode((FACES / name).read_bytes()).decode()
-    return counter.client().post(
-        "/api/v1/face/identify", {"image_base64": image}, content_type="application/json"
-    )
+def _b64(name: str) -> str:
+    return base64.b64encode((FACES / name).read_bytes()).decode()
+
+
+# Each person looking at the camera, then turned to their own left and to their right.
+TURNS = {
+    "obama": ("obama.jpg", {"left": "obama1.jpg", "right": "obama2.jpg"}),
+    "guido": ("guido_van_rossum1.jpg",
+              {"left": "guido_van_rossum_left.jpg", "right": "guido_van_rossum2.jpg"}),
+}  # fmt: skip
+
+
+def identify(counter: Any, person: str = "obama") -> Any:
+    """As the counter does: a challenge, then the person looking at the camera and turning
+    their head as asked."""
+    challenge = counter.client().post("/api/v1/face/challenge").json()
+    frontal, turned = TURNS[person]
+    frames = [_b64(frontal), _b64(turned[challenge["turn"]])]
+    body = {"challenge": challenge["challenge"], "frames_base64": frames}
+    return counter.client().post("/api/v1/face/identify", body, content_type="application/json")
 
 
 def sell(counter: Any, credential: str, key: str) -> Any:
@@ -39,7 +54,7 @@ def enrolled(make_member: Any, make_user: Any) -> Any:
         face_enrol(actor=worker, elder=elder, image=(FACES / "obama.jpg").read_bytes(),
                    consent_method="", keep_photo=False)  # fmt: skip
     assert refused.value.code == "face_consent_required"
-    face_enrol(actor=worker, elder=elder, image=(FACES / "obama.jpg").read_bytes(),
+    face_enrol(actor=worker, elder=elder, image=(FACES / "obama2.jpg").read_bytes(),
                consent_method="written", keep_photo=True)  # fmt: skip
     other, _ = make_member(name="拜登")
     face_enrol(actor=worker, elder=other, image=(FACES / "biden.jpg").read_bytes(),
@@ -49,7 +64,7 @@ def enrolled(make_member: Any, make_user: Any) -> Any:
 
 def test_a_confirmed_face_sells_once(counter: Any, enrolled: Any) -> None:
     elder, _worker = enrolled
-    candidate = identify(counter, "obama2.jpg")
+    candidate = identify(counter)
     assert candidate.status_code == 200, candidate.json()
     data = candidate.json()
     assert data["name"] == "欧*马" and data["photo_base64"]  # thumbnail: consented
@@ -63,9 +78,9 @@ def test_a_confirmed_face_sells_once(counter: Any, enrolled: Any) -> None:
 def test_unknown_faces_and_other_terminals_are_refused(
     counter: Any, make_counter: Any, enrolled: Any
 ) -> None:
-    stranger = identify(counter, "elon_musk.jpg")
+    stranger = identify(counter, "guido")  # never enrolled
     assert (stranger.status_code, stranger.json()["error"]["code"]) == (403, "face_not_recognised")
-    token = identify(counter, "obama2.jpg").json()["token"]
+    token = identify(counter).json()["token"]
     other_counter = make_counter("330921100001")
     assert sell(other_counter, token, "x1").json()["error"]["code"] == "face_confirmation_invalid"
     assert Meal.objects.count() == 0
@@ -75,5 +90,29 @@ def test_withdrawing_consent_deletes_the_face(counter: Any, enrolled: Any) -> No
     elder, worker = enrolled
     face_withdraw(actor=worker, elder=elder)
     assert not FaceEnrolment.objects.filter(elder=elder).exists()
-    assert identify(counter, "obama2.jpg").json()["error"]["code"] == "face_not_recognised"
+    assert identify(counter).json()["error"]["code"] == "face_not_recognised"
     assert AuditEvent.objects.filter(action="face.withdraw").exists()
+
+
+def test_one_picture_is_not_enough_and_a_held_up_photo_does_not_turn(
+    counter: Any, make_counter: Any, enrolled: Any
+) -> None:
+    single = counter.client().post(
+        "/api/v1/face/identify",
+        {"image_base64": _b64("obama.jpg")},
+        content_type="application/json",
+    )
+    assert (single.status_code, single.json()["error"]["code"]) == (422, "face_liveness_required")
+    challenge = counter.client().post("/api/v1/face/challenge").json()
+    still = {"challenge": challenge["challenge"], "frames_base64": [_b64("obama.jpg")] * 3}
+    refused = counter.client().post("/api/v1/face/identify", still, content_type="application/json")
+    assert refused.json()["error"]["code"] == "face_liveness_no_turn"
+    assert "照片和屏幕不能通过" in refused.json()["error"]["message"]
+    event = AuditEvent.objects.filter(action="face.identify").latest("pk")
+    assert event.after["outcome"] == "face_liveness_no_turn"
+    elsewhere = (
+        make_counter("330921100001")
+        .client()
+        .post("/api/v1/face/identify", still, content_type="application/json")
+    )
+    assert elsewhere.json()["error"]["code"] == "face_challenge_invalid"  # another terminal's

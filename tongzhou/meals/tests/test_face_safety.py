@@ -20,6 +20,15 @@ from tongzhou.identity.models import FaceEnrolment
 
 pytest.importorskip("dlib", reason="the optional 'face' extra is not installed")
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def one_frame(settings: Any) -> None:
+    """These tests are about the search and the limits: one frame each, without the head
+    turn (tested in test_face_checkout and identity/tests/test_liveness)."""
+    settings.TONGZHOU = {**settings.TONGZHOU, "FACE_LIVENESS": False}
+
+
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
 
 

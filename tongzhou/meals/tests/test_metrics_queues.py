@@ -20,7 +20,7 @@ def _figures() -> str:
 
 
 def test_queues_and_connections_are_read_at_each_scrape(counter: Any, make_member: Any) -> None:
-    assert "tongzhou_sales_today 0.0" in _figures()
+    assert "tongzhou_sales_today 0.0" in _figures() and "tongzhou_database_up 1.0" in _figures()
     _elder, card = make_member()
     assert sell(counter, card, "m1").status_code == 201
     figures = _figures()

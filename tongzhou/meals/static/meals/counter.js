@@ -355,20 +355,42 @@
     }).catch(() => { show("bad", text.noCamera); beep(false); });
   });
   $("camera-cancel").addEventListener("click", () => { closeCamera(); $("scan").focus(); });
-  $("shoot").addEventListener("click", () => {
-    const video = $("video");
+  // Liveness: the first frame as the elder looks at the camera, then three more while they
+  // turn their head the way the server asked (a photo or a screen cannot turn).
+  const FRAME_GAP_MS = 800;  // an elder turns slowly: four frames over 2.4 s
+  function grab(video) {
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
     canvas.getContext("2d").drawImage(video, 0, 0);
-    closeCamera();
+    return canvas.toDataURL("image/jpeg", 0.85);
+  }
+  function refuse(data, status) {
+    show("bad", '<div class="big-line">' + escapeHtml((data.error || {}).message || status) + "</div>");
+    beep(false);
+  }
+  $("shoot").addEventListener("click", () => {
+    const video = $("video");
+    $("shoot").disabled = true;
+    const finish = () => { $("shoot").disabled = false; $("camera-prompt").textContent = text.facePrompt; };
+    api("POST", "/face/challenge").then(({ status, data }) => {
+      if (status !== 200) { finish(); closeCamera(); refuse(data, status); return; }
+      const frames = [grab(video)];
+      $("camera-prompt").textContent = data.turn === "left" ? text.turnLeft : text.turnRight;
+      const timer = setInterval(() => {
+        frames.push(grab(video));
+        if (frames.length < 4) return;
+        clearInterval(timer);
+        finish();
+        closeCamera();
+        identify(frames, data.challenge);
+      }, FRAME_GAP_MS);
+    }).catch(() => { finish(); closeCamera(); show("bad", text.offline); });
+  });
+  function identify(frames, challenge) {
     show("busy", text.looking);
-    api("POST", "/face/identify", { image_base64: canvas.toDataURL("image/jpeg", 0.9) }).then(({ status, data }) => {
-      if (status !== 200) {
-        show("bad", '<div class="big-line">' + escapeHtml((data.error || {}).message || status) + "</div>");
-        beep(false);
-        return;
-      }
+    api("POST", "/face/identify", { challenge, frames_base64: frames }).then(({ status, data }) => {
+      if (status !== 200) { refuse(data, status); return; }
       show("idle", "");
       $("confirm-who").textContent = data.name + " · " + text.age + " " + data.age;
       const photo = $("confirm-photo");
@@ -378,7 +400,7 @@
       $("confirm-yes").onclick = () => { $("confirm").hidden = true; sell(data.token, false); };
       $("confirm-no").onclick = () => { $("confirm").hidden = true; $("scan").focus(); };
     }).catch(() => show("bad", text.offline));
-  });
+  }
 
   $("clear-order").addEventListener("click", () => { state.order = []; renderOrder(); $("scan").focus(); });
   $("void-last").addEventListener("click", voidLast);

@@ -157,7 +157,7 @@ def _liveness(people: dict[str, list[Path]]) -> None:
         f"photos held up and moved ({len(flat)} views): {min(flat):.3f}-{max(flat):.3f}"
     )
     print(f"{'turn needed':>12}{'real turns refused':>20}{'held-up photos passed':>24}")
-    for needed in (0.06, 0.08, 0.10, 0.12, 0.14, 0.16):
+    for needed in (0.08, 0.10, 0.12, 0.15, 0.18, 0.20):
         refused = sum(turn < needed for turn in real)
         passed = sum(turn >= needed for turn in flat)
         print(f"{needed:>12.2f}{refused:>13} of {len(real):<5}{passed:>15} of {len(flat)}")

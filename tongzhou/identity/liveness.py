@@ -23,7 +23,10 @@ from django.core import signing
 from tongzhou.identity.face import Frame
 
 FRONTAL = 0.10  # the first frame: the nose within this of the face's middle
-TURN = 0.12  # the turn asked for: at least this far from the first frame, the right way
+# The turn asked for: at least this far from the first frame, the right way. Real head turns
+# on the test photos move it 0.20-0.23; a photo held up and moved about, up to 0.16 where
+# its landmarks are unstable (`bench/face/run.py`; ADR 0003).
+TURN = 0.15
 # The frames must all show one person: dlib's own same-person distance, looser than the
 # identification's, because a turned face embeds a little differently.
 SAME_PERSON = 0.6

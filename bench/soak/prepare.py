@@ -59,9 +59,9 @@ def main(cards_file: Path, terminals_file: Path, out: Path) -> None:
         if canteen is not None:
             booked_for.append({"elder": elder.pk, "canteen": canteen.pk})
 
-    # Today's delivery round: booked yesterday (before the cut-off), planned now.
-    # Today's dinner round (the demo delivers some lunches on the day it is built, and a
-    # round is fixed once it has started), with dinner open all day like the lunch.
+    # Today's dinner round, booked yesterday (before the cut-off) and planned now, with dinner
+    # open all day like the lunch (the demo delivers lunches on the day it is built, and a
+    # round is fixed once it has started).
     today = clock.today()
     MealSession.objects.filter(kind="dinner").update(
         starts_at=dt.time(0), ends_at=dt.time(23, 59, 59)
@@ -98,7 +98,7 @@ def main(cards_file: Path, terminals_file: Path, out: Path) -> None:
                            couriers=[courier])  # fmt: skip
     stops = list(
         Booking.objects.filter(
-            canteen=canteen, date=today, mode="delivery", status="booked"
+            canteen=canteen, date=today, session="dinner", mode="delivery", status="booked"
         ).values_list("pk", flat=True)
     )
     # Dinner menus for the elders' second meal (`run.py` sells lunch, then dinner).
@@ -106,10 +106,10 @@ def main(cards_file: Path, terminals_file: Path, out: Path) -> None:
     for line in terminals_file.read_text().splitlines():
         key_id = line.split()[0].split("_")[1]
         terminal = Terminal.objects.select_related("canteen").get(key_id=key_id)
-        menu, made = Menu.objects.get_or_create(
+        menu, new_menu = Menu.objects.get_or_create(
             canteen=terminal.canteen, date=today, session="dinner"
         )
-        if made:
+        if new_menu:
             MenuItem.objects.bulk_create(
                 MenuItem(menu=menu, dish=dish, price_fen=dish.price_fen)
                 for dish in Dish.objects.filter(canteen=terminal.canteen)

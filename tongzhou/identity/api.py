@@ -52,7 +52,7 @@ class ChallengeOut(Schema):
 @router.post(
     "/face/challenge",
     auth=terminal_auth,
-    response={200: ChallengeOut, **ERRORS},
+    response={200: ChallengeOut, **ERRORS, 503: ErrorOut},
     summary="The head turn to ask for before a face is identified (the elder's own side)",
 )
 def face_challenge(request: HttpRequest) -> dict[str, Any]:

@@ -39,6 +39,11 @@ def _models() -> tuple[Any, Any, Any]:
     )
 
 
+def load() -> None:
+    """Load the models now (FaceUnavailable without the face extra)."""
+    _models()
+
+
 def available() -> bool:
     try:
         _models()
@@ -60,10 +65,12 @@ SECOND_FACE_SHARE = 0.5
 def _picture_and_face(image_bytes: bytes) -> tuple[Any, Any | None]:
     """The decoded picture and its one face's box (None when there is none); a second face
     of comparable size raises SeveralFaces."""
+    # The models first: without the face extra this says so (FaceUnavailable), where
+    # importing numpy first would fail as an unreadable picture.
+    detector, _predictor, _recogniser = _models()
     import numpy as np
     from PIL import Image
 
-    detector, _predictor, _recogniser = _models()
     picture = np.array(Image.open(io.BytesIO(image_bytes)).convert("RGB"))
     faces = sorted(detector(picture, 1), key=lambda box: box.width() * box.height())
     if not faces:

@@ -119,7 +119,9 @@ def _liveness_refusal(code: str) -> DomainError:
 
 def face_challenge(*, terminal: Terminal) -> tuple[str, str]:
     """A head-turn challenge for this terminal's next identification: (token, "left" or
-    "right", the elder's own side)."""
+    "right", the elder's own side). Refused at once where the face engine is not installed,
+    so that no elder is asked to turn their head for nothing."""
+    _engine(face.load)
     return liveness.challenge_issue(terminal.pk)
 
 

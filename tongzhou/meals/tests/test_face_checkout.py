@@ -116,3 +116,20 @@ def test_one_picture_is_not_enough_and_a_held_up_photo_does_not_turn(
         .post("/api/v1/face/identify", still, content_type="application/json")
     )
     assert elsewhere.json()["error"]["code"] == "face_challenge_invalid"  # another terminal's
+
+
+def test_without_the_face_engine_the_counter_says_so_before_anyone_turns(
+    counter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tongzhou.identity import face
+
+    def missing() -> None:
+        raise face.FaceUnavailable("install the 'face' extra")
+
+    monkeypatch.setattr(face, "_models", missing)
+    challenge = counter.client().post("/api/v1/face/challenge")
+    assert (challenge.status_code, challenge.json()["error"]["code"]) == (503, "face_unavailable")
+    frames = {"challenge": "x", "frames_base64": [_b64("obama.jpg")] * 2}
+    monkeypatch.setattr("tongzhou.identity.liveness.challenge_turn", lambda token, terminal: "left")
+    answer = counter.client().post("/api/v1/face/identify", frames, content_type="application/json")
+    assert answer.json()["error"]["code"] == "face_unavailable"  # not "the picture cannot be read"

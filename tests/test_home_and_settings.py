@@ -33,14 +33,14 @@ def test_home_shows_the_users_own_area_in_chinese_then_english(
     client.force_login(make_user(Role.DISTRICT_OFFICER, region="330902"))
     page = client.get("/").content.decode()
     assert "<h1>定海区</h1>" in page
-    assert 'data-testid="elders-total">2<' in page
-    assert 'data-testid="canteens-total">1<' in page
-    assert 'data-testid="villages-total">169<' in page
+    assert "登记在册老年人：2" in page
+    assert 'data-testid="canteens-open">1<' in page
+    assert 'data-testid="coverage-rate">' in page
     assert '特困供养</td><td class="num">1<' in page
     assert "90岁及以上" in page
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     english = client.get("/").content.decode()
-    assert "elders on the register" in english and "90 and over" in english
+    assert "Elders on the register: 2" in english and "90 and over" in english
 
 
 @pytest.mark.django_db

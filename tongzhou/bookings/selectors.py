@@ -30,7 +30,7 @@ from tongzhou.elders.models import Elder
 from tongzhou.meals.models import Meal
 
 
-def _plans_on(day: dt.date) -> QuerySet[BookingPlan]:
+def plans_on(day: dt.date) -> QuerySet[BookingPlan]:
     weekday = str(day.isoweekday())
     return (
         BookingPlan.objects.filter(starts_on__lte=day, weekdays__contains=weekday)
@@ -45,7 +45,7 @@ def plan_runs_on(elder_id: int, day: dt.date, session: str) -> BookingPlan | Non
     if Booking.objects.filter(elder_id=elder_id, date=day, session=session).exists():
         return None
     return (
-        _plans_on(day).filter(elder_id=elder_id, session=session).select_related("canteen").first()
+        plans_on(day).filter(elder_id=elder_id, session=session).select_related("canteen").first()
     )
 
 
@@ -53,7 +53,7 @@ def occurrences(canteen: Canteen, day: dt.date, session: str) -> list[BookingPla
     """Standing bookings giving a meal at this canteen that day with no row of their own (a
     paused day never appears; a cancelled day has a row)."""
     taken = Booking.objects.filter(date=day, session=session).values("elder_id")
-    plans = _plans_on(day).filter(canteen=canteen, session=session).exclude(elder_id__in=taken)
+    plans = plans_on(day).filter(canteen=canteen, session=session).exclude(elder_id__in=taken)
     return list(plans.order_by("elder_id"))
 
 

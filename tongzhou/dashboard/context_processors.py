@@ -6,17 +6,23 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tongzhou.access.roles import Cap
+from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import has_cap
 from tongzhou.coverage.selectors import may_see_coverage
+
+# Roles whose work is on their own pages (the counter, the round): the back office and the
+# API documents would only be noise to them.
+_FRONT_LINE = {Role.CASHIER, Role.DELIVERY_VOLUNTEER}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
+    front_line = not user.is_superuser and user.role in _FRONT_LINE
     return {
         "nav": {
+            "counter": user.role in (Role.CASHIER, Role.CANTEEN_MANAGER),
             "bookings": has_cap(user, Cap.BOOKING_EDIT),
             "kitchen": getattr(user, "canteen_id", None)
             if has_cap(user, Cap.KITCHEN_VIEW)
@@ -24,6 +30,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "delivery": has_cap(user, Cap.DELIVERY_RECORD),
             "alerts": has_cap(user, Cap.ALERT_CLOSE),
             "coverage": may_see_coverage(user),
-            "settlement": has_cap(user, Cap.MEAL_VIEW),
+            "settlement": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,
+            "anomalies": has_cap(user, Cap.ANOMALY_REVIEW),
+            "back_office": user.is_staff and not front_line,
+            "api": user.is_superuser,
         }
     }

@@ -232,6 +232,9 @@ CONTENT_SECURITY_POLICY = (
 # The API's interactive docs and its schema: for signed-in staff, unless published for
 # terminal vendors (`TONGZHOU_PUBLIC_API_DOCS=1`).
 PUBLIC_API_DOCS = env.bool("TONGZHOU_PUBLIC_API_DOCS", default=False)
+# Who delivers notifications (wellness alerts, statements sent back): a class with
+# `send(message)`; the default writes them to the log (`tongzhou/core/notify.py`).
+NOTIFY_SENDER = env.str("TONGZHOU_NOTIFY_SENDER", default="tongzhou.core.notify.ConsoleSender")
 
 # One JSON object a line with the request id (`TONGZHOU_LOG_FORMAT=json`, the default outside
 # debug), or plain lines for a developer's terminal.
@@ -252,6 +255,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("TONGZHOU_LOG_LEVEL", default="WARNING")},
+    # The console sender's notifications are the embedded default's outbox: always shown.
+    "loggers": {"tongzhou.notify": {"level": "INFO"}},
 }
 # A request or a database statement slower than this is logged (a warning, with its route).
 SLOW_REQUEST_MS = env.int("TONGZHOU_SLOW_REQUEST_MS", default=1000)

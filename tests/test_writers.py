@@ -74,7 +74,8 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.portal.services": ["portal.AccessGrant", "portal.SignInCode"],
         "tongzhou.settlement.anomalies": ["settlement.AnomalyCase"],
         "tongzhou.settlement.services": [
-            "settlement.SettlementPeriod", "settlement.Statement", "settlement.StatementEntry",
+            "settlement.SettlementPeriod", "settlement.Statement", "settlement.StatementComment",
+            "settlement.StatementEntry",
         ],
         "tongzhou.subsidies.management.commands.load_default_policy": [
             "subsidies.SubsidyPolicy", "subsidies.SubsidyRule",

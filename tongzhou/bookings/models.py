@@ -36,6 +36,10 @@ class MealProfile(models.Model):
     home_lon = models.FloatField(_("home longitude"), null=True, blank=True)
     home_lat = models.FloatField(_("home latitude"), null=True, blank=True)
     door_note = models.CharField(_("note for the courier"), max_length=120, blank=True)
+    # Whom the courier calls when nobody answers: a relative or neighbour, phone encrypted.
+    contact_name = models.CharField(_("family contact"), max_length=40, blank=True)
+    contact_phone_encrypted = models.TextField(_("contact phone (encrypted)"), blank=True)
+    contact_phone_masked = models.CharField(_("contact phone"), max_length=20, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -59,6 +63,7 @@ class BookingMode(models.TextChoices):
 
 
 WEEKDAY_DIGITS = "1234567"  # Monday = 1, as in ISO 8601
+WEEKDAY_LABELS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
 
 class BookingPlan(models.Model):
@@ -96,6 +101,15 @@ class BookingPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder} · {self.canteen} · {self.get_session_display()}"
+
+    @property
+    def weekdays_label(self) -> str:
+        """12345 → Mon–Fri in words: every day, weekdays, or the days one by one."""
+        if self.weekdays == WEEKDAY_DIGITS:
+            return str(_("every day"))
+        if self.weekdays == "12345":
+            return str(_("Monday to Friday"))
+        return "、".join(str(WEEKDAY_LABELS[int(d) - 1]) for d in self.weekdays)
 
     def runs_on(self, day: dt.date) -> bool:
         """Whether the plan gives a meal that day, pauses aside (selectors.plans_on is the
@@ -178,6 +192,10 @@ class DeliveryRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_session_display()} · {self.courier}"
+
+    @property
+    def distance_km(self) -> float:
+        return self.distance_m / 1000
 
 
 class BookingManager(models.Manager["Booking"]):

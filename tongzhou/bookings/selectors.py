@@ -7,8 +7,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import require_cap, scope_for
@@ -23,11 +25,11 @@ from tongzhou.bookings.models import (
     WellnessAlert,
 )
 from tongzhou.canteens.models import Canteen, CanteenStatus
-from tongzhou.core import clock
+from tongzhou.core import clock, crypto
 from tongzhou.core.errors import NotFound
 from tongzhou.core.masking import mask_name
 from tongzhou.elders.models import Elder
-from tongzhou.meals.models import Meal
+from tongzhou.meals.models import SESSION_CHOICES, Meal
 
 
 def plans_on(day: dt.date) -> QuerySet[BookingPlan]:
@@ -195,6 +197,48 @@ def run_stops(run: DeliveryRun) -> list[Booking]:
     )
 
 
+@dataclass
+class StopLinks:
+    """What a courier's phone needs at a door: numbers to call, and the way there."""
+
+    elder_phone: str  # full number for the tel: link; shown masked
+    elder_phone_masked: str
+    contact_name: str
+    contact_phone: str
+    contact_phone_masked: str
+    navigate: str
+
+
+def home_point(booking: Booking) -> tuple[float, float]:
+    """(lon, lat) of the elder's door: the meal profile's point, else the village's centre."""
+    profile = getattr(booking.elder, "meal_profile", None)
+    if profile is not None and profile.home_lon is not None and profile.home_lat is not None:
+        return (profile.home_lon, profile.home_lat)
+    village = booking.elder.residence
+    return (village.lon or 0.0, village.lat or 0.0)
+
+
+def stop_links(stop: Booking) -> StopLinks:
+    """Only for a courier's own stops (the page asks `runs_for` first)."""
+    elder = stop.elder
+    profile = getattr(elder, "meal_profile", None)
+    lon, lat = home_point(stop)
+    name = quote(elder.residence.name)
+    return StopLinks(
+        elder_phone=crypto.decrypt(elder.phone_encrypted) if elder.phone_encrypted else "",
+        elder_phone_masked=elder.phone_masked,
+        contact_name=profile.contact_name if profile else "",
+        contact_phone=crypto.decrypt(profile.contact_phone_encrypted)
+        if profile and profile.contact_phone_encrypted
+        else "",
+        contact_phone_masked=profile.contact_phone_masked if profile else "",
+        # Amap's navigation link opens the app on the phone (or its web page); the points
+        # are WGS-84, which it converts itself.
+        navigate=f"https://uri.amap.com/navigation?to={lon:.6f},{lat:.6f},{name}"
+        f"&mode=walk&coordinate=wgs84&callnative=1",
+    )
+
+
 def alerts_for(actor: Any, *, open_only: bool = True) -> QuerySet[WellnessAlert]:
     require_cap(actor, Cap.ALERT_CLOSE, "查看关爱提醒", "see wellness alerts")
     alerts = WellnessAlert.objects.filter(
@@ -212,6 +256,16 @@ class UpcomingMeal:
     status: str
     from_plan: bool
     cutoff_passed: bool
+
+    @property
+    def session_label(self) -> str:
+        return str(dict(SESSION_CHOICES)[self.session])
+
+    @property
+    def status_label(self) -> str:
+        if self.status == "paused":
+            return str(_("paused"))
+        return str(BookingStatus(self.status).label)
 
 
 def elder_upcoming(elder: Elder, first: dt.date, days: int = 14) -> list[UpcomingMeal]:

@@ -35,14 +35,22 @@ from tongzhou.bookings.models import (
     MealProfile,
     WellnessAlert,
 )
-from tongzhou.bookings.selectors import occurrences, plan_runs_on, require_canteen_in_scope
+from tongzhou.bookings.selectors import (
+    home_point,
+    occurrences,
+    plan_runs_on,
+    require_canteen_in_scope,
+)
 from tongzhou.canteens.models import Canteen, CanteenStatus, MealSession
 from tongzhou.canteens.services import DELIVERY_TERMINAL, service_terminal
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from tongzhou.core.masking import mask_name, mask_phone
+from tongzhou.core.notify import Message, notify
 from tongzhou.elders.ages import age_on
 from tongzhou.elders.models import Elder, ElderStatus, LivingArrangement
 from tongzhou.elders.selectors import require_elder_in_scope
+from tongzhou.elders.services import normalise_phone
 from tongzhou.identity.services import Resolved
 from tongzhou.meals.models import Meal
 from tongzhou.meals.services import CheckoutRequest, Line, sell_to_known_elder
@@ -339,7 +347,11 @@ def profile_save(
     allergies: str = "",
     home: tuple[float, float] | None = None,
     door_note: str = "",
+    contact_name: str = "",
+    contact_phone: str | None = None,
 ) -> MealProfile:
+    """Save what the kitchen and the courier need; `contact_phone` None keeps the stored
+    number (it is never shown in full to be typed again), "" removes it."""
     require_cap(actor, Cap.ELDER_EDIT, "修改用餐档案", "edit meal profiles")
     require_elder_in_scope(actor=actor, elder=elder)
     unknown = set(diets) - set(Diet.values)
@@ -352,13 +364,24 @@ def profile_save(
     profile.allergies = allergies.strip()[:120]
     profile.home_lon, profile.home_lat = home if home else (None, None)
     profile.door_note = door_note.strip()[:120]
+    profile.contact_name = contact_name.strip()[:40]
+    if contact_phone is not None:
+        phone = normalise_phone(contact_phone)
+        profile.contact_phone_encrypted = crypto.encrypt(phone) if phone else ""
+        profile.contact_phone_masked = mask_phone(phone)
     profile.save()
     _audit(
         actor,
         "booking.profile_save",
         profile,
         elder,
-        {"diets": profile.diets, "allergies": profile.allergies, "home_set": home is not None},
+        {
+            "diets": profile.diets,
+            "allergies": profile.allergies,
+            "home_set": home is not None,
+            "contact": profile.contact_name,
+            "contact_phone": profile.contact_phone_masked,
+        },
     )
     return profile
 
@@ -372,14 +395,6 @@ def materialise(canteen: Canteen, day: dt.date, session: str) -> int:
     rows = [plan.booking_on(day) for plan in occurrences(canteen, day, session)]
     Booking.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
-
-
-def _home(booking: Booking) -> routing.Point:
-    profile = getattr(booking.elder, "meal_profile", None)
-    if profile is not None and profile.home_lon is not None and profile.home_lat is not None:
-        return (profile.home_lon, profile.home_lat)
-    village = booking.elder.residence
-    return (village.lon or 0.0, village.lat or 0.0)
 
 
 @transaction.atomic
@@ -423,14 +438,14 @@ def delivery_plan(
             "Deliveries have been recorded; the routes can no longer be changed.",
         )
     depot = (canteen.lon, canteen.lat)
-    whole, _length = routing.tour(depot, [_home(order) for order in orders])
+    whole, _length = routing.tour(depot, [home_point(order) for order in orders])
     DeliveryRun.objects.filter(canteen=canteen, date=day, session=session).exclude(
         courier_id__in=courier_ids
     ).delete()
     runs = []
     for courier, share in zip(valid, routing.split_tour(whole, len(valid)), strict=False):
         stops = [orders[index] for index in share]
-        order, length = routing.tour(depot, [_home(stop) for stop in stops])
+        order, length = routing.tour(depot, [home_point(stop) for stop in stops])
         run, _created = DeliveryRun.objects.update_or_create(
             canteen=canteen,
             date=day,
@@ -562,7 +577,67 @@ def delivery_no_answer(*, actor: Any, booking_id: int, note: str = "") -> Wellne
         scope_path=booking.elder.residence.path,
         canteen_id=booking.canteen_id,
     )
+    _tell_village(alert, withdrawn=False)
     return alert
+
+
+# A courier who tapped "nobody answered" by mistake may take it back for this long.
+NO_ANSWER_UNDO = dt.timedelta(minutes=5)
+
+
+@transaction.atomic
+def delivery_no_answer_undo(*, actor: Any, booking_id: int) -> Booking:
+    """Take back a "nobody answered" tapped by mistake, within minutes and before the
+    community worker has closed the alert: the stop is open again, the alert withdrawn."""
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("elder__residence")
+        .filter(pk=booking_id, status=BookingStatus.NOT_DELIVERED, delivered_by=actor)
+        .first()
+    )
+    alert = WellnessAlert.objects.filter(booking_id=booking_id).first() if booking else None
+    if booking is None or alert is None:
+        raise NotFound("送餐单", "delivery order")
+    if alert.closed_at is not None or clock.now() - alert.raised_at > NO_ANSWER_UNDO:
+        raise Conflict(
+            "undo_too_late",
+            "已超过可撤回的时间，或社区已处理这条提醒；请直接联系社区工作人员。",
+            "Too late to take it back: please call the community worker.",
+        )
+    booking.status, booking.delivered_at, booking.delivered_by = BookingStatus.BOOKED, None, None
+    booking.save()
+    alert_id = alert.pk
+    alert.delete()
+    audit_record(
+        actor=actor,
+        action="delivery.no_answer_undo",
+        target=booking,
+        after={"alert": alert_id, "withdrawn": True},
+        scope_path=booking.elder.residence.path,
+        canteen_id=booking.canteen_id,
+    )
+    _tell_village(alert, withdrawn=True)
+    return booking
+
+
+def _tell_village(alert: WellnessAlert, *, withdrawn: bool) -> None:
+    """The village's community workers hear of the alert (or that it was withdrawn) at once."""
+    elder = mask_name(alert.elder.name)
+    when = timezone.localtime(alert.raised_at)
+    text = (
+        f"【同舟】{when:%H:%M}送餐时{elder}家无人应答的提醒已由送餐员撤回（误点）。"
+        if withdrawn
+        else f"【同舟】{when:%H:%M}为{elder}送餐无人应答，请尽快联系或上门查看，并在平台登记结果。"
+    )
+    workers = User.objects.filter(
+        role=Role.VILLAGE_WORKER, region_id=alert.village_id, is_active=True
+    )
+    notify([
+        Message(to_name=str(worker), to_phone=worker.phone, text=text,
+                kind="wellness_alert_withdrawn" if withdrawn else "wellness_alert",
+                link="/alerts/")
+        for worker in workers
+    ])  # fmt: skip
 
 
 @transaction.atomic

@@ -10,9 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongzhou.access.roles import Cap, Role
@@ -20,7 +20,15 @@ from tongzhou.access.scope import has_cap
 from tongzhou.accounts.models import User
 from tongzhou.bookings import services
 from tongzhou.bookings.actions import booking_action, parse_date, parse_session
-from tongzhou.bookings.models import AlertOutcome, BookingMode, BookingPlan, Diet
+from tongzhou.bookings.models import (
+    WEEKDAY_DIGITS,
+    WEEKDAY_LABELS,
+    AlertOutcome,
+    BookingMode,
+    BookingPlan,
+    BookingStatus,
+    Diet,
+)
 from tongzhou.bookings.selectors import (
     alerts_for,
     bookable_canteens,
@@ -29,17 +37,17 @@ from tongzhou.bookings.selectors import (
     require_canteen_in_scope,
     run_stops,
     runs_for,
+    stop_links,
 )
+from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.core.errors import DomainError
+from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.masking import mask_name
 from tongzhou.core.text import only_ascii_digits
 from tongzhou.core.views import run_and_report
-from tongzhou.elders.models import ElderStatus
+from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import elder_get, elders_visible_to
 from tongzhou.meals.models import SESSION_CHOICES
-
-WEEKDAY_NAMES = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
 
 def _day(value: str | None) -> dt.date:
@@ -82,13 +90,18 @@ def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
         raise Http404 from None
     if request.method == "POST":
         try:
-            done = booking_action(actor=request.user, elder=elder, form=request.POST)
+            if request.POST.get("action") == "profile":
+                _save_profile(request, elder)
+                done = gettext("Saved.")
+            else:
+                done = booking_action(actor=request.user, elder=elder, form=request.POST)
         except DomainError as refused:
             messages.error(request, refused.message())
         else:
             messages.success(request, done)
         return redirect("bookings:elder", elder_id=elder.pk)
     today = clock.today()
+    canteens = list(bookable_canteens(elder))
     plans = (
         BookingPlan.objects.filter(elder=elder).select_related("canteen").prefetch_related("pauses")
     )
@@ -100,12 +113,39 @@ def elder_bookings(request: HttpRequest, elder_id: int) -> HttpResponse:
             "masked_name": mask_name(elder.name),
             "upcoming": elder_upcoming(elder, today),
             "plans": plans,
-            "canteens": bookable_canteens(elder),
+            "canteens": canteens,
             "sessions": SESSION_CHOICES,
             "modes": BookingMode.choices,
-            "tomorrow": today + dt.timedelta(days=1),
-            "weekdays": list(zip("1234567", WEEKDAY_NAMES, strict=True)),
+            # The first day still open under the usual cut-off, so the default books.
+            "first_day": services.first_open_day(canteens[0] if canteens else Canteen()),
+            "profile": getattr(elder, "meal_profile", None),
+            "diets": Diet.choices,
+            "weekdays": list(zip(WEEKDAY_DIGITS, WEEKDAY_LABELS, strict=True)),
         },
+    )
+
+
+def _save_profile(request: HttpRequest, elder: Elder) -> None:
+    point = None
+    lon, lat = request.POST.get("home_lon", ""), request.POST.get("home_lat", "")
+    if lon and lat:
+        try:
+            point = (float(lon), float(lat))
+        except ValueError:
+            raise ValidationFailed(
+                "home_point_invalid", "住址坐标不正确。", "The home point is not valid."
+            ) from None
+    services.profile_save(
+        actor=request.user,
+        elder=elder,
+        diets=request.POST.getlist("diets"),
+        allergies=request.POST.get("allergies", ""),
+        home=point,
+        door_note=request.POST.get("door_note", ""),
+        contact_name=request.POST.get("contact_name", ""),
+        contact_phone=""
+        if request.POST.get("contact_phone_remove")
+        else (request.POST.get("contact_phone", "").strip() or None),
     )
 
 
@@ -132,7 +172,19 @@ def delivery(request: HttpRequest) -> HttpResponse:
         raise Http404
     day = _day(request.GET.get("date"))
     session = parse_session(request.GET.get("session"))
-    runs = [(run, run_stops(run)) for run in runs_for(request.user, day).filter(session=session)]
+    now = clock.now()
+    runs = []
+    for run in runs_for(request.user, day).filter(session=session):
+        stops = run_stops(run)
+        for stop in stops:
+            stop.links = stop_links(stop)  # type: ignore[attr-defined]
+            stop.undoable = (  # type: ignore[attr-defined]
+                stop.status == BookingStatus.NOT_DELIVERED
+                and stop.delivered_by_id == request.user.pk
+                and stop.delivered_at is not None
+                and now - stop.delivered_at <= services.NO_ANSWER_UNDO
+            )
+        runs.append((run, stops))
     couriers = None
     canteen_id = getattr(request.user, "canteen_id", None)
     if has_cap(request.user, Cap.DELIVERY_PLAN) and canteen_id:
@@ -183,7 +235,13 @@ def delivery_plan(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
-    if request.POST.get("outcome") == "no_answer":
+    if request.POST.get("outcome") == "undo":
+        run_and_report(
+            request,
+            lambda: services.delivery_no_answer_undo(actor=request.user, booking_id=booking_id),
+            gettext("Taken back: the stop is open again and the community worker is told."),
+        )
+    elif request.POST.get("outcome") == "no_answer":
         run_and_report(
             request,
             lambda: services.delivery_no_answer(
@@ -201,7 +259,8 @@ def delivery_stop(request: HttpRequest, booking_id: int) -> HttpResponse:
         )
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    return redirect(back if back and safe else "bookings:delivery")
+    # Back to the same stop on the page, not the top of a long round.
+    return redirect(f"{back if back and safe else reverse('bookings:delivery')}#stop-{booking_id}")
 
 
 @login_required

@@ -22,30 +22,34 @@ def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * radius * math.asin(math.sqrt(a))
 
 
-def elder_page(elder: Elder) -> dict[str, Any]:
-    purses = purses_for(elder.pk)
-    meals = list(
-        Meal.objects.filter(elder=elder).select_related("canteen").order_by("-created_at")[:20]
-    )
+def nearby_canteens(elder: Elder, limit: int = 5) -> list[dict[str, Any]]:
+    """Open canteens nearest the elder's home first, with the distance in km where known."""
     home = elder.residence
     canteens = list(Canteen.objects.filter(status=CanteenStatus.OPEN).select_related("island"))
-    if home.lon is not None and home.lat is not None:
-        canteens.sort(key=lambda c: _km(home.lon or 0, home.lat or 0, c.lon, c.lat))
-        distances = {c.pk: _km(home.lon or 0, home.lat or 0, c.lon, c.lat) for c in canteens}
-    else:
-        distances = {}
-    nearby = canteens[:5]
+    if home.lon is None or home.lat is None:
+        return [{"canteen": c, "km": None} for c in canteens[:limit]]
+    lon, lat = home.lon, home.lat
+    canteens.sort(key=lambda c: _km(lon, lat, c.lon, c.lat))
+    return [{"canteen": c, "km": _km(lon, lat, c.lon, c.lat)} for c in canteens[:limit]]
+
+
+def elder_page(elder: Elder, meals: int = 20) -> dict[str, Any]:
+    purses = purses_for(elder.pk)
+    recent = list(
+        Meal.objects.filter(elder=elder).select_related("canteen").order_by("-created_at")[:meals]
+    )
+    nearby = nearby_canteens(elder)
     today = timezone.localdate(clock.now())
     menus: dict[int, list[MenuItem]] = {}
     for item in MenuItem.objects.filter(
-        menu__canteen__in=nearby, menu__date=today, menu__session="lunch"
+        menu__canteen__in=[row["canteen"] for row in nearby],
+        menu__date=today,
+        menu__session="lunch",
     ).select_related("dish", "menu"):
         menus.setdefault(item.menu.canteen_id, []).append(item)
     return {
         "elder": elder,
         "purses": {kind: account.balance_fen for kind, account in purses.items()},
-        "meals": meals,
-        "nearby": [
-            {"canteen": c, "km": distances.get(c.pk), "menu": menus.get(c.pk, [])} for c in nearby
-        ],
+        "meals": recent,
+        "nearby": [{**row, "menu": menus.get(row["canteen"].pk, [])} for row in nearby],
     }

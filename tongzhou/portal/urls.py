@@ -7,7 +7,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
+    path("code/", views.code, name="code"),
     path("qr.json", views.qr_json, name="qr"),
-    path("family/", views.link_family, name="family"),
+    path("meals/", views.meals, name="meals"),
     path("book/", views.book, name="book"),
+    path("booked/", views.booked, name="booked"),
+    path("cancel/", views.cancel, name="cancel"),
+    path("family/", views.family, name="family"),
 ]

@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 
-from tongzhou.core.money import yuan
+from tongzhou.core.money import yuan, yuan_in_words
 from tongzhou.core.spreadsheets import xlsx_append
+from tongzhou.elders.models import Category
 from tongzhou.meals.models import MealStatus
 from tongzhou.settlement.models import Funder, Statement
 
@@ -30,17 +33,53 @@ SESSION_NAMES = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 SIGNATURES = ("食堂负责人（签字盖章）", "乡镇（街道）审核", "区县民政局审核", "市民政局批准")
 
 
-def statement_rows(statement: Statement, figures: Any) -> list[tuple[str, str, str, str]]:
-    """(funder, sales, reversals, net) in yuan, then the operating subsidy and the total."""
-    rows = [
-        (FUNDER_NAMES[f], yuan(figures.sales[f]), yuan(figures.reversals[f]), yuan(net))
+FUNDER_NAMES_EN = {
+    Funder.DISTRICT: "district fund (incl. subsidy purse and delivery subsidy)",
+    Funder.CITY: "city fund",
+    Funder.CHARITY: "charity fund (incl. charity allowance)",
+    Funder.PREPAID: "elders' prepaid money",
+    Funder.CANTEEN: "canteen's own discount (not settled)",
+}
+_EXTRA_ROWS = {
+    "delivery": ("　其中：送餐费补贴", "  of which: delivery fee subsidy"),
+    "operating": ("运营补贴（按服务人天）", "operating subsidy (per elder-day)"),
+    "payable": ("应结算合计", "total to settle"),
+}
+
+
+def statement_rows(
+    statement: Statement, figures: Any, *, english: bool = False
+) -> list[tuple[str, int | None, int | None, int]]:
+    """(funder, sales, reversals, net) in fen, then the operating subsidy and the total."""
+    names = FUNDER_NAMES_EN if english else FUNDER_NAMES
+    extra = {key: pair[1 if english else 0] for key, pair in _EXTRA_ROWS.items()}
+    rows: list[tuple[str, int | None, int | None, int]] = [
+        (names[Funder(f)], figures.sales[f], figures.reversals[f], net)
         for f, net in figures.funders.items()
     ]
     delivery = figures.sales["delivery_subsidy"] - figures.reversals["delivery_subsidy"]
-    rows.insert(1, ("　其中：送餐费补贴", "", "", yuan(delivery)))
-    rows.append(("运营补贴（按服务人天）", "", "", yuan(figures.operating_fen)))
-    rows.append(("应结算合计", "", "", yuan(figures.payable_fen)))
+    rows.insert(1, (extra["delivery"], None, None, delivery))
+    rows.append((extra["operating"], None, None, figures.operating_fen))
+    rows.append((extra["payable"], None, None, figures.payable_fen))
     return rows
+
+
+def category_rows(figures: Any, *, english: bool = False) -> list[tuple[str, int]]:
+    """Meals per category by the category's name (a meal without one: by age only)."""
+    names = {
+        code: (name_en if english else name_zh)
+        for code, name_zh, name_en in Category.objects.values_list("code", "name_zh", "name_en")
+    }
+    names["none"] = "no category (by age only)" if english else "无类别（仅按年龄）"
+    return [(names.get(code, code), count) for code, count in figures.by_category.items()]
+
+
+def _yuan_cell(fen: int | None) -> Decimal | None:
+    """An amount as a number Excel can sum (yuan, two decimals), never as text."""
+    return None if fen is None else Decimal(fen) / 100
+
+
+YUAN_FORMAT = "#,##0.00"
 
 
 def _title(statement: Statement) -> tuple[str, str]:
@@ -65,8 +104,15 @@ def statement_xlsx(statement: Statement, figures: Any) -> bytes:
     )
     xlsx_append(sheet, [])
     xlsx_append(sheet, ["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"])
-    for row in statement_rows(statement, figures):
-        xlsx_append(sheet, list(row))
+    header_row = sheet.max_row
+    for name, sales, reversals, net in statement_rows(statement, figures):
+        xlsx_append(sheet, [name, _yuan_cell(sales), _yuan_cell(reversals), _yuan_cell(net)])
+    for cells in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row, min_col=2):
+        for cell in cells:
+            cell.number_format = YUAN_FORMAT
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.cell(row=sheet.max_row, column=4).font = Font(bold=True)
+    xlsx_append(sheet, ["合计金额（大写）", yuan_in_words(figures.payable_fen)])
     xlsx_append(sheet, [])
     xlsx_append(
         sheet, ["用餐人次", figures.sales["count"], "撤销/退款笔数", figures.reversals["count"]]
@@ -76,16 +122,21 @@ def statement_xlsx(statement: Statement, figures: Any) -> bytes:
     for session, count in figures.by_session.items():
         xlsx_append(sheet, [SESSION_NAMES.get(session, session), count])
     xlsx_append(sheet, ["人员类别", "人次"])
-    for category, count in figures.by_category.items():
+    for category, count in category_rows(figures):
         xlsx_append(sheet, [category, count])
+    comments = list(statement.comments.select_related("author"))
+    if comments:
+        xlsx_append(sheet, [])
+        xlsx_append(sheet, ["处理记录", "经办人", "时间", "意见"])
+        for comment in comments:
+            xlsx_append(sheet, [comment.get_step_display(), str(comment.author),
+                                f"{timezone.localtime(comment.created_at):%Y-%m-%d %H:%M}",
+                                comment.text])  # fmt: skip
     xlsx_append(sheet, [])
     for label in SIGNATURES:
         xlsx_append(sheet, [label, "", "日期", ""])
     for column, width in zip("ABCD", (34, 16, 18, 16), strict=True):
         sheet.column_dimensions[column].width = width
-    for cells in sheet.iter_rows(min_row=5, max_row=5 + len(FUNDER_NAMES) + 3):
-        for cell in cells[1:]:
-            cell.alignment = Alignment(horizontal="right")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -109,7 +160,16 @@ def statement_pdf(statement: Statement, figures: Any) -> bytes:
     table = Table(
         [
             ["出资方", "消费（元）", "撤销/退款（元）", "应结算（元）"],
-            *statement_rows(statement, figures),
+            *[
+                (
+                    name,
+                    "" if sales is None else yuan(sales),
+                    "" if reversals is None else yuan(reversals),
+                    yuan(net),
+                )
+                for name, sales, reversals, net in statement_rows(statement, figures)
+            ],
+            ["合计金额（大写）", yuan_in_words(figures.payable_fen), "", ""],
         ],
         colWidths=[190, 90, 100, 90],
     )
@@ -117,6 +177,7 @@ def statement_pdf(statement: Statement, figures: Any) -> bytes:
         ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 10),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+        ("SPAN", (1, -1), (-1, -1)), ("ALIGN", (1, -1), (-1, -1), "LEFT"),
     ]))  # fmt: skip
     signatures = Table([[label, "", "日期：", ""] for label in SIGNATURES],
                        colWidths=[150, 150, 50, 120], rowHeights=30)  # fmt: skip

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core import clock
+
 
 class Cycle(models.TextChoices):
     MONTHLY = "monthly", _("monthly")
@@ -112,6 +114,40 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.canteen} · {self.period}"
+
+
+class StatementStep(models.TextChoices):
+    SUBMIT = "submit", _("submitted")
+    REVIEW = "review", _("reviewed")
+    APPROVE = "approve", _("approved")
+    PAY = "pay", _("payment recorded")
+    RETURN = "return", _("sent back")
+
+
+class StatementComment(models.Model):
+    """What was said at each step: a reviewer's comment the canteen reads, the reason a
+    statement was sent back, the payment's reference. Kept with the statement for good."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="comments")
+    step = models.CharField(_("step"), max_length=10, choices=StatementStep.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.CharField(_("comment"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), default=clock.stamp, editable=False)
+
+    class Meta:
+        verbose_name = _("statement comment")
+        verbose_name_plural = _("statement comments")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(step="return") | ~Q(text=""), name="statement_return_has_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.statement_id}"
 
 
 class EntryKind(models.TextChoices):

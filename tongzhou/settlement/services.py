@@ -22,8 +22,10 @@ from tongzhou.settlement.models import (
     EntryKind,
     SettlementPeriod,
     Statement,
+    StatementComment,
     StatementEntry,
     StatementStatus,
+    StatementStep,
 )
 from tongzhou.settlement.selectors import (
     pending_reversals,
@@ -104,7 +106,7 @@ def _wrong_step(statement: Statement) -> DomainError:
 
 
 @transaction.atomic
-def statement_submit(*, actor: Any, statement_id: int) -> Statement:
+def statement_submit(*, actor: Any, statement_id: int, comment: str = "") -> Statement:
     """The canteen submits a finished period: its sales and reversals dated up to the end
     (late ones from earlier periods included, as adjustments) are fixed in the statement."""
     statement = _locked(
@@ -144,39 +146,52 @@ def statement_submit(*, actor: Any, statement_id: int) -> Statement:
     statement.submitted_at, statement.submitted_by = clock.now(), actor
     statement.totals = statement_figures(statement).as_json()
     statement.save()
+    _comment(actor, statement, StatementStep.SUBMIT, comment)
     _audit(actor, "settlement.submit", statement, entries=len(entries),
-           payable_fen=statement.totals["payable_fen"])  # fmt: skip
+           payable_fen=statement.totals["payable_fen"], comment=comment.strip()[:300])  # fmt: skip
     return statement
 
 
-def _advance(actor: Any, statement: Statement, *, step: str, to: str, stamp: str) -> Statement:
+def _comment(actor: Any, statement: Statement, step: str, text: str) -> None:
+    """Keep what the step said, where the canteen and the next reviewer read it."""
+    StatementComment.objects.create(
+        statement=statement, step=step, author=actor, text=text.strip()[:300]
+    )
+
+
+def _advance(
+    actor: Any, statement: Statement, *, step: str, to: str, stamp: str, comment: str
+) -> Statement:
     """Move a statement one step on, stamping when and by whom (`stamp`_at, `stamp`_by)."""
     statement.status = to
     setattr(statement, f"{stamp}_at", clock.now())
     setattr(statement, f"{stamp}_by", actor)
     statement.save()
-    _audit(actor, f"settlement.{step}", statement)
+    _comment(actor, statement, step, comment)
+    _audit(actor, f"settlement.{step}", statement, comment=comment.strip()[:300])
     return statement
 
 
 @transaction.atomic
-def statement_review(*, actor: Any, statement_id: int) -> Statement:
+def statement_review(*, actor: Any, statement_id: int, comment: str = "") -> Statement:
     statement = _locked(
         actor, statement_id, Cap.SETTLEMENT_REVIEW, "审核结算单", "review statements"
     )
     if statement.status != StatementStatus.SUBMITTED:
         raise _wrong_step(statement)
-    return _advance(actor, statement, step="review", to=StatementStatus.REVIEWED, stamp="reviewed")
+    return _advance(actor, statement, step=StatementStep.REVIEW, to=StatementStatus.REVIEWED,
+                    stamp="reviewed", comment=comment)  # fmt: skip
 
 
 @transaction.atomic
-def statement_approve(*, actor: Any, statement_id: int) -> Statement:
+def statement_approve(*, actor: Any, statement_id: int, comment: str = "") -> Statement:
     statement = _locked(
         actor, statement_id, Cap.SETTLEMENT_APPROVE, "批准结算单", "approve statements"
     )
     if statement.status != StatementStatus.REVIEWED:
         raise _wrong_step(statement)
-    return _advance(actor, statement, step="approve", to=StatementStatus.APPROVED, stamp="approved")
+    return _advance(actor, statement, step=StatementStep.APPROVE, to=StatementStatus.APPROVED,
+                    stamp="approved", comment=comment)  # fmt: skip
 
 
 @transaction.atomic
@@ -192,6 +207,7 @@ def statement_pay(*, actor: Any, statement_id: int, reference: str) -> Statement
     statement.paid_at, statement.paid_by = clock.now(), actor
     statement.payment_reference = reference.strip()[:60]
     statement.save()
+    _comment(actor, statement, StatementStep.PAY, statement.payment_reference)
     _audit(actor, "settlement.pay", statement, reference=statement.payment_reference)
     return statement
 
@@ -211,7 +227,8 @@ def statement_return(*, actor: Any, statement_id: int, reason: str) -> Statement
         raise ValidationFailed("reason_required", "请填写退回原因。", "Give a reason.")
     statement.status = StatementStatus.DRAFT
     statement.save(update_fields=["status"])
-    _audit(actor, "settlement.return", statement, reason=reason.strip()[:200])
+    _comment(actor, statement, StatementStep.RETURN, reason)
+    _audit(actor, "settlement.return", statement, reason=reason.strip()[:300])
     return statement
 
 

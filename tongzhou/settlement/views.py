@@ -10,17 +10,19 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
+from tongzhou.core.money import yuan_in_words
 from tongzhou.core.text import only_ascii_digits
 from tongzhou.core.views import run_and_report
 from tongzhou.meals.selectors import meals_visible_to
 from tongzhou.settlement import exports, services
+from tongzhou.settlement.evidence import readable
 from tongzhou.settlement.models import AnomalyCase, AnomalyResolution, SettlementPeriod
 from tongzhou.settlement.reconcile import reconcile
 from tongzhou.settlement.selectors import (
@@ -32,6 +34,11 @@ from tongzhou.settlement.selectors import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DONE = {
+    "submit": gettext_lazy("Submitted: the town or district reviews it next."),
+    "review": gettext_lazy("Reviewed: the city approves it next."),
+    "approve": gettext_lazy("Approved: record the payment once it is made."),
+}
 STEPS: dict[str, Callable[..., Any]] = {
     "submit": services.statement_submit,
     "review": services.statement_review,
@@ -78,8 +85,11 @@ def statement(request: HttpRequest, statement_id: int) -> HttpResponse:
         step = request.POST.get("step", "")
         user = request.user
         if step in STEPS:
+            comment = request.POST.get("comment", "")
             run_and_report(
-                request, lambda: STEPS[step](actor=user, statement_id=chosen.pk), gettext("Done.")
+                request,
+                lambda: STEPS[step](actor=user, statement_id=chosen.pk, comment=comment),
+                DONE[step],
             )
         elif step == "pay":
             run_and_report(
@@ -99,13 +109,17 @@ def statement(request: HttpRequest, statement_id: int) -> HttpResponse:
             )
         return redirect("settlement:statement", statement_id=chosen.pk)
     figures = statement_figures(chosen)
+    english = get_language() == "en"
     return render(
         request,
         "settlement/statement.html",
         {
             "statement": chosen,
             "figures": figures,
-            "rows": exports.statement_rows(chosen, figures),
+            "rows": exports.statement_rows(chosen, figures, english=english),
+            "categories": exports.category_rows(figures, english=english),
+            "payable_in_words": yuan_in_words(figures.payable_fen),
+            "comments": chosen.comments.select_related("author"),
             "may_submit": has_cap(request.user, Cap.SETTLEMENT_SUBMIT),
             "may_review": has_cap(request.user, Cap.SETTLEMENT_REVIEW),
             "may_approve": has_cap(request.user, Cap.SETTLEMENT_APPROVE),
@@ -170,11 +184,14 @@ def anomalies(request: HttpRequest) -> HttpResponse:
     cases = AnomalyCase.objects.filter(
         scope_for(request.user).region_q("scope_path")
     ).select_related("elder", "canteen", "period", "resolved_by")
+    still_open = list(cases.filter(resolved_at__isnull=True).order_by("-detected_at"))
+    for case in still_open:
+        case.readable = readable(case.evidence)  # type: ignore[attr-defined]
     return render(
         request,
         "settlement/anomalies.html",
         {
-            "open": cases.filter(resolved_at__isnull=True).order_by("-detected_at"),
+            "open": still_open,
             "resolved": cases.filter(resolved_at__isnull=False).order_by("-resolved_at")[:30],
             "resolutions": AnomalyResolution.choices,
         },

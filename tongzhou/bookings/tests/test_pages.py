@@ -5,6 +5,7 @@ closes the alert."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_book_cook_route_deliver_and_follow_up_through_the_pages(
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
     canteen: Canteen,
     make_elder: Callable[..., Any],
     make_user: Callable[..., Any],
@@ -89,8 +92,26 @@ def test_book_cook_route_deliver_and_follow_up_through_the_pages(
     back = mine.post(
         f"/delivery/stop/{first.pk}/", {"outcome": "delivered", "next": "https://evil.example/"}
     )
-    assert back["Location"] == "/delivery/"  # never sent off the site
+    # Never sent off the site; back to the same stop on the round.
+    assert back["Location"] == f"/delivery/#stop-{first.pk}"
+    # "Nobody answered" tapped by mistake is taken back within minutes ...
+    with (
+        caplog.at_level(logging.INFO, logger="tongzhou.notify"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "no_answer"})
+        round_page = mine.get("/delivery/?date=2026-03-11&session=lunch").content.decode()
+        assert 'data-testid="undo"' in round_page
+        mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "undo"})
+    assert not WellnessAlert.objects.exists()
+    assert Booking.objects.get(pk=second.pk).status == BookingStatus.BOOKED
+    told = [r.getMessage() for r in caplog.records if r.name == "tongzhou.notify"]
+    assert len(told) == 2 and "无人应答" in told[0] and "撤回" in told[1], told
+    # ... and tapped for real later stands; after five minutes it can no longer be undone.
     mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "no_answer", "note": "敲门无人"})
+    now(at(2026, 3, 11, 10, 51))
+    late = mine.post(f"/delivery/stop/{second.pk}/", {"outcome": "undo"}, follow=True)
+    assert "已超过可撤回的时间" in late.content.decode()
     assert Booking.objects.get(pk=first.pk).meal is not None
     alert = WellnessAlert.objects.get()
     assert alert.booking_id == second.pk
@@ -123,10 +144,10 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
         },
         follow=True,
     )
-    assert 'role="status">已预订' in page.content.decode(), page.content.decode()[:3000]
+    assert "订好了" in page.content.decode() and "到食堂吃" in page.content.decode()
     booking = Booking.objects.get()
     assert booking.booked_by == "家属·女儿"
-    assert 'value="delivery"' not in phone.get("/me/").content.decode()  # not offered to her
+    assert 'value="delivery"' not in phone.get("/me/book/").content.decode()  # not offered
     refused = phone.post(
         "/me/book/",
         {
@@ -139,7 +160,13 @@ def test_a_family_member_books_and_cancels_on_the_elders_page(
         follow=True,
     )
     assert "不在送餐服务对象范围内" in refused.content.decode()
-    phone.post("/me/book/", {"action": "cancel", "day": "2026-03-12", "session": "lunch"})
+    # Cancelling asks first: the question changes nothing, the answer cancels.
+    asked = phone.get("/me/cancel/?day=2026-03-12&session=lunch").content.decode()
+    assert "要取消这一餐吗？" in asked and Booking.objects.get().status == BookingStatus.BOOKED
+    done = phone.post(
+        "/me/cancel/", {"action": "cancel", "day": "2026-03-12", "session": "lunch"}, follow=True
+    )
+    assert "已取消" in done.content.decode()
     assert Booking.objects.get().status == BookingStatus.CANCELLED
 
 
@@ -148,8 +175,17 @@ def test_the_top_bar_shows_each_role_its_pages(
 ) -> None:
     worker = signed_in(make_user(Role.VILLAGE_WORKER, region=VILLAGE)).get("/").content.decode()
     assert "/bookings/" in worker and "/alerts/" in worker and "/delivery/" not in worker
-    courier = make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen)
-    page = signed_in(courier).get("/").content.decode()
-    assert "/delivery/" in page and "/bookings/" not in page and "/coverage/" not in page
+    assert "/admin/" in worker and "/api/v1/docs" not in worker and "/terminal/" not in worker
+    # A courier's home is the round; their bar offers nothing else to get lost in.
+    courier = signed_in(make_user(Role.DELIVERY_VOLUNTEER, canteen=canteen))
+    landing = courier.get("/", follow=True)
+    assert landing.redirect_chain == [("/delivery/", 302)]
+    page = landing.content.decode()
+    assert "/bookings/" not in page and "/coverage/" not in page
+    assert "/admin/" not in page and "/api/v1/docs" not in page
     manager = signed_in(make_user(Role.CANTEEN_MANAGER, canteen=canteen)).get("/").content.decode()
-    assert f"/kitchen/{canteen.pk}/" in manager
+    assert f"/kitchen/{canteen.pk}/" in manager and "/terminal/" in manager
+    # A cashier lands on the way to the counter and the day's takings.
+    cashier = signed_in(make_user(Role.CASHIER, canteen=canteen)).get("/").content.decode()
+    assert 'data-testid="open-counter"' in cashier and 'data-testid="takings"' in cashier
+    assert "/admin/" not in cashier and "/settlement/" not in cashier

@@ -30,10 +30,12 @@ def test_worker_gives_a_code_and_the_elder_sees_their_page(
     issued = grant_and_code(actor=worker, elder=elder, kind="self", holder_name="林阿婆")
     phone = Client()
     page = phone.post("/me/login/", {"code": issued.code}, follow=True).content.decode()
-    assert "林*婆" in page
-    assert 'data-testid="qr"' in page and "<svg" in page
-    assert "个人余额" in page
-    assert re.search(r"测试食堂\d+</strong> · [\d.]+ km", page)  # nearby canteens, distance
+    assert "林*婆，您好" in page and "个人余额 0.00 元" in page
+    code = phone.get("/me/code/").content.decode()
+    assert 'data-testid="qr"' in code and "<svg" in code
+    meals = phone.get("/me/meals/").content.decode()
+    assert "个人余额" in meals
+    assert re.search(r"测试食堂\d+</strong> · [\d.]+ km", meals)  # nearby canteens, distance
     qr = phone.get("/me/qr.json").json()
     assert qr["code"] == qr_current_code(qr_identity_for(elder))
     # The code was for one use only.

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tongzhou.access.roles import Role
+from tongzhou.core.money import yuan_in_words
 from tongzhou.meals.models import Meal
 from tongzhou.meals.tests.conftest import Counter
 from tongzhou.settlement.models import Statement
@@ -54,23 +56,40 @@ def test_the_roles_settle_a_month_through_the_pages(
     assert opened["Location"] == f"/settlement/{statement.pk}/"
     page = manager.get(opened["Location"]).content.decode()
     assert "市级财政" in page and 'value="submit"' in page
-    manager.post(opened["Location"], {"step": "submit"})
+    assert "data-confirm=" in page  # the step asks before it fixes the month's figures
+    manager.post(opened["Location"], {"step": "submit", "comment": "三月份共三笔"})
     town = signed_in(make_user(Role.TOWN_OFFICER, region="330902002"))
     assert statement.canteen.name in town.get("/settlement/").content.decode()  # waiting for it
-    town.post(opened["Location"], {"step": "review"})
+    # Sent back with a reason the canteen reads on the statement, then passed with a comment.
+    town.post(opened["Location"], {"step": "return", "reason": "请附上菜单"})
+    seen = manager.get(opened["Location"]).content.decode()
+    assert "请附上菜单" in seen and "退回" in seen
+    manager.post(opened["Location"], {"step": "submit"})
+    town.post(opened["Location"], {"step": "review", "comment": "已核对刷卡记录"})
     city = signed_in(make_user(Role.CITY_BUREAU, region="330900"))
     city.post(opened["Location"], {"step": "approve"})
     city.post(opened["Location"], {"step": "pay", "reference": "ZF-001"})
     statement.refresh_from_db()
     assert statement.status == "paid" and statement.payment_reference == "ZF-001"
+    steps = list(statement.comments.values_list("step", "text"))
+    assert steps == [
+        ("submit", "三月份共三笔"), ("return", "请附上菜单"), ("submit", ""),
+        ("review", "已核对刷卡记录"), ("approve", ""), ("pay", "ZF-001"),
+    ]  # fmt: skip
+    page = manager.get(opened["Location"]).content.decode()
+    assert "已核对刷卡记录" in page and "已付款" in page
+    payable_fen = statement.totals["payable_fen"]
+    assert yuan_in_words(payable_fen) in page  # the total in capital numerals
 
     workbook = load_workbook(io.BytesIO(city.get(f"{opened['Location']}statement.xlsx").content))
     cells = [c for row in workbook.active.iter_rows(values_only=True) for c in row if c]
-    assert "市级财政" in cells and "市民政局批准" in cells
-    payable = (
-        f"{statement.totals['payable_fen'] // 100}.{statement.totals['payable_fen'] % 100:02d}"
-    )
-    assert payable in cells
+    assert "市级财政" in cells and "市民政局批准" in cells and "已核对刷卡记录" in cells
+    # Amounts are numbers Excel can sum, in yuan with two decimals, and the total is in words.
+    total_row = next(row for row in workbook.active.iter_rows() if row[0].value == "应结算合计")
+    assert total_row[3].value == Decimal(payable_fen) / 100
+    assert total_row[3].data_type == "n" and total_row[3].number_format == "#,##0.00"
+    assert yuan_in_words(payable_fen) in cells
+    assert not any(isinstance(c, str) and c in ("dibao", "none", "district") for c in cells)
     pdf = city.get(f"{opened['Location']}statement.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert b"STSong-Light" in pdf.content

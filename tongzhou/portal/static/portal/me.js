@@ -1,5 +1,8 @@
-// The elder's QR code changes every minute: fetch the new one in time.
+// The elder's QR code changes every minute: fetch the new one in time. A result (booked,
+// cancelled, refused) is brought into view and focused, so it is seen and read out.
 (function () {
+  var result = document.getElementById("result");
+  if (result) { window.scrollTo(0, 0); result.focus({ preventScroll: true }); }
   var qr = document.getElementById("qr");
   if (!qr || !qr.dataset.refreshUrl) return;
   setInterval(function () {

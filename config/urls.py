@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from config.api import api
 from tongzhou.coverage.views import coverage
-from tongzhou.meals.views import counter
+from tongzhou.meals.views import counter, counter_worker
 from tongzhou.operations import views as operations
 from tongzhou.operations.metrics import metrics
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("coverage/", coverage, name="coverage"),
     path("settlement/", include("tongzhou.settlement.urls")),
     path("terminal/", counter, name="counter"),
+    path("terminal/sw.js", counter_worker, name="counter-worker"),
     path("me/", include("tongzhou.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

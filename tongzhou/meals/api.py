@@ -21,9 +21,11 @@ from tongzhou.canteens.auth import (
 )
 from tongzhou.canteens.selectors import counter_today
 from tongzhou.canteens.services import PresentedTerminal
+from tongzhou.core import clock
 from tongzhou.core.api import CONFLICTS, ERRORS, json_response
 from tongzhou.meals import services
 from tongzhou.meals.offline import OfflineSaleIn, offline_sync
+from tongzhou.meals.selectors import terminal_day_summary
 
 router = Router(tags=["checkout"])
 
@@ -291,3 +293,33 @@ def offline_sales(request: HttpRequest, payload: OfflineBatchIn) -> dict[str, An
         for sale in payload.sales
     ]
     return {"results": offline_sync(terminal=terminal, sales=sales)}
+
+
+class SummarySession(Schema):
+    session: str
+    meals: int
+    total_fen: int
+    own: int = Field(..., description="from the elders' own money")
+    subsidy_purse: int = Field(..., description="from the elders' subsidy purses")
+    charity_purse: int = Field(..., description="from the elders' charity allowances")
+    subsidy: int = Field(..., description="meal subsidy owed by the funds")
+    charity: int = Field(..., description="charity co-funding owed by the funds")
+
+
+class SummaryOut(Schema):
+    business_date: dt.date
+    sessions: list[SummarySession]
+    totals: dict[str, int]
+    voided: int
+    voided_fen: int
+
+
+@router.get(
+    "/terminal/summary",
+    auth=terminal_auth,
+    response={200: SummaryOut, **ERRORS},
+    summary="This counter's sales today, per meal session and by who paid (end of day)",
+)
+def terminal_summary(request: HttpRequest) -> dict[str, Any]:
+    terminal = signing_terminal(request)
+    return terminal_day_summary(terminal_id=terminal.pk, day=clock.today())

@@ -1,15 +1,55 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
-from tongzhou.meals.models import Meal
+from tongzhou.meals.models import Meal, MealStatus
 
 
 def meals_visible_to(actor: Any) -> QuerySet[Meal]:
     if not has_cap(actor, Cap.MEAL_VIEW):
         return Meal.objects.none()
     return Meal.objects.filter(scope_for(actor).canteen_q("canteen__"))
+
+
+# Who paid for the sales: the elder's three purses, then the funds' subsidy and charity.
+SUMMARY_SOURCES = (
+    ("own_fen", "own"),
+    ("subsidy_purse_fen", "subsidy_purse"),
+    ("charity_purse_fen", "charity_purse"),
+    ("subsidy_fen", "subsidy"),
+    ("charity_fen", "charity"),
+)
+
+
+def terminal_day_summary(*, terminal_id: int, day: dt.date) -> dict[str, Any]:
+    """One counter's day for the end-of-day check: per session, the sales, their total and
+    who paid it; and the voids."""
+    meals = Meal.objects.filter(terminal_id=terminal_id, business_date=day)
+    sold = meals.filter(status=MealStatus.COMPLETED)
+    sums = {name: Coalesce(Sum(field), 0) for field, name in SUMMARY_SOURCES}
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in sold.values("session")
+        .annotate(meals=Count("pk"), total_fen=Coalesce(Sum("total_fen"), 0), **sums)
+        .order_by("session")
+    ]
+    voided = meals.filter(status=MealStatus.VOIDED).aggregate(
+        n=Count("pk"), fen=Coalesce(Sum("total_fen"), 0)
+    )
+    totals = {
+        key: sum(row[key] for row in rows)
+        for key in ("meals", "total_fen", *(name for _field, name in SUMMARY_SOURCES))
+    }
+    return {
+        "business_date": day,
+        "sessions": rows,
+        "totals": totals,
+        "voided": voided["n"],
+        "voided_fen": voided["fen"],
+    }

@@ -89,7 +89,7 @@ def statement(request: HttpRequest, statement_id: int) -> HttpResponse:
             run_and_report(
                 request,
                 lambda: STEPS[step](actor=user, statement_id=chosen.pk, comment=comment),
-                DONE[step],
+                str(DONE[step]),
             )
         elif step == "pay":
             run_and_report(

@@ -57,10 +57,28 @@ def test_cashier_sells_by_card_and_voids(counter_page: Any, make_member: Any) ->
     assert "结算成功 · 12.00 元" in text and "刷**公" in text
     assert "48.00" in text  # 50.00 - 2.00 left
     page.screenshot(path=str(SCREENSHOTS / "counter-sale.png"))
+    assert page.get_by_test_id("print-receipt").is_visible()
+    # Voiding asks first and wants a reason; "do not void" leaves the sale as it was.
     page.get_by_test_id("void-last").click()
+    assert page.get_by_test_id("void-dialog").is_visible()
+    assert "刷**公" in page.get_by_test_id("void-dialog").inner_text()
+    page.get_by_test_id("void-keep").click()
+    assert page.get_by_test_id("void-dialog").is_hidden()
+    page.wait_for_timeout(300)
+    assert Meal.objects.get().status == "completed"
+    page.get_by_test_id("void-last").click()
+    page.get_by_role("button", name="点错了菜").click()
     until(page, "document.getElementById('result').innerText.includes('已撤销')")
     assert Meal.objects.get().status == "voided"
+    from tongzhou.audit.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="meal.void").after["reason"] == "点错了菜"
     assert ledger_check() == []
+    # The day's summary at this counter: the sale voided, nothing left to count.
+    page.get_by_test_id("day-summary").click()
+    page.get_by_test_id("summary").wait_for()
+    summary = page.get_by_test_id("summary").inner_text()
+    assert "已撤销 1 笔，12.00 元" in summary, summary
 
 
 def test_a_double_tap_charges_once(counter_page: Any, make_member: Any) -> None:
@@ -269,8 +287,13 @@ def test_the_counter_keeps_selling_offline_and_posts_each_sale_once(
     page.get_by_role("button", name="保存").click()
     page.get_by_role("button", name="荤素套餐").wait_for()
     until(page, "localStorage.getItem('tongzhou.pack') !== null")
+    until(page, "navigator.serviceWorker.controller !== null")
 
+    # The network drops and the tablet is reloaded: the kept page opens and sells on.
     page.context.set_offline(True)
+    page.reload()
+    page.get_by_role("button", name="荤素套餐").wait_for()
+    assert "测试食堂" in page.locator("#canteen-name").inner_text()
     for number, (_elder, card) in enumerate(members, start=1):
         page.get_by_role("button", name="荤素套餐").click()
         page.get_by_test_id("scan").fill(card)
@@ -288,17 +311,27 @@ def test_the_counter_keeps_selling_offline_and_posts_each_sale_once(
     assert page.get_by_test_id("queue-length").inner_text() == "2"
     page.screenshot(path=str(SCREENSHOTS / "counter-offline.png"))
     assert not Meal.objects.exists()
+    # Meanwhile 阿婆's card is reported lost: her sale cannot be posted and goes to review.
+    from django.utils import timezone
+
+    from tongzhou.identity.models import Card
+
+    Card.objects.filter(elder=members[1][0]).update(status="lost", blocked_at=timezone.now())
 
     page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     until(page, "document.getElementById('queue-length').textContent === '0'")
     until(page, "document.getElementById('sync-report').textContent.length > 0")
-    assert Meal.objects.count() == 2 and OfflineSale.objects.count() == 2
-    assert set(OfflineSale.objects.values_list("outcome", flat=True)) == {"posted"}
+    assert Meal.objects.count() == 1 and OfflineSale.objects.count() == 2
+    assert sorted(OfflineSale.objects.values_list("outcome", flat=True)) == ["posted", "review"]
+    # The report names whose sale went to review and why.
+    report = page.get_by_test_id("sync-report").inner_text()
+    assert "离**婆" in report and "挂失" in report, report
     # A queue uploaded again (a lost answer) posts nothing twice.
     page.evaluate("""() => fetch('/api/v1/terminal/offline-sales', {method: 'POST',
         headers: {'Authorization': 'Bearer ' + localStorage.getItem('tongzhou.terminal'),
                   'Content-Type': 'application/json'},
         body: JSON.stringify({sales: []})})""")
-    assert Meal.objects.count() == 2
+    assert Meal.objects.count() == 1
     assert ledger_check() == []
     page.close()

@@ -118,7 +118,9 @@
       $("full-price").hidden = true;
       if (status === 201) {
         state.lastReceipt = data.receipt_no;
+        state.lastSale = { receipt: data, lines: state.order.map((l) => ({ ...l })) };
         $("void-last").disabled = false;
+        $("print-receipt").hidden = false;
         show("ok", receiptHtml(data));
         beep(true);
         state.order = [];
@@ -149,6 +151,7 @@
   // cards and printed codes, and day keys for their rotating QR codes. Sales wait in a
   // queue in this browser and are uploaded when the network is back.
   const QUEUE = "tongzhou.queue", PACK = "tongzhou.pack", TODAY = "tongzhou.today";
+  const NAMES = "tongzhou.queue.names";  // whom each queued sale was for (masked), on this tablet only
   const queue = () => JSON.parse(localStorage.getItem(QUEUE) || "[]");
   const saveQueue = (items) => { localStorage.setItem(QUEUE, JSON.stringify(items)); renderBanner(); };
   const b64 = (value) => Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
@@ -203,6 +206,9 @@
       const dish = state.order.find((d) => d.id === line.menu_item_id);
       return sum + (dish ? dish.price_fen * line.quantity : 0);
     }, 0);
+    const names = JSON.parse(localStorage.getItem(NAMES) || "{}");
+    names[attempt.key] = who.name;
+    localStorage.setItem(NAMES, JSON.stringify(names));
     saveQueue(queue().concat([{ client_id: attempt.key, receipt_no: attempt.body.receipt_no,
       device_time: attempt.body.device_time, card: attempt.body.card, session: attempt.body.session,
       lines: attempt.body.lines, accept_full_price: attempt.body.accept_full_price }]));
@@ -225,10 +231,16 @@
       if (status !== 200) return;
       const done = new Set(data.results.map((r) => r.client_id));
       saveQueue(queue().filter((sale) => !done.has(sale.client_id)));
-      const review = data.results.filter((r) => r.outcome === "review").length;
+      const names = JSON.parse(localStorage.getItem(NAMES) || "{}");
+      const review = data.results.filter((r) => r.outcome === "review");
       const full = data.results.filter((r) => r.outcome === "full_price").length;
+      // Each sale sent to review by whom it was for and why, so the cashier can follow up.
+      const why = review.map((r) => (names[r.client_id] || r.receipt_no) + "：" + r.reason).join("；");
       $("sync-report").textContent = text.synced.replace("%s", data.results.length) +
-        (full ? " " + text.syncedFull.replace("%s", full) : "") + (review ? " " + text.syncedReview.replace("%s", review) : "");
+        (full ? " " + text.syncedFull.replace("%s", full) : "") +
+        (review.length ? " " + text.syncedReview.replace("%s", review.length) + " " + why : "");
+      done.forEach((id) => { delete names[id]; });
+      localStorage.setItem(NAMES, JSON.stringify(names));
     }).catch(() => { syncing = false; });
   }
 
@@ -265,15 +277,29 @@
     }).catch(() => { state.inFlight = false; show("bad", text.offline); });
   }
 
-  function voidLast() {
+  // Voiding asks first, with the reason kept on the sale; "Do not void" changes nothing.
+  function askVoid() {
     if (!state.lastReceipt || state.inFlight) return;
+    const sale = state.lastSale ? state.lastSale.receipt : null;
+    $("void-what").textContent = sale
+      ? sale.elder.name + " · " + yuan(sale.total_fen) + " " + text.yuan + " · " + sale.receipt_no
+      : state.lastReceipt;
+    $("void-dialog").hidden = false;
+    $("void-keep").focus();
+  }
+
+  function voidLast(reason) {
+    if (!state.lastReceipt || state.inFlight) return;
+    $("void-dialog").hidden = true;
     state.inFlight = true;
-    api("POST", "/meals/" + encodeURIComponent(state.lastReceipt) + "/void", { reason: "counter" }).then(({ status, data }) => {
+    api("POST", "/meals/" + encodeURIComponent(state.lastReceipt) + "/void", { reason: reason }).then(({ status, data }) => {
       state.inFlight = false;
       if (status === 200) {
         show("ok", '<div class="big-line">' + text.voided + " " + escapeHtml(data.receipt_no) + "</div>");
         state.lastReceipt = null;
+        state.lastSale = null;
         $("void-last").disabled = true;
+        $("print-receipt").hidden = true;
       } else {
         show("bad", escapeHtml((data.error || {}).message || status));
       }
@@ -402,7 +428,56 @@
     }).catch(() => show("bad", text.offline));
   }
 
+  // Kept by a service worker, the page opens again after a reload with no network.
+  if ("serviceWorker" in navigator && document.body.dataset.worker) {
+    navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/terminal/" }).catch(() => {});
+  }
+
   $("clear-order").addEventListener("click", () => { state.order = []; renderOrder(); $("scan").focus(); });
-  $("void-last").addEventListener("click", voidLast);
+  $("void-last").addEventListener("click", askVoid);
+  $("void-keep").addEventListener("click", () => { $("void-dialog").hidden = true; $("scan").focus(); });
+  document.querySelectorAll("#void-dialog [data-reason]").forEach((button) => {
+    button.addEventListener("click", () => voidLast(button.dataset.reason));
+  });
+
+  // A receipt on the 58 mm roll, printed from the browser (print CSS keeps only this).
+  function printOut(html) {
+    $("print-area").innerHTML = html;
+    window.print();
+  }
+  $("print-receipt").addEventListener("click", () => {
+    if (!state.lastSale) return;
+    const r = state.lastSale.receipt;
+    const lines = state.lastSale.lines.map((l) => "<tr><td>" + escapeHtml(l.name) + " ×" + l.quantity +
+      "</td><td>" + yuan(l.price_fen * l.quantity) + "</td></tr>").join("");
+    printOut("<h3>" + escapeHtml(state.today.canteen) + "</h3><p>" + escapeHtml(state.today.terminal) + "<br>" +
+      text.time + " " + new Date().toLocaleString("zh-CN", { hour12: false }) + "<br>" + text.receipt + " " +
+      escapeHtml(r.receipt_no) + "</p><table>" + lines + "</table>" + receiptHtml(r));
+  });
+
+  // The end of the day: this counter's sales per meal and by who paid, from the server.
+  function summaryHtml(data) {
+    const order = ["breakfast", "lunch", "dinner"];
+    const rows = data.sessions.slice().sort((a, b) => order.indexOf(a.session) - order.indexOf(b.session));
+    const cells = (label, row) => "<tr><td>" + label + "</td><td>" + row.meals + "</td>" +
+      ["total_fen", "own", "subsidy_purse", "charity_purse", "subsidy", "charity"].map((k) => "<td>" + yuan(row[k]) + "</td>").join("") + "</tr>";
+    const table = !rows.length ? "<p>" + text.summaryNone + "</p>" :
+      '<div class="scroll"><table class="summary-table"><thead><tr>' + text.summaryHead.map((h) => "<th>" + h + "</th>").join("") +
+      "</tr></thead><tbody>" + rows.map((row) => cells(text.sessions[row.session] || row.session, row)).join("") +
+      "</tbody><tfoot>" + cells(text.summaryTotal, data.totals) + "</tfoot></table></div>";
+    return table + "<p>" + text.summaryVoided.replace("%s", data.voided).replace("%s", yuan(data.voided_fen)) + "</p>" +
+      (queue().length ? '<p class="bad">' + text.summaryQueued.replace("%s", queue().length) + "</p>" : "");
+  }
+  $("day-summary").addEventListener("click", () => {
+    api("GET", "/terminal/summary").then(({ status, data }) => {
+      if (status !== 200) { show("bad", escapeHtml((data.error || {}).message || status)); return; }
+      $("summary-body").innerHTML = "<p>" + escapeHtml(state.today.canteen) + " · " + escapeHtml(state.today.terminal) +
+        " · " + escapeHtml(data.business_date) + "</p>" + summaryHtml(data);
+      $("summary").hidden = false;
+      $("summary").scrollIntoView({ block: "nearest" });
+    }).catch(() => show("bad", text.offline));
+  });
+  $("summary-close").addEventListener("click", () => { $("summary").hidden = true; $("scan").focus(); });
+  $("summary-print").addEventListener("click", () => printOut($("summary-body").innerHTML));
   if (state.credential) start(); else $("setup").hidden = false;
 })();

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
@@ -148,3 +149,91 @@ def _village(village: Region, canteens: list[Canteen], deliveries: int) -> Villa
             "reach, and no deliveries in the last 30 days"
         )
     return VillageCoverage(village, False, "", nearest, nearest_km, 0, zh, en)
+
+
+HOW_LABELS = {
+    "canteen_here": _("a canteen in the village"),
+    "canteen_near": _("a canteen within walking reach"),
+    "delivery": _("meals delivered lately"),
+    "": _("not covered"),
+}
+
+
+@dataclass
+class AreaRate(_Rate):
+    """Covered villages of one district or town, for the chart and the table."""
+
+    name: str
+    code: str
+    villages: int = 0
+    covered_villages: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.villages
+
+    @property
+    def covered(self) -> int:
+        return self.covered_villages
+
+
+@dataclass
+class CoverageView:
+    """The villages a filter picks out of a report, and the rates of the areas below."""
+
+    villages: list[VillageCoverage]
+    areas: list[AreaRate]
+    districts: list[Region]
+    towns: list[Region]
+    islands: list[Any]
+
+
+def coverage_filtered(
+    report: CoverageReport,
+    *,
+    district: str = "",
+    town: str = "",
+    island: str = "",
+    status: str = "",
+) -> CoverageView:
+    """Narrow a report by district, town (codes), island (id) and covered or not. The areas
+    are the districts, or the towns of the chosen district."""
+    everything = [v for d in report.districts for v in d.villages]
+    picked = [
+        v
+        for v in everything
+        if (not district or v.village.code.startswith(district))
+        and (not town or v.village.code.startswith(town))
+        and (not island or str(v.village.island_id) == island)
+        and (status != "covered" or v.covered)
+        and (status != "uncovered" or not v.covered)
+    ]
+    areas: dict[str, AreaRate] = {}
+    for v in everything:
+        if island and str(v.village.island_id) != island:
+            continue
+        if district:
+            if not v.village.code.startswith(district):
+                continue
+            area = v.village.parent
+        else:
+            area = v.village.parent.parent if v.village.parent else None
+        assert area is not None
+        row = areas.setdefault(area.code, AreaRate(area.name, area.code))
+        row.villages += 1
+        row.covered_villages += int(v.covered)
+    towns = sorted(
+        {v.village.parent.code: v.village.parent for v in everything if v.village.parent}.values(),
+        key=lambda r: r.code,
+    )
+    islands = sorted(
+        {v.village.island_id: v.village.island for v in everything if v.village.island}.values(),
+        key=lambda i: i.name,
+    )
+    return CoverageView(
+        villages=picked,
+        areas=sorted(areas.values(), key=lambda a: a.code),
+        districts=[d.district for d in report.districts],
+        towns=[t for t in towns if not district or t.code.startswith(district)],
+        islands=islands,
+    )

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import has_cap
 from tongzhou.coverage.selectors import may_see_coverage
+from tongzhou.dashboard.selectors import exports_offered
 
 # Roles whose work is on their own pages (the counter, the round): the back office and the
 # API documents would only be noise to them.
@@ -34,5 +35,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "anomalies": has_cap(user, Cap.ANOMALY_REVIEW),
             "back_office": user.is_staff and not front_line,
             "api": user.is_superuser,
+            "exports": any(exports_offered(user).values()),
         }
     }

@@ -341,3 +341,13 @@ def cockpit(*, actor: Any, day: dt.date) -> Cockpit:
         else None,
         reviews_waiting=list(open_reviews(actor).select_related("canteen", "period")[:8]),
     )
+
+
+def exports_offered(user: Any) -> dict[str, bool]:
+    """Which lists this user may take away as Excel."""
+    return {
+        "elders": has_cap(user, Cap.ELDER_VIEW),
+        "meals": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,
+        "alerts": has_cap(user, Cap.ALERT_CLOSE),
+        "coverage": may_see_coverage(user),
+    }

@@ -1,11 +1,15 @@
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from tongzhou.bookings.services import first_open_day
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
-from tongzhou.dashboard import selectors
+from tongzhou.dashboard import exports, selectors
+from tongzhou.elders.models import ElderStatus
+from tongzhou.geo.selectors import villages_visible_to
 
 
 @login_required
@@ -25,3 +29,43 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         context["cockpit"] = selectors.cockpit(actor=request.user, day=today)
     return render(request, f"dashboard/home_{kind}.html", context)
+
+
+@login_required
+def exports_page(request: HttpRequest) -> HttpResponse:
+    """The lists to take away, each with its filters; the files come as they are made."""
+    offered = selectors.exports_offered(request.user)
+    if not any(offered.values()):
+        raise Http404
+    today = clock.today()
+    months = [(today.replace(day=1) - dt.timedelta(days=31 * n)).replace(day=1) for n in range(12)]
+    return render(
+        request,
+        "dashboard/exports.html",
+        {
+            "offered": offered,
+            "months": months,
+            "statuses": ElderStatus.choices,
+            "villages": villages_visible_to(request.user) if offered["elders"] else [],
+        },
+    )
+
+
+@login_required
+def export_file(request: HttpRequest, name: str) -> HttpResponse | FileResponse:
+    offered = selectors.exports_offered(request.user)
+    if not offered.get(name):
+        raise Http404
+    if name == "elders":
+        return exports.elders_xlsx(
+            actor=request.user,
+            status=request.GET.get("status"),
+            village=request.GET.get("village"),
+        )
+    if name == "meals":
+        try:
+            month = dt.date.fromisoformat(f"{request.GET.get('month', '')}-01")
+        except ValueError:
+            month = clock.today().replace(day=1)
+        return exports.meals_xlsx(actor=request.user, month=month)
+    return exports.alerts_xlsx(actor=request.user, state=request.GET.get("state", "all"))

@@ -3,10 +3,13 @@ signed-in user may read all of them; what lies *in* a region is scoped elsewhere
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db.models import QuerySet
 
-from tongzhou.geo.models import Island, Region
+from tongzhou.access.scope import scope_for
+from tongzhou.geo.models import Island, Region, RegionLevel
 
 
 def region_list(*, level: str | None = None, parent_code: str | None = None) -> QuerySet[Region]:
@@ -51,3 +54,10 @@ def region_pk(code: str) -> int:
 def clear_caches() -> None:
     """For tests, whose databases come and go."""
     _region_pks.clear()
+
+
+def villages_visible_to(actor: Any) -> QuerySet[Region]:
+    """The villages and communities inside the actor's area, in code order."""
+    return Region.objects.filter(
+        scope_for(actor).region_q("path"), level=RegionLevel.VILLAGE
+    ).order_by("code")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from tongzhou.core.money import yuan, yuan_in_words
 from tongzhou.core.spreadsheets import xlsx_append
@@ -244,14 +245,29 @@ def chart_xlsx(figures: dict[str, Any]) -> bytes:
     )
     for month in figures["months"]:
         values = [figures["districts"][d].get(month, (0, 0)) for d in districts]
-        xlsx_append(sheet, [month, *[v[0] for v in values], *[v[1] / 100 for v in values]])
+        year, number = month.split("-")
+        xlsx_append(
+            sheet,
+            [f"{year}年{int(number)}月", *[v[0] for v in values],
+             *[Decimal(v[1]) / 100 for v in values]],
+        )  # fmt: skip
+    last = sheet.max_row
+    xlsx_append(sheet, ["合计", *[f"=SUM({get_column_letter(c)}2:{get_column_letter(c)}{last})"
+                                  for c in range(2, 2 + 2 * len(districts))]])  # fmt: skip
+    for row in sheet.iter_rows(min_row=2, min_col=2 + len(districts)):
+        for cell in row:
+            cell.number_format = YUAN_FORMAT
+    for row in sheet.iter_rows(min_row=2, min_col=2, max_col=1 + len(districts)):
+        for cell in row:
+            cell.number_format = "#,##0"
     chart = BarChart()
     chart.title = "各区县每月用餐人次"
+    chart.y_axis.title = "人次"
     data = Reference(sheet, min_col=2, max_col=1 + len(districts), min_row=1,
                      max_row=1 + len(figures["months"]))  # fmt: skip
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(figures["months"])))
-    sheet.add_chart(chart, "A" + str(len(figures["months"]) + 4))
+    sheet.add_chart(chart, f"A{last + 3}")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

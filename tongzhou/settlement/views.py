@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, pgettext
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
+from tongzhou.core.charts import Chart, Series, month_label
 from tongzhou.core.errors import DomainError
 from tongzhou.core.money import yuan_in_words
 from tongzhou.core.text import only_ascii_digits
@@ -23,8 +24,8 @@ from tongzhou.core.views import run_and_report
 from tongzhou.meals.selectors import meals_visible_to
 from tongzhou.settlement import exports, services
 from tongzhou.settlement.evidence import readable
-from tongzhou.settlement.models import AnomalyCase, AnomalyResolution, SettlementPeriod
-from tongzhou.settlement.reconcile import reconcile
+from tongzhou.settlement.models import AnomalyCase, AnomalyResolution, Funder, SettlementPeriod
+from tongzhou.settlement.reconcile import TOTAL, reconcile
 from tongzhou.settlement.selectors import (
     open_reviews,
     periods_with_statements,
@@ -161,6 +162,9 @@ def reconciliation(request: HttpRequest, period_id: int) -> HttpResponse:
         raise Http404
     mine = list(statements_visible_to(request.user).filter(period=period).order_by("canteen__code"))
     result = reconcile(period, mine)
+    names = {**{key: str(label) for key, label in Funder.choices}, TOTAL: gettext("canteen total")}
+    for row in result.rows:
+        row.funder_label = names.get(row.funder, row.funder)  # type: ignore[attr-defined]
     return render(request, "settlement/reconcile.html", {"result": result})
 
 
@@ -204,52 +208,35 @@ def charts(request: HttpRequest) -> HttpResponse:
         raise Http404
     figures = exports.monthly_by_district(meals_visible_to(request.user), today=clock.today())
     if request.GET.get("format") == "xlsx":
-        return _download(exports.chart_xlsx(figures), "meals-by-district.xlsx", XLSX)
+        return _download(exports.chart_xlsx(figures), "各区县每月用餐和补贴.xlsx", XLSX)
     districts = list(figures["districts"])
+    months = [month_label(dt.date.fromisoformat(f"{month}-01")) for month in figures["months"]]
+
+    def series(index: int, scale: int) -> list[Series]:
+        return [
+            Series(d, [figures["districts"][d].get(m, (0, 0))[index] / scale
+                       for m in figures["months"]])
+            for d in districts
+        ]  # fmt: skip
+
+    meals_chart = Chart("bar", months, series(0, 1), units=[pgettext("chart unit", "meals")])
+    subsidy_chart = Chart(
+        "bar", months, series(1, 100), units=[pgettext("chart unit", "yuan")], decimals=[2]
+    )
     table = [
         {
-            "month": month,
-            "cells": [
-                (
-                    figures["districts"][d].get(month, (0, 0))[0],
-                    figures["districts"][d].get(month, (0, 0))[1] / 100,
-                )
-                for d in districts
-            ],
+            "month": label,
+            "cells": [figures["districts"][d].get(month, (0, 0)) for d in districts],
         }
-        for month in figures["months"]
+        for month, label in zip(figures["months"], months, strict=True)
     ]
-    return render(request, "settlement/charts.html", {"bars": _bars(figures), "table": table})
-
-
-def _bars(figures: dict[str, Any]) -> dict[str, Any]:
-    """Bar geometry for the two SVG charts (meals; subsidy in yuan), grouped by month."""
-    districts = list(figures["districts"])
-    width, height, gap = 34, 180, 14
-    charts = {}
-    for index, name in ((0, "meals"), (1, "subsidy")):
-        peak = max([v[index] for d in districts for v in figures["districts"][d].values()] or [1])
-        bars = []
-        for m, month in enumerate(figures["months"]):
-            for d, district in enumerate(districts):
-                value = figures["districts"][district].get(month, (0, 0))[index]
-                h = round(height * value / peak) if peak else 0
-                x = 40 + m * (len(districts) * width // 2 + gap) + d * width // 2
-                bars.append(
-                    {
-                        "x": x,
-                        "y": 20 + height - h,
-                        "h": h,
-                        "d": d,
-                        "value": value if index == 0 else value / 100,
-                        "month": month,
-                    }
-                )
-        charts[name] = {
-            "bars": bars,
-            "peak": peak if index == 0 else peak / 100,
-            "width": 60 + len(figures["months"]) * (len(districts) * width // 2 + gap),
-        }
-    step = len(districts) * width // 2 + gap
-    labels = [{"x": 40 + m * step, "month": month[2:]} for m, month in enumerate(figures["months"])]
-    return {"districts": districts, "labels": labels, **charts}
+    return render(
+        request,
+        "settlement/charts.html",
+        {
+            "meals_chart": meals_chart,
+            "subsidy_chart": subsidy_chart,
+            "districts": districts,
+            "table": table,
+        },
+    )

@@ -86,3 +86,42 @@ def test_coverage_counts_canteens_reach_and_recent_deliveries(
     assert page.status_code == 200
     assert f"{after.percent}%" in page.content.decode()
     assert far.name not in [v.village.name for v in after.uncovered]
+
+
+def test_the_coverage_page_filters_pages_and_exports(
+    make_canteen: Callable[..., Any], make_user: Callable[..., Any], signed_in: Any
+) -> None:
+    """An official narrows the list by district, town and island, pages through it, and
+    takes the same villages to Excel with numbers as numbers and a totals row."""
+    import io
+    from urllib.parse import unquote
+
+    from openpyxl import load_workbook
+
+    make_canteen("330902002001")
+    city = signed_in(make_user(Role.CITY_BUREAU, region="330900"))
+    page = city.get("/coverage/").content.decode()
+    assert page.count('data-testid="uncovered"') == 50  # a page at a time
+    assert "?status=uncovered&amp;page=2" in page
+    town = "330902002"
+    narrowed = city.get(f"/coverage/?district=330902&town={town}&status=all").content.decode()
+    in_town = Region.objects.filter(level="village", code__startswith=town).count()
+    assert narrowed.count('data-testid="covered"') + narrowed.count(
+        'data-testid="uncovered"'
+    ) == min(in_town, 50)
+    assert 'data-testid="chart-coverage"' in narrowed and "昌国街道" in narrowed
+    # The chart compares the towns of the chosen district.
+    assert '"categories": ["' in narrowed
+
+    answer = city.get(f"/coverage/?district=330902&town={town}&status=all&format=xlsx")
+    assert answer.status_code == 200
+    assert "助餐服务覆盖" in unquote(answer["Content-Disposition"])  # a Chinese file name
+    sheet = load_workbook(io.BytesIO(answer.getvalue())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:3] == ("区县", "镇（街道）", "村（社区）")
+    villages = rows[2:-1]
+    assert len(villages) == in_town and rows[-1][0] == f"合计（{in_town}行）"
+    assert {row[4] for row in villages} <= {"是", "否"}
+    covered = [row for row in villages if row[4] == "是"]
+    assert covered and all(isinstance(row[8], int) for row in villages)
+    assert all(row[5] for row in covered) and all(row[9] for row in villages if row[4] == "否")

@@ -113,3 +113,52 @@ def test_the_roles_settle_a_month_through_the_pages(
     charts = city.get("/settlement/charts/").content.decode()
     assert 'data-testid="chart-meals"' in charts and "定海区" in charts
     assert city.get("/settlement/charts/?format=xlsx").status_code == 200
+
+
+def test_officials_take_the_months_meals_and_the_register_to_excel(
+    counter: Counter,
+    make_member: Callable[..., Any],
+    make_user: Callable[..., Any],
+    signed_in: Callable[[Any], Client],
+) -> None:
+    from urllib.parse import unquote
+
+    from tongzhou.audit.models import AuditEvent
+
+    for _ in range(3):
+        _elder, card = make_member(own_fen=10000)
+        key = uuid.uuid4().hex
+        counter.client().post(
+            "/api/v1/checkout",
+            {"card": card, "session": "lunch", "lines": [{"amount_fen": 1200}],
+             "receipt_no": key[:20]},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )  # fmt: skip
+    city = signed_in(make_user(Role.CITY_BUREAU, region="330900"))
+    page = city.get("/exports/").content.decode()
+    assert 'data-testid="export-meals"' in page and 'data-testid="export-elders"' in page
+
+    answer = city.get("/exports/meals.xlsx?month=2026-03")
+    assert "用餐明细-202603.xlsx" in unquote(answer["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(answer.getvalue())).active
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[1]]
+    assert header[:3] == ["日期", "餐次", "食堂"] and "消费（元）" in header
+    sales, totals = rows[2:-1], rows[-1]
+    assert len(sales) == 3 and totals[0].value == "合计（3行）"
+    total = header.index("消费（元）")
+    assert all(row[total].value == Decimal("12") and row[total].data_type == "n" for row in sales)
+    assert totals[total].value == Decimal("36") and totals[total].number_format == "#,##0.00"
+    assert sales[0][1].value == "午餐" and sales[0][0].is_date
+    assert sum(row[header.index("老人")].value.count("*") for row in sales) >= 3  # names masked
+
+    register = city.get("/exports/elders.xlsx?status=active")
+    people = list(load_workbook(io.BytesIO(register.getvalue())).active.values)
+    assert len(people) == 2 + 3  # title, header, three elders
+    assert all("*" in row[3] for row in people[2:])  # ID numbers partly hidden
+    assert AuditEvent.objects.filter(action="elder.export").exists()
+    assert city.get("/exports/alerts.xlsx?state=open").status_code == 200
+    # A cashier has no exports, and the address answers as if there were none.
+    cashier = signed_in(make_user(Role.CASHIER, canteen=counter.canteen))
+    assert cashier.get("/exports/meals.xlsx?month=2026-03").status_code == 404

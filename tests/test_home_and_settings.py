@@ -69,3 +69,16 @@ def test_placeholder_secret_is_refused_when_debug_is_off(tmp_path: Path) -> None
     assert "TONGZHOU_SECRET_KEY is the placeholder" in result.stderr
     ok = _django_setup(TONGZHOU_DEBUG="1", TONGZHOU_ENV_FILE=str(tmp_path / "none.env"))
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.django_db
+def test_a_page_a_role_may_not_use_answers_in_chinese(make_user: Any, make_canteen: Any) -> None:
+    cashier = make_user(Role.CASHIER, canteen=make_canteen("330902002001"))
+    client = Client()
+    client.force_login(cashier)
+    for path in ("/coverage/", "/settlement/anomalies/", "/exports/", "/no-such-page/"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        page = answer.content.decode()
+        assert "没有找到这个页面" in page and "回到我的首页" in page, path
+        assert "Not Found" not in page

@@ -114,6 +114,37 @@ def test_each_role_lands_on_its_days_work_in_a_browser(
     assert problems == [], "\n".join(problems)
 
 
+def test_the_counter_fits_phone_tablet_and_desktop(
+    live_server: Any, chromium: Any, demo: dict[str, str]
+) -> None:
+    for size in (PHONE, TABLET, DESKTOP):
+        page = chromium.new_page(locale="zh-CN", viewport={"width": size[0], "height": size[1]})
+        page.goto(f"{live_server.url}/terminal/")
+        page.get_by_label("终端凭证").fill(demo["terminal"])
+        page.get_by_role("button", name="保存").click()
+        page.locator("#counter:not([hidden])").wait_for()
+        page.get_by_test_id("day-summary").click()
+        page.get_by_test_id("summary").wait_for()
+        _no_sideways_scroll(page, f"the counter at {size[0]}px")
+        if size == TABLET:
+            page.screenshot(path=str(SCREENSHOTS / "counter-tablet.png"), full_page=True)
+        page.close()
+    context = chromium.new_context(locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/terminal/")
+    page.get_by_label("终端凭证").fill(demo["terminal"])
+    page.get_by_role("button", name="保存").click()
+    page.locator("#counter:not([hidden])").wait_for()
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))"""
+    )
+    context.close()
+    assert found == [], found
+
+
 def test_an_elder_books_and_finds_the_code_on_a_phone_first_try(
     live_server: Any, chromium: Any, demo: dict[str, str]
 ) -> None:

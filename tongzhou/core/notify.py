@@ -66,6 +66,12 @@ def _deliver(message: Message) -> None:
         log.exception("notification not sent", extra={"kind": message.kind})
 
 
+def send_now(messages: list[Message]) -> None:
+    """Send at once: for reminders that change nothing in the database."""
+    for message in messages:
+        _deliver(message)
+
+
 def notify(messages: list[Message]) -> None:
     """Send each message once the current transaction commits (at once outside one)."""
     for message in messages:

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.db import transaction
 
-from tongzhou.access.roles import Cap
+from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import has_cap, require_cap, scope_for
+from tongzhou.accounts.models import User
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from tongzhou.core.notify import Message, notify
 from tongzhou.settlement.models import (
     AnomalyCase,
     AnomalyResolution,
@@ -229,6 +231,15 @@ def statement_return(*, actor: Any, statement_id: int, reason: str) -> Statement
     statement.save(update_fields=["status"])
     _comment(actor, statement, StatementStep.RETURN, reason)
     _audit(actor, "settlement.return", statement, reason=reason.strip()[:300])
+    managers = User.objects.filter(
+        role=Role.CANTEEN_MANAGER, canteen_id=statement.canteen_id, is_active=True
+    )
+    notify([
+        Message(to_name=str(manager), to_phone=manager.phone,
+                text=f"【同舟】{statement.period}结算单被退回：{reason.strip()[:40]}。请修改后重新提交。",
+                kind="statement_returned", link=f"/settlement/{statement.pk}/")
+        for manager in managers
+    ])  # fmt: skip
     return statement
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -29,6 +30,8 @@ TZ = timezone.get_default_timezone()
 
 
 def test_the_roles_settle_a_month_through_the_pages(
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
     counter: Counter,
     make_member: Callable[..., Any],
     make_user: Callable[..., Any],
@@ -61,7 +64,13 @@ def test_the_roles_settle_a_month_through_the_pages(
     town = signed_in(make_user(Role.TOWN_OFFICER, region="330902002"))
     assert statement.canteen.name in town.get("/settlement/").content.decode()  # waiting for it
     # Sent back with a reason the canteen reads on the statement, then passed with a comment.
-    town.post(opened["Location"], {"step": "return", "reason": "请附上菜单"})
+    with (
+        caplog.at_level(logging.INFO, logger="tongzhou.notify"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        town.post(opened["Location"], {"step": "return", "reason": "请附上菜单"})
+    (told,) = [r.getMessage() for r in caplog.records if r.name == "tongzhou.notify"]
+    assert "结算单被退回：请附上菜单" in told  # the canteen's manager hears of it
     seen = manager.get(opened["Location"]).content.decode()
     assert "请附上菜单" in seen and "退回" in seen
     manager.post(opened["Location"], {"step": "submit"})

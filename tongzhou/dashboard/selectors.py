@@ -27,7 +27,7 @@ from tongzhou.elders.models import ElderStatus
 from tongzhou.elders.selectors import elder_counts, elders_visible_to
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.meals.models import SESSION_CHOICES, Meal, MealStatus
-from tongzhou.meals.selectors import meals_visible_to
+from tongzhou.meals.selectors import day_summary, meals_visible_to
 from tongzhou.settlement.models import AnomalyCase
 from tongzhou.settlement.selectors import open_reviews
 
@@ -47,43 +47,13 @@ def home_kind(user: Any) -> str:
 # --- money taken at a counter -------------------------------------------------------------
 
 
-@dataclass
-class Takings:
-    """Completed sales of one day: count and sums by who paid, per session and in all."""
-
-    rows: list[dict[str, Any]]
-    total: dict[str, int]
-    voided: int
-
-
-def _sums(meals: QuerySet[Meal]) -> dict[str, int]:
-    zero = 0
-    sums = meals.aggregate(
-        meals=Count("pk"),
-        total=Coalesce(Sum("total_fen"), zero),
-        own=Coalesce(Sum("own_fen"), zero),
-        subsidy_purse=Coalesce(Sum("subsidy_purse_fen"), zero),
-        charity_purse=Coalesce(Sum("charity_purse_fen"), zero),
-        subsidy=Coalesce(Sum("subsidy_fen"), zero),
-        charity=Coalesce(Sum("charity_fen"), zero),
-        discount=Coalesce(Sum("canteen_discount_fen"), zero),
-    )
-    return {key: int(value) for key, value in sums.items()}
-
-
-def takings(meals: QuerySet[Meal], day: dt.date) -> Takings:
-    of_day = meals.filter(business_date=day)
-    sold = of_day.filter(status=MealStatus.COMPLETED)
-    rows = []
-    for key, label in SESSION_CHOICES:
-        sums = _sums(sold.filter(session=key))
-        if sums["meals"]:
-            rows.append({"label": label, **sums})
-    return Takings(
-        rows=rows,
-        total=_sums(sold),
-        voided=of_day.filter(status=MealStatus.VOIDED).count(),
-    )
+def takings(meals: QuerySet[Meal], day: dt.date) -> dict[str, Any]:
+    """The day's sales by meal and by who paid, each meal with its name."""
+    summary = day_summary(meals, day)
+    labels = dict(SESSION_CHOICES)
+    for row in summary["sessions"]:
+        row["label"] = labels[row["session"]]
+    return summary
 
 
 # --- the canteen ---------------------------------------------------------------------------
@@ -110,7 +80,7 @@ class CanteenDay:
     canteen: Canteen
     day: dt.date
     sessions: list[SessionWork]
-    takings: Takings
+    takings: dict[str, Any]
     runs: list[RunProgress]
 
 

@@ -24,8 +24,9 @@ from tongzhou.canteens.services import PresentedTerminal
 from tongzhou.core import clock
 from tongzhou.core.api import CONFLICTS, ERRORS, json_response
 from tongzhou.meals import services
+from tongzhou.meals.models import Meal
 from tongzhou.meals.offline import OfflineSaleIn, offline_sync
-from tongzhou.meals.selectors import terminal_day_summary
+from tongzhou.meals.selectors import day_summary
 
 router = Router(tags=["checkout"])
 
@@ -322,4 +323,4 @@ class SummaryOut(Schema):
 )
 def terminal_summary(request: HttpRequest) -> dict[str, Any]:
     terminal = signing_terminal(request)
-    return terminal_day_summary(terminal_id=terminal.pk, day=clock.today())
+    return day_summary(Meal.objects.filter(terminal_id=terminal.pk), clock.today())

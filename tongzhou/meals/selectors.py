@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
-from tongzhou.meals.models import Meal, MealStatus
+from tongzhou.meals.models import SESSION_CHOICES, Meal, MealStatus
 
 
 def meals_visible_to(actor: Any) -> QuerySet[Meal]:
@@ -27,19 +27,20 @@ SUMMARY_SOURCES = (
 )
 
 
-def terminal_day_summary(*, terminal_id: int, day: dt.date) -> dict[str, Any]:
-    """One counter's day for the end-of-day check: per session, the sales, their total and
-    who paid it; and the voids."""
-    meals = Meal.objects.filter(terminal_id=terminal_id, business_date=day)
-    sold = meals.filter(status=MealStatus.COMPLETED)
+def day_summary(meals: QuerySet[Meal], day: dt.date) -> dict[str, Any]:
+    """A day of sales (a counter's, a canteen's) for the end-of-day check: per session in
+    serving order, the sales, their total and who paid it; the totals; and the voids."""
+    of_day = meals.filter(business_date=day)
+    sold = of_day.filter(status=MealStatus.COMPLETED)
     sums = {name: Coalesce(Sum(field), 0) for field, name in SUMMARY_SOURCES}
-    rows: list[dict[str, Any]] = [
-        dict(row)
-        for row in sold.values("session")
-        .annotate(meals=Count("pk"), total_fen=Coalesce(Sum("total_fen"), 0), **sums)
-        .order_by("session")
-    ]
-    voided = meals.filter(status=MealStatus.VOIDED).aggregate(
+    by_session: dict[str, dict[str, Any]] = {
+        row["session"]: dict(row)
+        for row in sold.values("session").annotate(
+            meals=Count("pk"), total_fen=Coalesce(Sum("total_fen"), 0), **sums
+        )
+    }
+    rows = [by_session[key] for key, _label in SESSION_CHOICES if key in by_session]
+    voided = of_day.filter(status=MealStatus.VOIDED).aggregate(
         n=Count("pk"), fen=Coalesce(Sum("total_fen"), 0)
     )
     totals = {

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST
 
 from tongzhou.bookings.actions import booking_action, parse_date, parse_session
@@ -78,7 +78,12 @@ def _day_label(day: dt.date, today: dt.date) -> str:
     text = f"{formats.date_format(day, 'MONTH_DAY_FORMAT')} {formats.date_format(day, 'l')}"
     near = {0: gettext("today"), 1: gettext("tomorrow"), 2: gettext("the day after tomorrow")}
     offset = (day - today).days
-    return f"{text}（{near[offset]}）" if offset in near else text
+    if offset not in near:
+        return text
+    return pgettext("a date and how near it is", "%(day)s (%(near)s)") % {
+        "day": text,
+        "near": near[offset],
+    }
 
 
 def login(request: HttpRequest) -> HttpResponse:

@@ -311,7 +311,10 @@
     state.session = state.session || data.current_session || (data.sessions[0] || {}).kind || "lunch";
     $("canteen-name").textContent = data.canteen;
     $("terminal-name").textContent = data.terminal;
-    $("today").textContent = data.business_date;
+    // The business day as people say it (12月8日 星期二), not as the API writes it.
+    const [y, m, d] = data.business_date.split("-").map(Number);
+    $("today").textContent = new Date(y, m - 1, d).toLocaleDateString(document.documentElement.lang || "zh-Hans",
+      { month: "long", day: "numeric", weekday: "long" });
     $("setup").hidden = true;
     $("counter").hidden = false;
     renderAll();
@@ -472,7 +475,7 @@
     api("GET", "/terminal/summary").then(({ status, data }) => {
       if (status !== 200) { show("bad", escapeHtml((data.error || {}).message || status)); return; }
       $("summary-body").innerHTML = "<p>" + escapeHtml(state.today.canteen) + " · " + escapeHtml(state.today.terminal) +
-        " · " + escapeHtml(data.business_date) + "</p>" + summaryHtml(data);
+        " · " + escapeHtml($("today").textContent) + "</p>" + summaryHtml(data);
       $("summary").hidden = false;
       $("summary").scrollIntoView({ block: "nearest" });
     }).catch(() => show("bad", text.offline));

@@ -62,3 +62,21 @@ def test_an_elder_named_like_a_formula_is_text_in_the_csv_export(
     text = client.get("/api/v1/elders/export.csv").content.decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert "'" + ATTACK in cells and ATTACK not in cells
+
+
+def test_the_list_exports_keep_formula_like_text_as_text_and_numbers_as_numbers() -> None:
+    from tongzhou.core.downloads import Column, xlsx_download
+
+    answer = xlsx_download(
+        filename="名单.xlsx",
+        title="名单",
+        columns=[Column("姓名"), Column("金额（元）", "yuan", total=True)],
+        rows=[[ATTACK, 1250], ["=1+1", 5]],
+    )
+    sheet = load_workbook(io.BytesIO(answer.getvalue())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(min_row=3))
+    assert (rows[0][0].value, rows[0][0].data_type) == (ATTACK, "s")
+    assert (rows[1][0].value, rows[1][0].data_type) == ("=1+1", "s")
+    assert rows[0][1].value == 12.5 and rows[0][1].number_format == "#,##0.00"
+    assert rows[2][0].value == "合计（2行）" and rows[2][1].value == 12.55

@@ -1,8 +1,10 @@
 """Spreadsheets for the people who file them: numbers stored as numbers with their formats
 (yuan to two decimals, percentages), dates as dates in Asia/Shanghai, a bold header that
 stays in view, a totals row, and a Chinese file name. Rows are written as they are read
-(openpyxl's write-only mode) into a temporary file, so a city-wide list does not sit in
-memory, and the answer carries its length, so the browser can show the download's progress."""
+(XlsxWriter's constant-memory mode) into a temporary file, so a city-wide list does not sit
+in memory, and the answer carries its length, so the browser can show the download's
+progress. XlsxWriter writes 1.6 times as fast as openpyxl's write-only mode, in flat memory
+(`bench/exports/run.py`); openpyxl still reads the registers bureaus send."""
 
 from __future__ import annotations
 
@@ -10,17 +12,11 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
+import xlsxwriter
 from django.http import FileResponse
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
-from tongzhou.core.spreadsheets import FORMULA_STARTS
 
 Kind = Literal["text", "int", "yuan", "percent", "date", "datetime", "km"]
 FORMATS: dict[str, str] = {
@@ -43,29 +39,20 @@ class Column:
 
 
 def cell_value(kind: Kind, value: Any) -> Any:
-    """What the sheet stores: yuan from fen as an exact decimal, an aware time as the local
-    wall-clock time (Excel has no time zones), text as text."""
+    """What the sheet stores: yuan from fen (exact to the fen in a double), an aware time as
+    the local wall-clock time (Excel has no time zones), dates as times at midnight."""
     if value is None or value == "":
         return None
     if kind == "yuan":
-        return Decimal(int(value)) / 100
+        return int(value) / 100
     if kind == "datetime" and isinstance(value, dt.datetime):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         return local.replace(tzinfo=None)
-    if kind in ("int", "percent", "km", "date"):
+    if kind == "date" and isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if kind in ("int", "percent", "km"):
         return value
     return str(value)
-
-
-def _cell(sheet: Any, kind: Kind, value: Any, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=cell_value(kind, value))
-    if kind in FORMATS:
-        cell.number_format = FORMATS[kind]
-    elif isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # text that looks like a formula stays text
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
 
 
 def xlsx_download(
@@ -78,34 +65,52 @@ def xlsx_download(
 ) -> FileResponse:
     """An .xlsx answer: a title line (and a note, e.g. the filters), the header, the rows
     and, where a column asks for it, a totals row."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(handle, options)
+    sheet = book.add_worksheet(title[:31])
+    bold = book.add_format({"bold": True})
+    formats = {kind: book.add_format({"num_format": pattern}) for kind, pattern in FORMATS.items()}
+    totals_formats = {
+        kind: book.add_format({"num_format": pattern, "bold": True})
+        for kind, pattern in FORMATS.items()
+    }
     for index, column in enumerate(columns):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = column.width
-    sheet.freeze_panes = "A4" if note else "A3"
-    sheet.append([_cell(sheet, "text", title, bold=True)])
+        sheet.set_column(index, index, column.width)
+    row_number = 0
+    sheet.write_string(row_number, 0, title, bold)
     if note:
-        sheet.append([_cell(sheet, "text", note)])
-    sheet.append([_cell(sheet, "text", column.title, bold=True) for column in columns])
+        row_number += 1
+        sheet.write_string(row_number, 0, note)
+    row_number += 1
+    for index, column in enumerate(columns):
+        sheet.write_string(row_number, index, column.title, bold)
+    sheet.freeze_panes(row_number + 1, 0)
     sums = [0] * len(columns)
     count = 0
     for row in rows:
         count += 1
-        for index, column in enumerate(columns):
-            if column.total and row[index] is not None:
-                sums[index] += row[index]
-        sheet.append(
-            [_cell(sheet, column.kind, value) for column, value in zip(columns, row, strict=True)]
-        )
+        row_number += 1
+        for index, (column, value) in enumerate(zip(columns, row, strict=True)):
+            stored = cell_value(column.kind, value)
+            if stored is None:
+                continue
+            if column.total:
+                sums[index] += value
+            if isinstance(stored, str):
+                # Text is text, even when it starts like a formula (written, never run).
+                sheet.write_string(row_number, index, stored)
+            elif isinstance(stored, dt.datetime):
+                sheet.write_datetime(row_number, index, stored, formats[column.kind])
+            else:
+                sheet.write_number(row_number, index, stored, formats.get(column.kind))
     if any(column.total for column in columns):
-        totals: list[Any] = [f"合计（{count}行）"]
-        for index, column in enumerate(columns[1:], start=1):
-            totals.append(
-                _cell(sheet, column.kind, sums[index], bold=True) if column.total else None
-            )
-        totals[0] = _cell(sheet, "text", totals[0], bold=True)
-        sheet.append(totals)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
-    book.save(handle)
+        row_number += 1
+        sheet.write_string(row_number, 0, f"合计（{count}行）", bold)
+        for index, column in enumerate(columns):
+            if column.total and index:
+                total = cell_value(column.kind, sums[index])
+                sheet.write_number(row_number, index, total, totals_formats[column.kind])
+    book.close()
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)

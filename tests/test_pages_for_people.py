@@ -6,6 +6,7 @@ of the demo shows a raw code, a Python value or UTC."""
 
 from __future__ import annotations
 
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -84,6 +85,7 @@ def test_the_demo_as_its_people_meet_it(
     _the_counter_fits_phone_tablet_and_desktop(live_server, chromium, demo)
     _an_elder_books_and_finds_the_code_on_a_phone_first_try(live_server, chromium)
     _confirmations_can_be_cancelled(live_server, chromium)
+    _an_official_takes_a_list_away(live_server, chromium)
     _no_page_of_the_demo_shows_a_raw_code()
 
 
@@ -249,6 +251,27 @@ def _confirmations_can_be_cancelled(live_server: Any, chromium: Any) -> None:
     assert Booking.objects.filter(status=BookingStatus.NOT_DELIVERED).count() == before
     _no_sideways_scroll(courier, "the courier's round")
     courier.close()
+
+
+def _an_official_takes_a_list_away(live_server: Any, chromium: Any) -> None:
+    """The export button fetches the file while saying how far it is, and saves it under
+    its Chinese name."""
+    from openpyxl import load_workbook
+
+    context = chromium.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill("city")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}/exports/")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("export-meals").get_by_role("button", name="导出 Excel").click()
+    assert download.value.suggested_filename.startswith("用餐明细-")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    assert sheet is not None and sheet["A2"].value == "日期"
+    assert "已保存" in page.locator(".download-status").inner_text()
+    context.close()
 
 
 class _Text(HTMLParser):

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "tongzhou.bookings",
     "tongzhou.coverage",
     "tongzhou.settlement",
+    "tongzhou.care",
     "tongzhou.portal",
     "tongzhou.dashboard",
     "tongzhou.operations",
@@ -274,5 +275,12 @@ TONGZHOU = {
     # The head-turn check before a face is identified (identity/liveness.py); off only where
     # a counter's camera cannot take several frames.
     "FACE_LIVENESS": env.bool("TONGZHOU_FACE_LIVENESS", default=True),
+    # Services at the door: how far from the elder's door a check-in still counts, the
+    # worst phone accuracy accepted without review, the largest photo.
+    "CARE": {
+        "FENCE_M": env.int("TONGZHOU_CARE_FENCE_M", default=200),
+        "WORST_ACCURACY_M": env.int("TONGZHOU_CARE_WORST_ACCURACY_M", default=150),
+        "MAX_PHOTO_BYTES": 5 * 1024 * 1024,
+    },
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     CASHIER = "cashier", _("cashier")
     DELIVERY_VOLUNTEER = "delivery_volunteer", _("delivery volunteer")
     AUDITOR = "auditor", _("auditor (read only)")
+    CARER = "carer", _("carer of a service provider")
 
 
 class Cap(StrEnum):
@@ -48,6 +49,13 @@ class Cap(StrEnum):
     SETTLEMENT_APPROVE = "settlement.approve"  # city approval and payment
     ANOMALY_REVIEW = "anomaly.review"  # resolve anomaly cases
     FUND_VIEW = "fund.view"  # charity funds serving the area, with their balances
+    CARE_VIEW = "care.view"  # the service list, entitlements, orders and visits of the area
+    CARE_LIST_EDIT = "care.list_edit"  # load a new version of the basic service list
+    CARE_ORDER = "care.order"  # order services for elders and dispatch them to providers
+    CARE_REVIEW = "care.review"  # approve or reject service records sent to review
+    CARE_SERVE = "care.serve"  # a carer: accept orders and record them at the door
+    VISIT_RECORD = "visit.record"  # caring visits and their follow-ups
+    DISCOVERY_REVIEW = "discovery.review"  # the proactive-discovery queue
 
 
 REGION_ROLES = {
@@ -56,6 +64,7 @@ REGION_ROLES = {
     Role.TOWN_OFFICER,
     Role.VILLAGE_WORKER,
     Role.AUDITOR,
+    Role.CARER,  # bound to the area the provider serves; sees only their own orders
 }
 CANTEEN_ROLES = {Role.CANTEEN_MANAGER, Role.CASHIER, Role.DELIVERY_VOLUNTEER}
 
@@ -76,6 +85,10 @@ _STAFF = {
     Cap.BOOKING_EDIT,
     Cap.KITCHEN_VIEW,
     Cap.ALERT_CLOSE,
+    Cap.CARE_VIEW,
+    Cap.CARE_ORDER,
+    Cap.VISIT_RECORD,
+    Cap.DISCOVERY_REVIEW,
 }
 CAPABILITIES: dict[Role, frozenset[Cap]] = {
     Role.NONE: frozenset(),
@@ -95,6 +108,8 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.SETTLEMENT_APPROVE,
             Cap.ANOMALY_REVIEW,
             Cap.FUND_VIEW,
+            Cap.CARE_LIST_EDIT,
+            Cap.CARE_REVIEW,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
@@ -111,6 +126,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.SETTLEMENT_REVIEW,
             Cap.ANOMALY_REVIEW,
             Cap.FUND_VIEW,
+            Cap.CARE_REVIEW,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -124,6 +140,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.PURSE_CREDIT,
             Cap.SETTLEMENT_REVIEW,
             Cap.FUND_VIEW,
+            Cap.CARE_REVIEW,
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
@@ -134,6 +151,10 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.CANTEEN_VIEW,
             Cap.BOOKING_EDIT,
             Cap.ALERT_CLOSE,
+            Cap.CARE_VIEW,
+            Cap.CARE_ORDER,
+            Cap.VISIT_RECORD,
+            Cap.DISCOVERY_REVIEW,
         }
     ),
     Role.CANTEEN_MANAGER: frozenset(
@@ -161,8 +182,10 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.AUDIT_VIEW,
             Cap.MEAL_VIEW,
             Cap.FUND_VIEW,
+            Cap.CARE_VIEW,
         }
     ),
+    Role.CARER: frozenset({Cap.CARE_SERVE}),
 }
 
 # Who may create accounts of which role (always inside the creator's own scope).
@@ -177,6 +200,7 @@ GRANTABLE: dict[Role, frozenset[Role]] = {
             Role.CASHIER,
             Role.DELIVERY_VOLUNTEER,
             Role.AUDITOR,
+            Role.CARER,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -186,6 +210,7 @@ GRANTABLE: dict[Role, frozenset[Role]] = {
             Role.CANTEEN_MANAGER,
             Role.CASHIER,
             Role.DELIVERY_VOLUNTEER,
+            Role.CARER,
         }
     ),
     Role.CANTEEN_MANAGER: frozenset({Role.CASHIER, Role.DELIVERY_VOLUNTEER}),

@@ -136,6 +136,11 @@ class CategoryMembership(models.Model):
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # The comprehensive ability assessment (能力综合评估, GB/T 42195-2022): 0 capable,
+    # 1 mildly, 2 moderately, 3 severely, 4 completely disabled. Kept where one was made.
+    assessment_level = models.PositiveSmallIntegerField(
+        _("assessment level"), null=True, blank=True
+    )
     note = models.CharField(_("note"), max_length=120, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -150,6 +155,10 @@ class CategoryMembership(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
                 name="membership_valid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(assessment_level__isnull=True) | Q(assessment_level__lte=4),
+                name="membership_assessment_level",
             ),
         ]
         indexes = [models.Index(fields=["category", "valid_from"])]

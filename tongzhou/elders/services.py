@@ -313,8 +313,15 @@ def membership_add(
     valid_from: dt.date,
     valid_to: dt.date | None = None,
     note: str = "",
+    assessment_level: int | None = None,
 ) -> CategoryMembership:
     require_cap(actor, Cap.ELDER_EDIT, "认定人员类别", "assign categories")
+    if assessment_level is not None and assessment_level not in range(5):
+        raise ValidationFailed(
+            "assessment_level_invalid",
+            "能力评估等级为 0（能力完好）到 4（完全失能）。",
+            "The assessment level is 0 (capable) to 4 (completely disabled).",
+        )
     elder = _locked_in_scope(actor, elder.pk)
     if valid_to is not None and valid_to < valid_from:
         raise ValidationFailed(
@@ -332,13 +339,18 @@ def membership_add(
             f"The elder already belongs to '{category.name_en}' in that period.",
         )
     membership = CategoryMembership.objects.create(
-        elder=elder, category=category, valid_from=valid_from, valid_to=valid_to, note=note
+        elder=elder,
+        category=category,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        note=note,
+        assessment_level=assessment_level,
     )
     audit_record(
         actor=actor,
         action="elder.category_add",
         target=elder,
-        after=snapshot(membership, ("category", "valid_from", "valid_to", "note"))
+        after=snapshot(membership, ("category", "valid_from", "valid_to", "note", "assessment_level"))
         | {"category_code": category.code},
         scope_path=elder.residence.path,
     )

@@ -106,7 +106,8 @@ def group_reason(
     rule: GroupRule, facts: ElderFacts, day: dt.date, list_from: dt.date
 ) -> Reason | None:
     """Why the elder belongs to the group on `day`, or None. `since` is the latest of the
-    days each condition became true (and the list version came into force)."""
+    days each condition became true (and the list version came into force); a condition the
+    register keeps no date for holds from `day`, the day the platform sees it."""
     age = age_on(facts.birth_date, day)
     parts: list[str] = []
     since = list_from
@@ -124,12 +125,13 @@ def group_reason(
             return None
         label, who_since = who
         parts.append(label)
-        if who_since is not None:
-            since = max(since, who_since)
+        # An undated fact (the living arrangement) is known to hold from the day it is seen.
+        since = max(since, who_since if who_since is not None else day)
     if rule.island_tiers:
         if facts.island_tier not in rule.island_tiers:
             return None
         parts.append(f"住在{TIER_NAMES.get(facts.island_tier, facts.island_tier)}")
+        since = max(since, day)  # the register keeps no date of a move
     return Reason(rule.code, rule.name, since, "，".join(parts) or "全体老年人")
 
 

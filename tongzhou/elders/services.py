@@ -350,7 +350,9 @@ def membership_add(
         actor=actor,
         action="elder.category_add",
         target=elder,
-        after=snapshot(membership, ("category", "valid_from", "valid_to", "note", "assessment_level"))
+        after=snapshot(
+            membership, ("category", "valid_from", "valid_to", "note", "assessment_level")
+        )
         | {"category_code": category.code},
         scope_path=elder.residence.path,
     )

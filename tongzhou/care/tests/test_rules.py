@@ -28,8 +28,13 @@ ALONE = GroupRule("G07", "独居", min_age=60, categories=("living_alone",), liv
 ISLANDS = GroupRule("G11", "海岛", min_age=60, island_tiers=("outer_town", "small"))
 
 
-def facts(birth: dt.date = dt.date(1946, 3, 10), *memberships: Membership, living: str = "with_family",
-          tier: str = "main", last_day: dt.date | None = None) -> ElderFacts:  # fmt: skip
+def facts(
+    birth: dt.date = dt.date(1946, 3, 10),
+    *memberships: Membership,
+    living: str = "with_family",
+    tier: str = "main",
+    last_day: dt.date | None = None,
+) -> ElderFacts:
     return ElderFacts(birth, tuple(memberships), living, tier, last_day)
 
 
@@ -91,9 +96,9 @@ def test_an_item_in_several_groups_is_given_once_with_every_reason_and_island_va
     [got] = entitlements_on(elder, (POOR, ISLANDS), (cleaning,), dt.date(2026, 3, 1), LIST_FROM)
     assert (got.quantity, got.delivery) == (2, "mobile")
     assert [r.group for r in got.reasons] == ["G05", "G11"]
-    # The island group has held since the list came into force, before the 低保 did.
-    assert got.since == LIST_FROM
-    assert got.reasons[0].since == dt.date(2024, 1, 1)
+    # 低保 is dated; the island (the register keeps no date of a move) holds from today.
+    assert got.since == dt.date(2024, 1, 1)
+    assert got.reasons[1].since == dt.date(2026, 3, 1)
 
 
 def test_nothing_after_the_last_day_served() -> None:

@@ -11,6 +11,7 @@ run: $(RUN_STAMP) var/local.env
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_zhoushan
 	$(PY) manage.py load_default_policy
+	$(PY) manage.py load_default_service_list
 	$(PY) manage.py generate_demo --scale small --if-empty
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	TONGZHOU_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000

@@ -14,6 +14,7 @@ from ninja.security import django_auth
 from tongzhou.bookings.api import router as bookings_router
 from tongzhou.canteens.api import router as canteens_router
 from tongzhou.canteens.api import terminal_router
+from tongzhou.care.api import router as care_router
 from tongzhou.charity.api import router as charity_router
 from tongzhou.core.api import error_response, renderer
 from tongzhou.core.errors import DomainError
@@ -49,6 +50,7 @@ api.add_router("/", identity_router)
 api.add_router("/", purses_router)
 api.add_router("/", bookings_router)
 api.add_router("/charity", charity_router)
+api.add_router("/care", care_router)
 
 
 def refused(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("tongzhou.bookings.urls")),
     path("coverage/", coverage, name="coverage"),
     path("settlement/", include("tongzhou.settlement.urls")),
+    path("care/", include("tongzhou.care.urls")),
     path("terminal/", counter, name="counter"),
     path("terminal/sw.js", counter_worker, name="counter-worker"),
     path("me/", include("tongzhou.portal.urls")),

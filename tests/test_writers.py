@@ -45,11 +45,16 @@ def test_the_writers_read_off_the_source_are_these() -> None:
             "bookings.DeliveryRun", "bookings.MealProfile", "bookings.WellnessAlert",
         ],
         "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
+        "tongzhou.care.services": [
+            "care.Entitlement", "care.EntitlementPurse", "care.ServiceGroup", "care.ServiceItem",
+            "care.ServiceListVersion", "care.ServiceOrder",
+        ],
         "tongzhou.charity.services": ["charity.CharityFund"],
         "tongzhou.demo.generator": [
             "canteens.Dish", "canteens.Menu", "canteens.MenuItem", "canteens.Operator",
             "identity.Card",
         ],
+        "tongzhou.demo.care": ["care.Provider", "care.ServiceOrder"],
         "tongzhou.demo.history": ["meals.Meal"],
         "tongzhou.demo.meal_service": [
             "bookings.BookingPlan", "bookings.MealProfile", "canteens.Canteen",

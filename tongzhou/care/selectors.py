@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, require_cap, scope_for
@@ -165,3 +165,12 @@ def list_in_force(day: dt.date | None = None) -> ServiceListVersion | None:
 
 def purses_of(elder: Elder) -> QuerySet[EntitlementPurse]:
     return EntitlementPurse.objects.filter(elder=elder).order_by("-period_id")
+
+
+def elder_orders_coming(elder: Elder) -> list[ServiceOrder]:
+    """For the elder's own page: open orders, the scheduled ones first."""
+    return list(
+        ServiceOrder.objects.filter(elder=elder, status__in=OPEN_ORDER_STATUSES)
+        .select_related("item", "carer")
+        .order_by(F("window_start").asc(nulls_last=True), "created_at")[:20]
+    )

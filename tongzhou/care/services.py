@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -35,7 +36,7 @@ from tongzhou.care.models import (
     ServiceListVersion,
     ServiceOrder,
 )
-from tongzhou.core import clock
+from tongzhou.core import clock, crypto
 from tongzhou.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from tongzhou.core.money import split_by_basis_points
 from tongzhou.elders.importer import ImportReport
@@ -349,22 +350,18 @@ def _draw(
     )
     purse = EntitlementPurse.objects.select_for_update().get(pk=purse.pk)
     if purse.left < quantity:
-        raise CareRefused(
+        raise Conflict(
             "care_entitlement_used_up",
             f"本期（{period}）“{item.name_zh}”剩余 {purse.left}{item.unit}，"
             f"不够 {quantity}{item.unit}。",
             f"Only {purse.left} {item.unit} of '{item.name_en}' left this period ({period}).",
-            status=409,
         )
     try:
         with transaction.atomic():
             EntitlementPurse.objects.filter(pk=purse.pk).update(used=F("used") + quantity)
     except IntegrityError:  # a concurrent draw took the rest first
-        raise CareRefused(
-            "care_entitlement_used_up",
-            "本期额度已用完。",
-            "Nothing is left this period.",
-            status=409,
+        raise Conflict(
+            "care_entitlement_used_up", "本期额度已用完。", "Nothing is left this period."
         ) from None
     return purse
 
@@ -627,11 +624,10 @@ def order_confirm(*, actor: Any, order_id: int, credential: str) -> ServiceOrder
         )
     resolved = resolve_credential(credential.strip())
     if resolved.elder.pk != order.elder_id:
-        raise CareRefused(
+        raise Conflict(
             "care_confirm_other_elder",
             "这不是本单老人的卡或码。",
             "This card or code belongs to someone else.",
-            status=409,
         )
     before = snapshot(order, ORDER_FIELDS)
     order.confirmed_by = resolved.method
@@ -709,3 +705,23 @@ def order_callback(*, actor: Any, order_id: int, satisfaction: int, note: str) -
     order.save(update_fields=["satisfaction", "callback_note"])
     _audit(actor, order, "care.order.callback", before)
     return order
+
+
+@dataclass(frozen=True)
+class DoorLinks:
+    navigate: str
+    elder_phone: str
+    elder_phone_masked: str
+
+
+def door_links(order: ServiceOrder) -> DoorLinks:
+    """For the carer of the order only (the page asks `order_get` first): the way to the
+    door and the elder's phone."""
+    elder = order.elder
+    lon, lat = order.door_lon or elder.residence.lon, order.door_lat or elder.residence.lat
+    return DoorLinks(
+        navigate=f"https://uri.amap.com/navigation?to={lon:.6f},{lat:.6f},"
+        f"{quote(elder.residence.name)}&mode=walk&coordinate=wgs84&callnative=1",
+        elder_phone=crypto.decrypt(elder.phone_encrypted) if elder.phone_encrypted else "",
+        elder_phone_masked=elder.phone_masked,
+    )

@@ -13,7 +13,7 @@ from tongzhou.dashboard.selectors import exports_offered
 
 # Roles whose work is on their own pages (the counter, the round): the back office and the
 # API documents would only be noise to them.
-_FRONT_LINE = {Role.CASHIER, Role.DELIVERY_VOLUNTEER}
+_FRONT_LINE = {Role.CASHIER, Role.DELIVERY_VOLUNTEER, Role.CARER}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             else None,
             "delivery": has_cap(user, Cap.DELIVERY_RECORD),
             "alerts": has_cap(user, Cap.ALERT_CLOSE),
+            "care": has_cap(user, Cap.CARE_VIEW),
+            "serve": has_cap(user, Cap.CARE_SERVE) and not user.is_superuser,
             "coverage": may_see_coverage(user),
             "settlement": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,
             "anomalies": has_cap(user, Cap.ANOMALY_REVIEW),

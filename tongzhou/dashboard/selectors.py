@@ -33,7 +33,8 @@ from tongzhou.settlement.selectors import open_reviews
 
 
 def home_kind(user: Any) -> str:
-    """Which home a user gets: "counter", "round", "canteen", "village" or "cockpit"."""
+    """Which home a user gets: "counter", "round", "serve", "canteen", "village" or
+    "cockpit"."""
     if user.is_superuser:
         return "cockpit"
     return {
@@ -41,6 +42,7 @@ def home_kind(user: Any) -> str:
         Role.DELIVERY_VOLUNTEER: "round",
         Role.CANTEEN_MANAGER: "canteen",
         Role.VILLAGE_WORKER: "village",
+        Role.CARER: "serve",
     }.get(Role(user.role), "cockpit")
 
 

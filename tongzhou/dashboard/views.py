@@ -20,6 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"today": today, "kind": kind}
     if kind == "round":
         return redirect("bookings:delivery")
+    if kind == "serve":
+        return redirect("care:serve")
     if kind in ("counter", "canteen"):
         context["canteen_day"] = selectors.canteen_day(actor=request.user, day=today)
     elif kind == "village":

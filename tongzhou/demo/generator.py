@@ -37,6 +37,7 @@ from tongzhou.canteens.models import (
 from tongzhou.canteens.services import canteen_save, meal_session_set, terminal_create
 from tongzhou.core import crypto
 from tongzhou.core.masking import mask_id_number, mask_phone
+from tongzhou.demo.care import build_care
 from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
 from tongzhou.elders.ages import years_before
@@ -139,6 +140,8 @@ class DemoResult:
     eat_in_regulars: int = 0
     delivered_today: int = 0
     sales_last_month: int = 0
+    entitlements: int = 0
+    care_orders: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -160,6 +163,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     _menus(rng, canteens)
     history = build_last_month(rng, canteens)
     meal_service = build_meal_service(admin, rng, canteens)
+    care = build_care(admin, rng, password=DEMO_PASSWORD, card_for=demo_card_number)
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))
@@ -176,6 +180,8 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         eat_in_regulars=meal_service.eat_in_regulars,
         delivered_today=meal_service.delivered_today,
         sales_last_month=history,
+        entitlements=care.entitlements,
+        care_orders=care.orders,
     )
 
 

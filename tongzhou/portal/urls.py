@@ -14,4 +14,5 @@ urlpatterns = [
     path("booked/", views.booked, name="booked"),
     path("cancel/", views.cancel, name="cancel"),
     path("family/", views.family, name="family"),
+    path("services/", views.care_services, name="services"),
 ]

@@ -19,6 +19,7 @@ from tongzhou.bookings.actions import booking_action, parse_date, parse_session
 from tongzhou.bookings.models import BookingMode
 from tongzhou.bookings.selectors import elder_upcoming
 from tongzhou.bookings.services import delivery_refusal, first_open_day
+from tongzhou.care.selectors import elder_entitlements, elder_orders_coming
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
@@ -147,6 +148,18 @@ def qr_json(request: HttpRequest) -> HttpResponse:
 @_signed_in
 def meals(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
     return _page(request, grant, "portal/meals.html", **elder_page(grant.elder))
+
+
+@_signed_in
+def care_services(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
+    """What the service list gives me, how much is left, why, and who comes when."""
+    return _page(
+        request,
+        grant,
+        "portal/services.html",
+        entitlements=elder_entitlements(grant.elder),
+        coming=elder_orders_coming(grant.elder),
+    )
 
 
 def _booked(grant: AccessGrant, today: dt.date) -> list[dict[str, Any]]:

@@ -44,7 +44,10 @@ def provider(db: Any, region: Callable[[str], Any]) -> Provider:
 def carer_user(make_user: Callable[..., Any], provider: Provider) -> Any:
     user = make_user(Role.CARER, region="330902")
     Carer.objects.create(
-        provider=provider, user=user, name="王护理", certificate_level="junior",
+        provider=provider,
+        user=user,
+        name="王护理",
+        certificate_level="junior",
         certificate_expires=dt.date(2028, 1, 1),
-    )  # fmt: skip
+    )
     return user

@@ -49,8 +49,29 @@ def _workbook(groups: list[list[Any]], items: list[list[Any]]) -> io.BytesIO:
 
 
 GOOD_GROUP = ["A1", "80岁以上", "80+", 80, None, None, None, None, None, None]
-GOOD_ITEM = ["X1", "助洁", "Cleaning", "照护服务", "助洁", 4, "小时", "月", None, 90, 0, 10, 40,
-             60, "上门", None, "流动站", 2, "A1", "民政", None]  # fmt: skip
+GOOD_ITEM = [
+    "X1",
+    "助洁",
+    "Cleaning",
+    "照护服务",
+    "助洁",
+    4,
+    "小时",
+    "月",
+    None,
+    90,
+    0,
+    10,
+    40,
+    60,
+    "上门",
+    None,
+    "流动站",
+    2,
+    "A1",
+    "民政",
+    None,
+]
 
 
 def test_a_bureau_workbook_loads_its_good_rows_and_reports_every_bad_one(
@@ -91,13 +112,15 @@ def test_a_version_starts_later_and_only_the_city_sets_one(
     groups, items = listio.read_default()
     city = make_user(Role.CITY_BUREAU, region="330900")
     with pytest.raises(ValidationFailed) as refused:
-        service_list_load(actor=city, name="x", valid_from=dt.date(2026, 3, 10), groups=groups,
-                          items=items)  # fmt: skip
+        service_list_load(
+            actor=city, name="x", valid_from=dt.date(2026, 3, 10), groups=groups, items=items
+        )
     assert refused.value.code == "care_list_must_start_later"
     worker = make_user(Role.VILLAGE_WORKER, region=VILLAGE)
     with pytest.raises(PermissionDenied):
-        service_list_load(actor=worker, name="x", valid_from=dt.date(2026, 4, 1), groups=groups,
-                          items=items)  # fmt: skip
+        service_list_load(
+            actor=worker, name="x", valid_from=dt.date(2026, 4, 1), groups=groups, items=items
+        )
 
 
 def test_what_is_exported_reads_back_the_same(care_list: None) -> None:
@@ -119,8 +142,9 @@ def test_entitlements_show_their_reasons_and_follow_a_category_from_its_date(
 ) -> None:
     from tongzhou.care.tests.conftest import at
 
-    elder = make_elder(VILLAGE, birth=dt.date(1944, 6, 1),
-                       living_arrangement=LivingArrangement.ALONE)  # fmt: skip
+    elder = make_elder(
+        VILLAGE, birth=dt.date(1944, 6, 1), living_arrangement=LivingArrangement.ALONE
+    )
     shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 3, 10))}
     assert "S04" in shown  # 80+ accident insurance
     assert shown["S04"].reasons[0]["group"] == "G02"
@@ -129,8 +153,9 @@ def test_entitlements_show_their_reasons_and_follow_a_category_from_its_date(
     assert "S21" not in shown  # cleaning: not yet 低保
 
     dibao = Category.objects.get(code="dibao")
-    membership = membership_add(actor=superuser, elder=elder, category=dibao,
-                                valid_from=dt.date(2026, 3, 10))  # fmt: skip
+    membership = membership_add(
+        actor=superuser, elder=elder, category=dibao, valid_from=dt.date(2026, 3, 10)
+    )
     shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 3, 10))}
     assert shown["S21"].since == dt.date(2026, 3, 10)
     assert shown["S21"].reasons[0]["why"] == "81周岁，低保"

@@ -36,8 +36,12 @@ from tongzhou.identity.services import card_issue
 @pytest.fixture
 def elder(make_elder: Callable[..., Any], superuser: Any, care_list: None, now: Any) -> Any:
     person = make_elder(VILLAGE, birth=dt.date(1944, 6, 1))
-    membership_add(actor=superuser, elder=person, category=Category.objects.get(code="dibao"),
-                   valid_from=dt.date(2025, 1, 1))  # fmt: skip
+    membership_add(
+        actor=superuser,
+        elder=person,
+        category=Category.objects.get(code="dibao"),
+        valid_from=dt.date(2025, 1, 1),
+    )
     return person
 
 
@@ -54,17 +58,33 @@ def _door(elder: Any) -> Position:
     return Position(lon=elder.residence.lon, lat=elder.residence.lat, accuracy_m=10)
 
 
-def _served(worker: Any, carer_user: Any, provider: Provider, elder: Any, now: Any,
-            *, minutes: int = 70, where: Position | None = None) -> Any:  # fmt: skip
+def _served(
+    worker: Any,
+    carer_user: Any,
+    provider: Provider,
+    elder: Any,
+    now: Any,
+    *,
+    minutes: int = 70,
+    where: Position | None = None,
+) -> Any:
     order = order_create(actor=worker, elder=elder, item_code="S21", quantity=1)
     order_dispatch(actor=worker, order_id=order.pk, provider=provider)
-    order_accept(actor=carer_user, order_id=order.pk, window_start=at(2026, 3, 10, 14),
-                 window_end=at(2026, 3, 10, 16))  # fmt: skip
+    order_accept(
+        actor=carer_user,
+        order_id=order.pk,
+        window_start=at(2026, 3, 10, 14),
+        window_end=at(2026, 3, 10, 16),
+    )
     now(at(2026, 3, 10, 14, 5))
     order_check_in(actor=carer_user, order_id=order.pk, position=where or _door(elder))
     now(at(2026, 3, 10, 14, 5) + dt.timedelta(minutes=minutes))
-    return order_check_out(actor=carer_user, order_id=order.pk, position=where or _door(elder),
-                           photo=_photo(f"photo-{order.pk}".encode()))  # fmt: skip
+    return order_check_out(
+        actor=carer_user,
+        order_id=order.pk,
+        position=where or _door(elder),
+        photo=_photo(f"photo-{order.pk}".encode()),
+    )
 
 
 def test_an_order_at_the_door_confirmed_by_card_is_approved(
@@ -82,9 +102,14 @@ def test_an_order_at_the_door_confirmed_by_card_is_approved(
 
 
 def test_another_elder_s_card_is_refused_and_changes_nothing(
-    worker: Any, carer_user: Any, provider: Provider, elder: Any, superuser: Any, now: Any,
+    worker: Any,
+    carer_user: Any,
+    provider: Provider,
+    elder: Any,
+    superuser: Any,
+    now: Any,
     make_elder: Callable[..., Any],
-) -> None:  # fmt: skip
+) -> None:
     neighbour = make_elder(VILLAGE, birth=dt.date(1945, 1, 1), name="邻居")
     card_issue(actor=superuser, elder=neighbour, number="3309007654321")
     order = _served(worker, carer_user, provider, elder, now)
@@ -112,8 +137,9 @@ def test_outside_the_fence_too_short_or_unconfirmed_goes_to_review(
 def _town(worker: Any) -> Any:
     from tongzhou.accounts.models import User
 
-    return User.objects.create_user("town-reviewer", role=Role.TOWN_OFFICER,
-                                    region=worker.region.parent)  # fmt: skip
+    return User.objects.create_user(
+        "town-reviewer", role=Role.TOWN_OFFICER, region=worker.region.parent
+    )
 
 
 def test_the_purse_runs_out_in_a_month_and_refills_in_the_next(
@@ -146,28 +172,44 @@ def test_a_duplicate_photo_sends_the_second_record_to_review(
     now(at(2026, 3, 10, 9))
     second = order_create(actor=worker, elder=elder, item_code="S21", quantity=1)
     order_dispatch(actor=worker, order_id=second.pk, provider=provider)
-    order_accept(actor=carer_user, order_id=second.pk, window_start=at(2026, 3, 10, 17),
-                 window_end=at(2026, 3, 10, 19))  # fmt: skip
+    order_accept(
+        actor=carer_user,
+        order_id=second.pk,
+        window_start=at(2026, 3, 10, 17),
+        window_end=at(2026, 3, 10, 19),
+    )
     now(at(2026, 3, 10, 17))
     order_check_in(actor=carer_user, order_id=second.pk, position=_door(elder))
     now(at(2026, 3, 10, 18, 10))
-    order_check_out(actor=carer_user, order_id=second.pk, position=_door(elder),
-                    photo=_photo(f"photo-{first.pk}".encode()))  # fmt: skip
+    order_check_out(
+        actor=carer_user,
+        order_id=second.pk,
+        position=_door(elder),
+        photo=_photo(f"photo-{first.pk}".encode()),
+    )
     done = order_confirm(actor=carer_user, order_id=second.pk, credential="3309001234567")
     assert done.status == OrderStatus.REVIEW
     assert done.review_reasons == ["服务照片与另一张订单的照片相同"]
 
 
 def test_no_position_is_refused_and_the_carer_sees_only_their_orders(
-    worker: Any, carer_user: Any, provider: Provider, elder: Any, make_user: Callable[..., Any],
+    worker: Any,
+    carer_user: Any,
+    provider: Provider,
+    elder: Any,
+    make_user: Callable[..., Any],
     now: Any,
-) -> None:  # fmt: skip
+) -> None:
     order = order_create(actor=worker, elder=elder, item_code="S21", quantity=1)
     assert list(orders_visible_to(carer_user)) == []  # not yet dispatched to their provider
     order_dispatch(actor=worker, order_id=order.pk, provider=provider)
     assert list(orders_visible_to(carer_user)) == [order]
-    order_accept(actor=carer_user, order_id=order.pk, window_start=at(2026, 3, 10, 14),
-                 window_end=at(2026, 3, 10, 16))  # fmt: skip
+    order_accept(
+        actor=carer_user,
+        order_id=order.pk,
+        window_start=at(2026, 3, 10, 14),
+        window_end=at(2026, 3, 10, 16),
+    )
     with pytest.raises(DomainError) as refused:
         order_check_in(actor=carer_user, order_id=order.pk, position=None)
     assert refused.value.code == "care_position_missing"

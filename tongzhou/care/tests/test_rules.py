@@ -89,8 +89,14 @@ def test_island_tier_decides_the_island_group() -> None:
 
 
 def test_an_item_in_several_groups_is_given_once_with_every_reason_and_island_variants() -> None:
-    cleaning = ItemRule("S21", ("G05", "G11"), quantity=4, small_quantity=2, delivery="home",
-                        small_delivery="mobile")  # fmt: skip
+    cleaning = ItemRule(
+        "S21",
+        ("G05", "G11"),
+        quantity=4,
+        small_quantity=2,
+        delivery="home",
+        small_delivery="mobile",
+    )
     dibao = Membership("dibao", "低保", dt.date(2024, 1, 1), None)
     elder = facts(dt.date(1950, 1, 1), dibao, tier="small")
     [got] = entitlements_on(elder, (POOR, ISLANDS), (cleaning,), dt.date(2026, 3, 1), LIST_FROM)
@@ -116,8 +122,10 @@ def test_an_item_with_its_own_age_starts_on_that_birthday() -> None:
     assert got.since == dt.date(2026, 5, 20)
 
 
-@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)),
-       st.sampled_from(["month", "quarter", "year"]))  # fmt: skip
+@given(
+    st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)),
+    st.sampled_from(["month", "quarter", "year"]),
+)
 def test_every_day_lies_in_its_period_and_the_period_has_one_id(day: dt.date, period: str) -> None:
     first, last = period_bounds(period, day)
     assert last is not None and first <= day <= last
@@ -129,4 +137,8 @@ def test_every_day_lies_in_its_period_and_the_period_has_one_id(day: dt.date, pe
 def test_period_ids_follow_dhis2() -> None:
     day = dt.date(2026, 12, 31)
     assert [period_id(p, day) for p in ("month", "quarter", "year", "once")] == [
-        "202612", "2026Q4", "2026", "ONCE"]  # fmt: skip
+        "202612",
+        "2026Q4",
+        "2026",
+        "ONCE",
+    ]

@@ -32,11 +32,12 @@ class Command(BaseCommand):
                 f"{result.delivery_orders} standing delivery orders "
                 f"({result.delivered_today} delivered today), "
                 f"{result.eat_in_regulars} eat-in regulars, "
-                f"{result.sales_last_month} sales last month in {result.seconds:.1f} s"
+                f"{result.sales_last_month} sales last month, {result.entitlements} care "
+                f"entitlements, {result.care_orders} service orders in {result.seconds:.1f} s"
             )
             self.stdout.write(f"terminal credentials: {result.credentials_file}")
         self.stdout.write(
             "sign in at http://127.0.0.1:8000/ as 'admin' (platform administrator) or as "
-            "city / dinghai / putuo / changguo / xian / canteen1 / cashier1 / courier1 / "
+            "city / dinghai / putuo / changguo / xian / canteen1 / cashier1 / courier1 / carer1 / "
             f"auditor, password '{DEMO_PASSWORD}'"
         )

@@ -1,0 +1,203 @@
+"""The care services in the demo: the default list, everyone's entitlements, two providers
+with their carers (one signs in as `carer1`), and orders in every state in 西安社区, so each
+page has something real on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+from PIL import Image
+
+from tongzhou.access.roles import Role
+from tongzhou.accounts.models import User
+from tongzhou.accounts.services import Assignment, user_create
+from tongzhou.care.models import Carer, Entitlement, Provider, ServiceOrder
+from tongzhou.care.services import (
+    Position,
+    door_point,
+    entitlements_refresh,
+    order_accept,
+    order_cancel,
+    order_check_in,
+    order_check_out,
+    order_confirm,
+    order_create,
+    order_dispatch,
+    order_finish_unconfirmed,
+    order_review,
+)
+from tongzhou.core import clock
+from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.geo.models import Region
+
+VILLAGE = "330902002001"  # 西安社区, where the demo's village worker works
+
+
+@dataclass(frozen=True)
+class CareDemo:
+    entitlements: int
+    orders: int
+
+
+def build_care(
+    admin: User, rng: random.Random, *, password: str, card_for: Callable[[int], str]
+) -> CareDemo:
+    call_command("load_default_service_list", stdout=io.StringIO())
+    ids = list(Elder.objects.filter(status=ElderStatus.ACTIVE).values_list("pk", flat=True))
+    entitlements_refresh(elder_ids=ids, day=clock.today())
+    dinghai, putuo = Region.objects.get(code="330902"), Region.objects.get(code="330903")
+    providers = [
+        Provider.objects.create(
+            name="定海区颐养居家服务中心",
+            kind=Provider.Kind.SOCIAL,
+            region=dinghai,
+            phone="0580-2000001",
+            kinds_served=["cleaning", "bathing", "personal", "medical"],
+        ),
+        Provider.objects.create(
+            name="普陀区海岛护理服务社",
+            kind=Provider.Kind.ENTERPRISE,
+            region=putuo,
+            phone="0580-3000001",
+            kinds_served=["cleaning", "nursing", "personal"],
+        ),
+    ]
+    carer_user = user_create(
+        actor=admin,
+        username="carer1",
+        password=None,
+        assignment=Assignment(Role.CARER, region=dinghai),
+        full_name="颐养中心 林护理员",
+    )
+    carer_user.set_password(password)
+    carer_user.save(update_fields=["password"])
+    today = clock.today()
+    for carer in (
+        Carer(
+            provider=providers[0],
+            user=carer_user,
+            name="林护理员",
+            certificate_level="middle",
+            certificate_number="ZS-HL-2024-0101",
+            certificate_expires=today + dt.timedelta(days=700),
+        ),
+        Carer(
+            provider=providers[0],
+            name="赵护理员",
+            certificate_level="junior",
+            certificate_number="ZS-HL-2023-0417",
+            certificate_expires=today + dt.timedelta(days=40),
+        ),
+        Carer(
+            provider=providers[1],
+            name="孙护理员",
+            certificate_level="senior",
+            certificate_number="ZS-HL-2022-0033",
+            certificate_expires=today + dt.timedelta(days=300),
+        ),
+    ):
+        carer.save()
+    return CareDemo(
+        entitlements=Entitlement.objects.count(),
+        orders=_orders(admin, carer_user, providers[0], rng, card_for),
+    )
+
+
+def _orders(
+    admin: User, carer: User, provider: Provider, rng: random.Random, card_for: Callable[[int], str]
+) -> int:
+    """Eight orders in 西安社区 in every state; two done today, one approved, one in review."""
+    candidates = list(
+        Entitlement.objects.filter(
+            elder__residence__code=VILLAGE,
+            valid_to__isnull=True,
+            item_code__in=["S21", "S22", "S29", "S26", "S23", "S24", "S33", "S39", "S34", "S44"],
+        )
+        .select_related("elder__residence", "item")
+        .order_by("elder_id", "item__sort_order")
+    )
+    seen: set[int] = set()
+    picks: list[Entitlement] = []
+    again: list[Entitlement] = []
+    for entitlement in candidates:
+        (again if entitlement.elder_id in seen else picks).append(entitlement)
+        seen.add(entitlement.elder_id)
+    picks += again  # a second item for an elder where the village has too few
+    now = timezone.localtime(clock.now())
+    start = dt.datetime.combine(now.date(), dt.time(8, 0), now.tzinfo)
+    steps = [
+        "approved",
+        "review",
+        "in_service",
+        "accepted",
+        "accepted_later",
+        "dispatched",
+        "requested",
+        "cancelled",
+    ]
+    made = 0
+    for step, entitlement in zip(steps, picks, strict=False):
+        elder = entitlement.elder
+        order = order_create(
+            actor=admin,
+            elder=elder,
+            item_code=entitlement.item_code,
+            quantity=1,
+            note="家属希望上午来" if step == "requested" else "",
+        )
+        made += 1
+        if step == "requested":
+            continue
+        if step == "cancelled":
+            order_cancel(actor=admin, order_id=order.pk, why="老人住院，暂停服务")
+            continue
+        order_dispatch(actor=admin, order_id=order.pk, provider=provider)
+        if step == "dispatched":
+            continue
+        later = dt.timedelta(days=2 if step == "accepted_later" else 0)
+        order_accept(
+            actor=carer,
+            order_id=order.pk,
+            window_start=start + later,
+            window_end=start + later + dt.timedelta(hours=10),
+        )
+        if step.startswith("accepted"):
+            continue
+        lon, lat = door_point(elder)
+        at_door = Position(
+            lon=(lon or 122.1) + rng.uniform(-0.0003, 0.0003),
+            lat=(lat or 30.0) + rng.uniform(-0.0003, 0.0003),
+            accuracy_m=12,
+        )
+        order_check_in(actor=carer, order_id=order.pk, position=at_door)
+        if step == "in_service":
+            continue
+        # The demo's visits happened this morning: the check-in moves back by the service time.
+        minutes = order.item.min_minutes * order.quantity + 10
+        ServiceOrder.objects.filter(pk=order.pk).update(
+            check_in_at=now - dt.timedelta(minutes=minutes)
+        )
+        photo = SimpleUploadedFile(f"o{order.pk}.jpg", _photo_bytes(order.pk), "image/jpeg")
+        order_check_out(actor=carer, order_id=order.pk, position=at_door, photo=photo)
+        if step == "approved":
+            order_confirm(actor=carer, order_id=order.pk, credential=card_for(elder.pk))
+        else:
+            order_finish_unconfirmed(actor=carer, order_id=order.pk, why="老人外出，由邻居代为开门")
+        if step == "rejected":
+            order_review(actor=admin, order_id=order.pk, approve=False, note="回访核实未上门服务")
+    return made
+
+
+def _photo_bytes(seed: int) -> bytes:
+    """A small valid JPEG, different for each order (the same photo twice is flagged)."""
+    image = Image.new("RGB", (64, 48), ((seed * 37) % 256, (seed * 91) % 256, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "tongzhou.coverage",
     "tongzhou.settlement",
     "tongzhou.care",
+    "tongzhou.visits",
     "tongzhou.portal",
     "tongzhou.dashboard",
     "tongzhou.operations",

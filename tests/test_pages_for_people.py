@@ -99,6 +99,7 @@ def _each_role_lands_on_its_days_work(live_server: Any, chromium: Any) -> None:
         "cashier1": ("[data-testid=open-counter]", "[data-testid=takings]"),
         "xian": ("[data-testid=alerts-open]", "[data-testid=unbooked]"),
         "courier1": ("[data-testid=run]", "[data-testid=stop]"),
+        "carer1": ("[data-testid=today-order]", "[data-testid=to-accept]"),
     }
     for username, (first, second) in landing.items():
         page = _signed_in(chromium, base, username, PHONE)
@@ -172,7 +173,7 @@ def _an_elder_books_and_finds_the_code_on_a_phone_first_try(
     page.get_by_role("button", name="打开").click()
     # Home: one large button per task, each at least 60 px tall, type at least 18 px.
     tasks = page.locator(".task")
-    assert tasks.count() == 5
+    assert tasks.count() == 6
     for box in (tasks.nth(i).bounding_box() for i in range(tasks.count())):
         assert box is not None and box["height"] >= 60
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 18
@@ -328,7 +329,7 @@ def _no_page_of_the_demo_shows_a_raw_code() -> None:
     found: list[str] = []
     walked: dict[str, int] = {}
     for username in ("city", "dinghai", "changguo", "xian", "canteen1", "cashier1", "courier1",
-                     "auditor"):  # fmt: skip
+                     "carer1", "auditor"):  # fmt: skip
         client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
         client.force_login(User.objects.get(username=username))
         queue: list[str] = ["/"]

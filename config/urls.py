@@ -16,6 +16,7 @@ urlpatterns = [
     path("coverage/", coverage, name="coverage"),
     path("settlement/", include("tongzhou.settlement.urls")),
     path("care/", include("tongzhou.care.urls")),
+    path("visits/", include("tongzhou.visits.urls")),
     path("terminal/", counter, name="counter"),
     path("terminal/sw.js", counter_worker, name="counter-worker"),
     path("me/", include("tongzhou.portal.urls")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from tongzhou.care.services import (
 from tongzhou.core import clock
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.geo.models import Region
+from tongzhou.visits.models import ScheduledVisit, VisitStatus
+from tongzhou.visits.services import Finding, visit_record, visits_escalate, visits_schedule
 
 VILLAGE = "330902002001"  # 西安社区, where the demo's village worker works
 
@@ -44,6 +47,7 @@ VILLAGE = "330902002001"  # 西安社区, where the demo's village worker works
 class CareDemo:
     entitlements: int
     orders: int
+    visits_made: int = 0
 
 
 def build_care(
@@ -107,6 +111,7 @@ def build_care(
     return CareDemo(
         entitlements=Entitlement.objects.count(),
         orders=_orders(admin, carer_user, providers[0], rng, card_for),
+        visits_made=build_visits("xian"),
     )
 
 
@@ -141,9 +146,11 @@ def _orders(
         "dispatched",
         "requested",
         "cancelled",
+        "rejected",
     ]
     made = 0
-    for step, entitlement in zip(steps, picks, strict=False):
+    # A village with few entitled elders gives a second order to the first ones.
+    for step, entitlement in zip(steps, itertools.cycle(picks) if picks else [], strict=False):
         elder = entitlement.elder
         order = order_create(
             actor=admin,
@@ -201,3 +208,31 @@ def _photo_bytes(seed: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG")
     return out.getvalue()
+
+
+def build_visits(worker_name: str) -> int:
+    """Last month's visits (those not made are overdue, one is made late), this month's
+    schedule, three visits made in 西安社区 today, one with a finding to follow up."""
+    worker = User.objects.get(username=worker_name)
+    today = clock.today()
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=10)
+    visits_schedule(day=last_month)
+    visits_escalate(day=today)
+    visits_schedule(day=today)
+    ok = {"ok": True, "note": ""}
+    missed = ScheduledVisit.objects.filter(village=worker.region, status=VisitStatus.MISSED)
+    made = 0
+    for visit in missed[:1]:
+        visit_record(actor=worker, visit_id=visit.pk, method="home", sections={"health": ok})
+        made += 1
+    open_now = ScheduledVisit.objects.filter(
+        village=worker.region, status=VisitStatus.OPEN, opens__lte=today
+    ).order_by("pk")
+    for index, visit in enumerate(open_now[:3]):
+        findings = [Finding("safety", "燃气灶软管老化，需更换")] if index == 0 else []
+        sections = {"safety": {"ok": False, "note": "燃气软管老化"}} if findings else {}
+        visit_record(
+            actor=worker, visit_id=visit.pk, method="home", sections=sections, findings=findings
+        )
+        made += 1
+    return made

@@ -142,6 +142,7 @@ class DemoResult:
     sales_last_month: int = 0
     entitlements: int = 0
     care_orders: int = 0
+    visits_made: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -182,6 +183,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         sales_last_month=history,
         entitlements=care.entitlements,
         care_orders=care.orders,
+        visits_made=care.visits_made,
     )
 
 

@@ -188,6 +188,7 @@ def test_the_visit_rate_sums_counts_and_shows_no_figure_where_nobody_was_due(
     visit_record(actor=worker, visit_id=_visit(first).pk, method="home", sections={})
     town = make_user(Role.TOWN_OFFICER, region="330902002")
     top, areas, whole = visit_rates(town, dt.date(2026, 3, 1))
+    assert top is not None and top.code == "330902002"
     by_code = {area.region.code: area for area in areas}
     assert (by_code[VILLAGE].due, by_code[VILLAGE].visited, by_code[VILLAGE].rate) == (2, 1, 0.5)
     assert by_code["330902002002"].rate is None

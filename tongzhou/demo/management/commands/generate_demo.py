@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 f"({result.delivered_today} delivered today), "
                 f"{result.eat_in_regulars} eat-in regulars, "
                 f"{result.sales_last_month} sales last month, {result.entitlements} care "
-                f"entitlements, {result.care_orders} service orders in {result.seconds:.1f} s"
+                f"entitlements, {result.care_orders} service orders, "
+                f"{result.visits_made} caring visits made in {result.seconds:.1f} s"
             )
             self.stdout.write(f"terminal credentials: {result.credentials_file}")
         self.stdout.write(

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "tongzhou.care",
     "tongzhou.visits",
     "tongzhou.portal",
+    "tongzhou.discovery",
     "tongzhou.dashboard",
     "tongzhou.operations",
     "tongzhou.demo",

@@ -102,16 +102,20 @@ def visit_rates(
         .exclude(reason="return")
         .exclude(tier__frequency="quarter")
     )
-    rows = due_visits.values("village__path").annotate(
-        due=Count("elder", distinct=True),
-        visited=Count(
-            "elder",
-            distinct=True,
-            filter=Q(
-                status__in=[VisitStatus.DONE, VisitStatus.DONE_LATE],
-                record__business_date__range=(first, last),
+    rows = (
+        due_visits.order_by()
+        .values("village__path")
+        .annotate(
+            due=Count("elder", distinct=True),
+            visited=Count(
+                "elder",
+                distinct=True,
+                filter=Q(
+                    status__in=[VisitStatus.DONE, VisitStatus.DONE_LATE],
+                    record__business_date__range=(first, last),
+                ),
             ),
-        ),
+        )
     )
     children = list(Region.objects.filter(parent=top).order_by("path")) or [top]
     totals = {child.pk: [0, 0] for child in children}

@@ -1,0 +1,99 @@
+"""The discovery scan (every active rule over the platform's signals, new cases only where
+no case of the rule is open for the elder) and a worker's review of a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.audit.services import audit_record, snapshot
+from tongzhou.core import clock
+from tongzhou.core.errors import Conflict, NotFound, ValidationFailed
+from tongzhou.discovery import signals
+from tongzhou.discovery.models import DiscoveryCase, DiscoveryRule, Outcome
+from tongzhou.elders.models import Elder
+
+
+@dataclass
+class ScanResult:
+    hits: dict[str, int] = field(default_factory=dict)
+    opened: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def discovery_scan(*, day: dt.date) -> ScanResult:
+    """Run every active rule for `day`. A rule whose elder already has an open case of it
+    adds nothing (the partial unique index holds it, even under a concurrent scan)."""
+    result = ScanResult()
+    for rule in DiscoveryRule.objects.filter(is_active=True):
+        started = time.perf_counter()
+        hits = signals.run(rule.signal, day, rule.params)
+        villages = (
+            dict(Elder.objects.filter(pk__in=list(hits)).values_list("pk", "residence_id"))
+            if hits
+            else {}
+        )
+        already = set(
+            DiscoveryCase.objects.filter(rule=rule, reviewed_at__isnull=True).values_list(
+                "elder_id", flat=True
+            )
+        )
+        new = [
+            DiscoveryCase(
+                elder_id=elder_id,
+                village_id=villages[elder_id],
+                rule=rule,
+                found_on=day,
+                evidence=[list(pair) for pair in evidence],
+            )
+            for elder_id, evidence in hits.items()
+            if elder_id not in already and elder_id in villages
+        ]
+        with transaction.atomic():
+            DiscoveryCase.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        result.hits[rule.code] = len(hits)
+        result.opened[rule.code] = len(new)
+        result.seconds[rule.code] = time.perf_counter() - started
+    return result
+
+
+@transaction.atomic
+def discovery_review(*, actor: Any, case_id: int, outcome: str, note: str) -> DiscoveryCase:
+    """The worker records what was done. Nothing is granted here: an application for
+    assistance or a service is made through its own page."""
+    require_cap(actor, Cap.DISCOVERY_REVIEW, "处理主动发现线索", "review discovery cases")
+    case = (
+        DiscoveryCase.objects.select_for_update(of=("self",))
+        .select_related("village", "rule")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not scope_for(actor).contains_path(case.village.path):
+        raise NotFound("主动发现线索", "discovery case")
+    if case.reviewed_at is not None:
+        raise Conflict("discovery_case_closed", "这条线索已经处理过了。", "Already reviewed.")
+    if outcome not in Outcome.values:
+        raise ValidationFailed(
+            "discovery_outcome_invalid", "请选择处理结果。", "Choose an outcome."
+        )
+    if outcome != Outcome.NOT_NEEDED and not note.strip():
+        raise ValidationFailed("discovery_note_missing", "请写明做了什么。", "Say what was done.")
+    before = snapshot(case, ["outcome", "note"])
+    case.outcome, case.note = outcome, note.strip()[:200]
+    case.reviewed_by, case.reviewed_at = actor, clock.now()
+    case.save(update_fields=["outcome", "note", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        action="discovery.review",
+        target=case,
+        before=before,
+        after=snapshot(case, ["outcome", "note"]) | {"rule": case.rule.code},
+        scope_path=case.village.path,
+    )
+    return case

@@ -54,8 +54,8 @@ def test_a_regular_diner_who_stopped_coming(
     counter: Counter, make_member: Callable[..., Any], lunch_time: Callable[..., None]
 ) -> None:
     stopped, stopped_card = make_member()
-    still, still_card = make_member()
-    rare, rare_card = make_member()
+    _still, still_card = make_member()
+    _rare, rare_card = make_member()
     for n in range(8):
         _sell(counter, stopped_card, TODAY - dt.timedelta(days=20 - n), lunch_time)
         _sell(counter, still_card, TODAY - dt.timedelta(days=8 - n), lunch_time)
@@ -69,7 +69,7 @@ def test_own_money_running_out_for_someone_who_eats(
     counter: Counter, make_member: Callable[..., Any], lunch_time: Callable[..., None]
 ) -> None:
     low, low_card = make_member(own_fen=1500)
-    fine, fine_card = make_member(own_fen=9000)
+    _fine, fine_card = make_member(own_fen=9000)
     make_member(own_fen=100)  # low, but does not eat here: not a sign
     _sell(counter, low_card, TODAY, lunch_time)
     _sell(counter, fine_card, TODAY, lunch_time)

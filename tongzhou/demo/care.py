@@ -35,7 +35,9 @@ from tongzhou.care.services import (
     order_review,
 )
 from tongzhou.core import clock
-from tongzhou.elders.models import Elder, ElderStatus
+from tongzhou.discovery.services import discovery_scan
+from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus
+from tongzhou.elders.services import elder_set_status, membership_end
 from tongzhou.geo.models import Region
 from tongzhou.visits.models import ScheduledVisit, VisitStatus
 from tongzhou.visits.services import Finding, visit_record, visits_escalate, visits_schedule
@@ -48,6 +50,7 @@ class CareDemo:
     entitlements: int
     orders: int
     visits_made: int = 0
+    discovery_cases: int = 0
 
 
 def build_care(
@@ -108,10 +111,15 @@ def build_care(
         ),
     ):
         carer.save()
+    orders = _orders(admin, carer_user, providers[0], rng, card_for)
+    visits_made = build_visits("xian")
+    _plant_signals(admin)
+    cases = sum(discovery_scan(day=clock.today()).opened.values())
     return CareDemo(
         entitlements=Entitlement.objects.count(),
-        orders=_orders(admin, carer_user, providers[0], rng, card_for),
-        visits_made=build_visits("xian"),
+        orders=orders,
+        visits_made=visits_made,
+        discovery_cases=cases,
     )
 
 
@@ -236,3 +244,31 @@ def build_visits(worker_name: str) -> int:
         )
         made += 1
     return made
+
+
+def _plant_signals(admin: User) -> None:
+    """Two things a worker in 西安社区 should hear of: a 低保 ending in three weeks with no
+    renewal, and a death recorded today while the entitlements still stand."""
+    today = clock.today()
+    village = Region.objects.get(code=VILLAGE)
+    membership = (
+        CategoryMembership.objects.filter(
+            elder__residence=village,
+            category__code="dibao",
+            valid_to__isnull=True,
+            elder__status=ElderStatus.ACTIVE,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if membership is not None:
+        membership_end(actor=admin, membership=membership, valid_to=today + dt.timedelta(days=21))
+    died = (
+        Elder.objects.filter(
+            residence=village, status=ElderStatus.ACTIVE, birth_date__year__lt=1935
+        )
+        .order_by("pk")
+        .first()
+    )
+    if died is not None:
+        elder_set_status(actor=admin, elder=died, status=ElderStatus.DECEASED, on=today)

@@ -143,6 +143,7 @@ class DemoResult:
     entitlements: int = 0
     care_orders: int = 0
     visits_made: int = 0
+    discovery_cases: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -184,6 +185,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         entitlements=care.entitlements,
         care_orders=care.orders,
         visits_made=care.visits_made,
+        discovery_cases=care.discovery_cases,
     )
 
 

@@ -1,0 +1,63 @@
+"""The village worker's discovery queue and the month's counts per rule and outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap
+from tongzhou.core import clock
+from tongzhou.core.text import only_ascii_digits
+from tongzhou.core.views import run_and_report
+from tongzhou.discovery import selectors, services
+from tongzhou.discovery.models import Outcome
+
+
+def _require(request: HttpRequest) -> None:
+    if not has_cap(request.user, Cap.DISCOVERY_REVIEW):
+        raise Http404
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    if request.method == "POST":
+        raw = request.POST.get("case", "")
+        case_id = int(raw) if only_ascii_digits(raw) else 0
+        run_and_report(
+            request,
+            lambda: services.discovery_review(
+                actor=request.user,
+                case_id=case_id,
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", ""),
+            ),
+            gettext("Recorded. The case is closed."),
+        )
+        return redirect("discovery:queue")
+    page = Paginator(selectors.queue(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "discovery/queue.html", {"page": page, "outcomes": Outcome.choices})
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    try:
+        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = clock.today().replace(day=1)
+    return render(
+        request,
+        "discovery/report.html",
+        {
+            "month": month,
+            "rows": selectors.month_counts(request.user, month),
+            "outcomes": Outcome.choices,
+        },
+    )

@@ -13,6 +13,8 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap
 from tongzhou.care import selectors
 from tongzhou.care.models import ServiceOrder
+from tongzhou.care.services import entitlements_refresh
+from tongzhou.core import clock
 from tongzhou.core.api import ERRORS, BoundedLimitOffset
 from tongzhou.elders.selectors import elder_get
 
@@ -47,6 +49,7 @@ class EntitlementOut(Schema):
 def entitlements(request: HttpRequest, elder_id: int) -> list[dict[str, object]]:
     require_cap(request.user, Cap.CARE_VIEW, "查看养老服务", "see care services")
     elder = elder_get(actor=request.user, elder_id=elder_id)
+    entitlements_refresh(elder_ids=[elder.pk], day=clock.today())
     return [
         {
             "item_code": e.item.code,

@@ -23,7 +23,7 @@ from tongzhou.care.models import (
     ServiceOrder,
 )
 from tongzhou.care.rules import period_id
-from tongzhou.care.services import entitlements_refresh, version_in_force
+from tongzhou.care.services import version_in_force
 from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.models import Elder
@@ -48,11 +48,10 @@ class EntitlementView:
 
 
 def elder_entitlements(elder: Elder, day: dt.date | None = None) -> list[EntitlementView]:
-    """The elder's entitlements in force on `day`, with what is left this period and why.
-    The caller has already been allowed to see the elder (a worker's scope or the elder's
-    own page)."""
+    """The elder's entitlements in force on `day` as last refreshed, with what is left this
+    period and why. The caller has already been allowed to see the elder (a worker's scope or
+    the elder's own page), and refreshes the rows first where it shows them."""
     day = day or clock.today()
-    entitlements_refresh(elder_ids=[elder.pk], day=day)
     rows = list(
         Entitlement.objects.filter(elder=elder, valid_from__lte=day)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))

@@ -157,6 +157,7 @@ def elder_care(request: HttpRequest, elder_id: int) -> HttpResponse:
             gettext("Ordered. The order waits for dispatch on the order desk."),
         )
         return redirect("care:elder", elder_id=elder.pk)
+    services.entitlements_refresh(elder_ids=[elder.pk], day=clock.today())
     entitlements = selectors.elder_entitlements(elder)
     return render(
         request,

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
 from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
 from tongzhou.accounts.services import Assignment, user_create
-from tongzhou.care.models import Carer, Entitlement, Provider, ServiceOrder
+from tongzhou.care.models import Carer, Entitlement, Provider, ServiceItem, ServiceOrder
 from tongzhou.care.services import (
     Position,
     door_point,
@@ -39,7 +40,8 @@ from tongzhou.discovery.services import discovery_scan
 from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus
 from tongzhou.elders.services import elder_set_status, membership_end
 from tongzhou.geo.models import Region
-from tongzhou.visits.models import ScheduledVisit, VisitStatus
+from tongzhou.visits.models import ScheduledVisit, VisitRecord, VisitStatus
+from tongzhou.visits.schedule import window
 from tongzhou.visits.services import Finding, visit_record, visits_escalate, visits_schedule
 
 VILLAGE = "330902002001"  # 西安社区, where the demo's village worker works
@@ -54,7 +56,12 @@ class CareDemo:
 
 
 def build_care(
-    admin: User, rng: random.Random, *, password: str, card_for: Callable[[int], str]
+    admin: User,
+    rng: random.Random,
+    *,
+    password: str,
+    card_for: Callable[[int], str],
+    year: bool = False,
 ) -> CareDemo:
     call_command("load_default_service_list", stdout=io.StringIO())
     ids = list(Elder.objects.filter(status=ElderStatus.ACTIVE).values_list("pk", flat=True))
@@ -86,7 +93,7 @@ def build_care(
     carer_user.set_password(password)
     carer_user.save(update_fields=["password"])
     today = clock.today()
-    for carer in (
+    carers = [
         Carer(
             provider=providers[0],
             user=carer_user,
@@ -109,9 +116,12 @@ def build_care(
             certificate_number="ZS-HL-2022-0033",
             certificate_expires=today + dt.timedelta(days=300),
         ),
-    ):
+    ]
+    for carer in carers:
         carer.save()
     orders = _orders(admin, carer_user, providers[0], rng, card_for)
+    if year:
+        orders += build_care_year(rng, carers[0])
     visits_made = build_visits("xian")
     _plant_signals(admin)
     cases = sum(discovery_scan(day=clock.today()).opened.values())
@@ -272,3 +282,119 @@ def _plant_signals(admin: User) -> None:
     )
     if died is not None:
         elder_set_status(actor=admin, elder=died, status=ElderStatus.DECEASED, on=today)
+
+
+def build_care_year(rng: random.Random, carer: Carer) -> int:
+    """A city's past year, written in bulk: every tier's visits of the last twelve months (most
+    made, some late, a few missed, with their records) and a year of orders at the door for
+    the elders entitled to help at home. Returns the orders made."""
+    today = clock.today()
+    visitor = User.objects.filter(username="xian").first() or User.objects.get(username="admin")
+    owed = list(
+        ScheduledVisit.objects.filter(reason="routine", status=VisitStatus.OPEN).values_list(
+            "elder_id", "village_id", "tier_id", "tier__frequency"
+        )
+    )
+    visits: list[ScheduledVisit] = []
+    outcomes: list[str] = []
+    for elder_id, village_id, tier_id, frequency in owed:
+        step = {"week": 7, "month": 30, "quarter": 91}[frequency]
+        day = today - dt.timedelta(days=step)
+        seen: set[str] = set()
+        while day > today - dt.timedelta(days=365):
+            slot = window(frequency, day)
+            day -= dt.timedelta(days=step)
+            if slot.closes >= today or slot.period_id in seen:
+                continue
+            seen.add(slot.period_id)
+            roll = rng.random()
+            status = "done" if roll < 0.9 else "done_late" if roll < 0.97 else "missed"
+            visits.append(
+                ScheduledVisit(
+                    elder_id=elder_id,
+                    village_id=village_id,
+                    tier_id=tier_id,
+                    reason="routine",
+                    period_id=slot.period_id,
+                    due=slot.due,
+                    opens=slot.opens,
+                    closes=slot.closes,
+                    status=status,
+                )
+            )
+            outcomes.append(status)
+    zone = timezone.get_current_timezone()
+    for start in range(0, len(visits), 20_000):
+        chunk = visits[start : start + 20_000]
+        with transaction.atomic():
+            made = ScheduledVisit.objects.bulk_create(chunk, batch_size=2000, ignore_conflicts=True)
+            saved = {
+                (v.elder_id, v.period_id): v.pk
+                for v in ScheduledVisit.objects.filter(
+                    elder_id__in={v.elder_id for v in made},
+                    reason="routine",
+                    period_id__in={v.period_id for v in made},
+                )
+            }
+            records = []
+            for visit in made:
+                if visit.status == "missed":
+                    continue
+                on = visit.due if visit.status == "done" else visit.closes + dt.timedelta(days=3)
+                records.append(
+                    VisitRecord(
+                        elder_id=visit.elder_id,
+                        scheduled_id=saved[(visit.elder_id, visit.period_id)],
+                        visitor=visitor,
+                        method="home",
+                        visited_at=dt.datetime.combine(on, dt.time(10), zone),
+                        business_date=on,
+                        late=visit.status == "done_late",
+                        health={"ok": True, "note": ""},
+                    )
+                )
+            VisitRecord.objects.bulk_create(records, batch_size=2000)
+    return _year_of_orders(rng, carer, today)
+
+
+def _year_of_orders(rng: random.Random, carer: Carer, today: dt.date) -> int:
+    items = {i.code: i for i in ServiceItem.objects.filter(code__in=["S21", "S29", "S24", "S33"])}
+    entitled = list(
+        Entitlement.objects.filter(valid_to__isnull=True, item_code__in=list(items)).values_list(
+            "elder_id", "item_code"
+        )
+    )
+    zone = timezone.get_current_timezone()
+    orders = []
+    for elder_id, code in entitled:
+        item = items[code]
+        for months_ago in range(1, 13):
+            if rng.random() < 0.5:
+                continue
+            day = today - dt.timedelta(days=30 * months_ago + rng.randrange(20))
+            start = dt.datetime.combine(day, dt.time(9), zone)
+            price = item.unit_price_fen
+            orders.append(
+                ServiceOrder(
+                    elder_id=elder_id,
+                    item=item,
+                    source="entitlement",
+                    quantity=1,
+                    status="approved" if rng.random() < 0.95 else "review",
+                    business_date=day,
+                    provider_id=carer.provider_id,
+                    carer=carer,
+                    window_start=start,
+                    window_end=start + dt.timedelta(hours=4),
+                    price_fen=price,
+                    government_fen=price,
+                    check_in_at=start,
+                    check_out_at=start + dt.timedelta(minutes=item.min_minutes + 5),
+                    check_in_distance_m=20.0,
+                    check_out_distance_m=25.0,
+                    confirmed_by="card",
+                    confirmed_at=start + dt.timedelta(minutes=item.min_minutes + 6),
+                )
+            )
+    ServiceOrder.objects.bulk_create(orders, batch_size=2000)
+    return len(orders)

@@ -165,7 +165,9 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     _menus(rng, canteens)
     history = build_last_month(rng, canteens)
     meal_service = build_meal_service(admin, rng, canteens)
-    care = build_care(admin, rng, password=DEMO_PASSWORD, card_for=demo_card_number)
+    care = build_care(
+        admin, rng, password=DEMO_PASSWORD, card_for=demo_card_number, year=scale == "city"
+    )
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))

@@ -20,6 +20,7 @@ from tongzhou.bookings.models import BookingMode
 from tongzhou.bookings.selectors import elder_upcoming
 from tongzhou.bookings.services import delivery_refusal, first_open_day
 from tongzhou.care.selectors import elder_entitlements, elder_orders_coming
+from tongzhou.care.services import entitlements_refresh
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
@@ -153,6 +154,7 @@ def meals(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
 @_signed_in
 def care_services(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
     """What the service list gives me, how much is left, why, and who comes when."""
+    entitlements_refresh(elder_ids=[grant.elder.pk], day=clock.today())
     return _page(
         request,
         grant,

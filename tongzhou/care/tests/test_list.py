@@ -15,12 +15,18 @@ from tongzhou.access.roles import Role
 from tongzhou.care import listio
 from tongzhou.care.models import Entitlement, Provenance, ServiceListVersion
 from tongzhou.care.selectors import elder_entitlements
-from tongzhou.care.services import service_list_load
+from tongzhou.care.services import entitlements_refresh, service_list_load
 from tongzhou.care.tests.conftest import VILLAGE
 from tongzhou.core.errors import PermissionDenied, ValidationFailed
 from tongzhou.elders.models import Category, LivingArrangement
 from tongzhou.elders.services import membership_add, membership_end
 from tongzhou.geo.models import Region
+
+
+def _shown(elder: Any, day: dt.date) -> dict[str, Any]:
+    """What the worker's page shows: the rows refreshed for the day, then read."""
+    entitlements_refresh(elder_ids=[elder.pk], day=day)
+    return {e.item.code: e for e in elder_entitlements(elder, day)}
 
 
 def test_the_default_is_11_groups_and_52_items_and_says_it_is_a_default(care_list: None) -> None:
@@ -145,7 +151,7 @@ def test_entitlements_show_their_reasons_and_follow_a_category_from_its_date(
     elder = make_elder(
         VILLAGE, birth=dt.date(1944, 6, 1), living_arrangement=LivingArrangement.ALONE
     )
-    shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 3, 10))}
+    shown = _shown(elder, dt.date(2026, 3, 10))
     assert "S04" in shown  # 80+ accident insurance
     assert shown["S04"].reasons[0]["group"] == "G02"
     assert shown["S04"].since == dt.date(2024, 6, 1)  # the 80th birthday
@@ -156,13 +162,13 @@ def test_entitlements_show_their_reasons_and_follow_a_category_from_its_date(
     membership = membership_add(
         actor=superuser, elder=elder, category=dibao, valid_from=dt.date(2026, 3, 10)
     )
-    shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 3, 10))}
+    shown = _shown(elder, dt.date(2026, 3, 10))
     assert shown["S21"].since == dt.date(2026, 3, 10)
     assert shown["S21"].reasons[0]["why"] == "81周岁，低保"
 
     now(at(2026, 5, 1))
     membership_end(actor=superuser, membership=membership, valid_to=dt.date(2026, 4, 30))
-    shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 5, 1))}
+    shown = _shown(elder, dt.date(2026, 5, 1))
     assert "S21" not in shown
     history = Entitlement.objects.get(elder=elder, item_code="S21")
     assert (history.valid_from, history.valid_to) == (dt.date(2026, 3, 10), dt.date(2026, 4, 30))
@@ -181,9 +187,9 @@ def test_moving_to_a_small_island_changes_delivery_from_that_day(
     )
     assert small is not None
     elder = make_elder(VILLAGE, birth=dt.date(1950, 1, 1))
-    assert "S47" not in {e.item.code for e in elder_entitlements(elder, dt.date(2026, 3, 10))}
+    assert "S47" not in set(_shown(elder, dt.date(2026, 3, 10)))
     elder_update(actor=superuser, elder=elder, changes={"residence": small})
     elder.refresh_from_db()
-    shown = {e.item.code: e for e in elder_entitlements(elder, dt.date(2026, 3, 11))}
+    shown = _shown(elder, dt.date(2026, 3, 11))
     assert shown["S47"].since == dt.date(2026, 3, 11)  # from the day of the move
     assert "小岛" in shown["S47"].reasons[0]["why"]

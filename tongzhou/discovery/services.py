@@ -34,11 +34,14 @@ def discovery_scan(*, day: dt.date) -> ScanResult:
     for rule in DiscoveryRule.objects.filter(is_active=True):
         started = time.perf_counter()
         hits = signals.run(rule.signal, day, rule.params)
-        villages = (
-            dict(Elder.objects.filter(pk__in=list(hits)).values_list("pk", "residence_id"))
-            if hits
-            else {}
-        )
+        ids = list(hits)
+        villages: dict[int, int] = {}
+        for start in range(0, len(ids), 5000):  # within any database's limit of parameters
+            villages.update(
+                Elder.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+                    "pk", "residence_id"
+                )
+            )
         already = set(
             DiscoveryCase.objects.filter(rule=rule, reviewed_at__isnull=True).values_list(
                 "elder_id", flat=True

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from tongzhou.access.roles import Cap, Role
@@ -20,7 +21,6 @@ from tongzhou.care.facts import facts_for
 from tongzhou.care.rules import GroupRule
 from tongzhou.core import clock
 from tongzhou.core.errors import Conflict, NotFound, ValidationFailed
-from tongzhou.core.masking import mask_name
 from tongzhou.core.notify import Message, notify
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.geo.models import Region
@@ -206,7 +206,7 @@ def visit_record(
     visit_id: int,
     method: str,
     sections: dict[str, dict[str, Any]],
-    findings: list[Finding] = (),  # type: ignore[assignment]
+    findings: Sequence[Finding] = (),
     resolved: dict[int, str] | None = None,
     position: tuple[float, float] | None = None,
 ) -> VisitRecord:
@@ -317,22 +317,23 @@ def visits_escalate(*, day: dt.date) -> int:
     """Visits whose window closed before `day` unrecorded become overdue, and the town's
     officers hear how many in each village (once per visit)."""
     with transaction.atomic():
-        overdue = list(
-            ScheduledVisit.objects.select_for_update()
-            .filter(status=VisitStatus.OPEN, closes__lt=day)
-            .values_list("pk", "village_id")
+        overdue = ScheduledVisit.objects.filter(status=VisitStatus.OPEN, closes__lt=day)
+        per_village = Counter(
+            dict(
+                overdue.order_by()
+                .values("village_id")
+                .annotate(n=Count("pk"))
+                .values_list("village_id", "n")
+            )
         )
-        if not overdue:
+        if not per_village:
             return 0
-        ScheduledVisit.objects.filter(pk__in=[pk for pk, _ in overdue]).update(
-            status=VisitStatus.MISSED, escalated_at=clock.now()
-        )
-        per_village = Counter(village for _, village in overdue)
+        escalated = overdue.update(status=VisitStatus.MISSED, escalated_at=clock.now())
         villages = Region.objects.select_related("parent").in_bulk(list(per_village))
-        per_town: dict[int, list[str]] = defaultdict(list)
+        per_town: dict[int | None, list[str]] = defaultdict(list)
         for village_id, count in per_village.items():
             village = villages[village_id]
-            per_town[village.parent_id].append(f"{village.name}{count}人")  # type: ignore[index]
+            per_town[village.parent_id].append(f"{village.name}{count}人")
         officers = User.objects.filter(
             role=Role.TOWN_OFFICER, region_id__in=list(per_town), is_active=True
         )
@@ -341,15 +342,11 @@ def visits_escalate(*, day: dt.date) -> int:
                 Message(
                     to_name=str(officer),
                     to_phone=officer.phone,
-                    text=f"【同舟】有探访逾期未完成：{'、'.join(per_town[officer.region_id][:5])}，请督促。",  # type: ignore[index]
+                    text=f"【同舟】有探访逾期未完成：{'、'.join(per_town[officer.region_id][:5])}，请督促。",
                     kind="visit_overdue",
                     link="/visits/",
                 )
                 for officer in officers
             ]
         )
-    return len(overdue)
-
-
-def elder_label(elder: Elder) -> str:
-    return mask_name(elder.name)
+    return escalated

@@ -236,7 +236,8 @@ def _refresh_batch(ids: list[int], the_list: CompiledList, day: dt.date) -> int:
             row.delete()
         else:
             Entitlement.objects.filter(pk=row.pk).update(valid_to=day - dt.timedelta(days=1))
-    Entitlement.objects.bulk_create(to_open)
+    # A concurrent refresh of the same elder may have opened the same row first.
+    Entitlement.objects.bulk_create(to_open, ignore_conflicts=True)
     return len(to_close) + len(to_open)
 
 

@@ -64,7 +64,24 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     from tongzhou.ledger.services import ledger_check
 
     active = Elder.objects.filter(status="active").count()
-    assert Card.objects.count() == active
+    # Cards were made for everyone then active; the care demo records one death today.
+    planted_death = Elder.objects.filter(status="deceased", died_on=clock.today()).count()
+    assert planted_death == 1
+    assert Card.objects.count() == active + planted_death
+    # Care: orders in every state, visits due, overdue and done, a follow-up, discovery cases.
+    from tongzhou.care.models import Entitlement, OrderStatus, ServiceOrder
+    from tongzhou.discovery.models import DiscoveryCase
+    from tongzhou.visits.models import FollowUp, ScheduledVisit
+
+    assert set(ServiceOrder.objects.values_list("status", flat=True)) == set(OrderStatus.values)
+    assert Entitlement.objects.filter(valid_to__isnull=True).count() > 10 * active
+    assert {"open", "missed", "done", "done_late"} <= set(
+        ScheduledVisit.objects.values_list("status", flat=True)
+    )
+    assert FollowUp.objects.filter(closed_at__isnull=True).exists()
+    assert {"missed-visit", "entitled-after-death"} <= set(
+        DiscoveryCase.objects.values_list("rule__code", flat=True)
+    )
     assert ledger_check() == []
     assert Menu.objects.filter(date=clock.today()).exists()
     # Every district has elders; outer islands are older than the main island on average.

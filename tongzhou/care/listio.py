@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from tongzhou.elders.importer import MAX_CELL_CHARS, ImportFileError, RowError
+from tongzhou.elders.importer import ImportFileError, RowError, cell_text, data_rows
 
 DATA = Path(__file__).resolve().parent / "data"
 GROUP_SHEET = "服务对象"
@@ -118,19 +118,11 @@ class ParsedList:
         self.errors.append(RowError(row, sheet, code, zh, en))
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _rows(
     raw: Iterable[Iterable[Any]], expected: list[str], sheet: str
 ) -> Iterator[tuple[int, dict[str, str]]]:
     iterator = iter(raw)
-    header = [_cell(cell) for cell in next(iterator, ())]
+    header = [cell_text(cell) for cell in next(iterator, ())]
     missing = [name for name in expected if name not in header]
     if missing:
         raise ImportFileError(
@@ -138,16 +130,7 @@ def _rows(
             f"“{sheet}”表缺少列：{'、'.join(missing)}。",
             f"Sheet '{sheet}' lacks columns: {', '.join(missing)}.",
         )
-    for number, values in enumerate(iterator, start=2):
-        cells = [_cell(value) for value in values]
-        if not any(cells):
-            continue
-        if any("\x00" in cell or len(cell) > MAX_CELL_CHARS for cell in cells):
-            raise ImportFileError(
-                "import_cell_invalid",
-                f"“{sheet}”表第 {number} 行有单元格含空字符或过长。",
-                f"Sheet '{sheet}' row {number} has a NUL character or an overlong cell.",
-            )
+    for number, cells in data_rows(iterator, f"“{sheet}”表", f"Sheet '{sheet}': "):
         yield number, dict(zip(header, cells, strict=False))
 
 

@@ -144,19 +144,33 @@ def read_rows(handle: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str,
             f"缺少必需的列：{names}。",
             f"Required columns are missing: {', '.join(missing)}.",
         )
-    for number, raw in enumerate(iterator, start=2):
+    for number, values in data_rows(iterator):
+        row = {key: value for key, value in zip(columns, values, strict=False) if key}
+        yield number, row
+
+
+def data_rows(
+    rows: Iterable[Iterable[Any]], where_zh: str = "", where_en: str = ""
+) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row number, cell texts) of each non-empty row after the header; a cell
+    holding a NUL or longer than any field is a damaged or hostile file, refused whole."""
+    for number, raw in enumerate(rows, start=2):
         values = [_cell(v) for v in raw]
         if not any(values):
             continue
         if any("\x00" in value or len(value) > MAX_CELL_CHARS for value in values):
             raise ImportFileError(
                 "import_cell_invalid",
-                f"第 {number} 行有单元格含空字符（NUL）或超过 {MAX_CELL_CHARS} 字，请检查文件。",
-                f"Row {number} has a cell holding a NUL character or over {MAX_CELL_CHARS} "
-                "characters; check the file.",
+                f"{where_zh}第 {number} 行有单元格含空字符（NUL）或超过 {MAX_CELL_CHARS} 字，"
+                "请检查文件。",
+                f"{where_en}Row {number} has a cell holding a NUL character or over "
+                f"{MAX_CELL_CHARS} characters; check the file.",
             )
-        row = {key: value for key, value in zip(columns, values, strict=False) if key}
-        yield number, row
+        yield number, values
+
+
+def cell_text(value: Any) -> str:
+    return _cell(value)
 
 
 def _xlsx_rows(handle: IO[bytes]) -> Iterator[tuple[Any, ...]]:

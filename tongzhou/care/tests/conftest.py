@@ -6,26 +6,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from tongzhou.access.roles import Role
+from tongzhou.bookings.tests.conftest import at, now  # noqa: F401 - the clock the tests move
 from tongzhou.care.models import Carer, Provider
-from tongzhou.core import clock
 
 VILLAGE = "330902002001"  # on 舟山本岛
-
-
-def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=timezone.get_default_timezone())
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    def set_now(moment: dt.datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: moment)
-
-    set_now(at(2026, 3, 10, 9))
-    return set_now
 
 
 @pytest.fixture

@@ -40,12 +40,11 @@ def test_eight_orders_at_once_on_four_hours_give_four(
     )
     entitlements_refresh(elder_ids=[elder.pk], day=clock.today())
     workers = [make_user(Role.VILLAGE_WORKER, region=VILLAGE) for _ in range(8)]
-    results = run_together(
-        [
-            lambda w=w: order_create(actor=w, elder=elder, item_code="S21", quantity=1)
-            for w in workers
-        ]
-    )
+
+    def order_as(worker: Any) -> Callable[[], Any]:
+        return lambda: order_create(actor=worker, elder=elder, item_code="S21", quantity=1)
+
+    results = run_together([order_as(worker) for worker in workers])
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(refused) == 4 and {r.code for r in refused} == {"care_entitlement_used_up"}
     purse = EntitlementPurse.objects.get(elder=elder, item_code="S21")

@@ -54,13 +54,19 @@ def test_the_writers_read_off_the_source_are_these() -> None:
             "canteens.Dish", "canteens.Menu", "canteens.MenuItem", "canteens.Operator",
             "identity.Card",
         ],
-        "tongzhou.demo.care": ["care.Provider", "care.ServiceOrder"],
+        "tongzhou.demo.care": [
+            "care.Provider", "care.ServiceOrder", "visits.ScheduledVisit", "visits.VisitRecord",
+        ],
+        "tongzhou.discovery.services": ["discovery.DiscoveryCase"],
         "tongzhou.demo.history": ["meals.Meal"],
         "tongzhou.demo.meal_service": [
             "bookings.BookingPlan", "bookings.MealProfile", "canteens.Canteen",
         ],
         "tongzhou.elders.services": ["elders.CategoryMembership", "elders.Elder"],
         "tongzhou.geo.services": ["geo.Island", "geo.Region"],
+        "tongzhou.visits.services": [
+            "visits.FollowUp", "visits.ScheduledVisit", "visits.VisitRecord",
+        ],
         "tongzhou.identity.face_services": ["identity.FaceConfirmation", "identity.FaceEnrolment"],
         "tongzhou.identity.services": [
             "identity.Card", "identity.QrIdentity", "identity.QrUse", "identity_card",

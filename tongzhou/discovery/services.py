@@ -4,6 +4,8 @@ no case of the rule is open for the elder) and a worker's review of a case."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +21,8 @@ from tongzhou.discovery import signals
 from tongzhou.discovery.models import DiscoveryCase, DiscoveryRule, Outcome
 from tongzhou.elders.models import Elder
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class ScanResult:
@@ -33,7 +37,13 @@ def discovery_scan(*, day: dt.date) -> ScanResult:
     result = ScanResult()
     for rule in DiscoveryRule.objects.filter(is_active=True):
         started = time.perf_counter()
-        hits = signals.run(rule.signal, day, rule.params)
+        try:
+            hits = signals.run(rule.signal, day, rule.params)
+        except (TypeError, ValueError):
+            # A rule edited into nonsense must not stop the others; its count says so.
+            log.exception("discovery rule %s could not run", rule.code)
+            result.hits[rule.code] = result.opened[rule.code] = -1
+            continue
         ids = list(hits)
         villages: dict[int, int] = {}
         for start in range(0, len(ids), 5000):  # within any database's limit of parameters
@@ -64,6 +74,21 @@ def discovery_scan(*, day: dt.date) -> ScanResult:
         result.opened[rule.code] = len(new)
         result.seconds[rule.code] = time.perf_counter() - started
     return result
+
+
+def rule_check(rule: DiscoveryRule) -> None:
+    """A rule's parameters must be ones its signal takes, as numbers or lists of codes."""
+    accepted = set(inspect.signature(signals.SIGNALS[rule.signal]).parameters) - {"day"}
+    params = rule.params if isinstance(rule.params, dict) else None
+    unknown = sorted(set(params or {}) - accepted) if params is not None else ["?"]
+    if unknown:
+        raise ValidationFailed(
+            "discovery_params_invalid",
+            f"参数须为以下几项：{'、'.join(sorted(accepted)) or '（无）'}；"
+            f"不认识：{'、'.join(unknown)}。",
+            f"Parameters must be among: {', '.join(sorted(accepted)) or '(none)'}; "
+            f"unknown: {', '.join(unknown)}.",
+        )
 
 
 @transaction.atomic

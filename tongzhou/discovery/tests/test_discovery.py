@@ -206,3 +206,19 @@ def test_the_scan_opens_one_case_until_a_worker_closes_it_and_counts_the_outcome
     counts = {row["rule"].code: row for row in month_counts(worker, TODAY)}
     assert counts["alone-80-unserved"]["found"] == 1 and counts["alone-80-unserved"]["service"] == 1
     assert discovery_scan(day=TODAY).opened["alone-80-unserved"] == 1  # found again once closed
+
+
+def test_a_rule_edited_with_unknown_parameters_is_refused_and_a_broken_one_skipped(
+    lunch_time: Callable[..., None],
+) -> None:
+    from tongzhou.discovery.models import DiscoveryRule
+    from tongzhou.discovery.services import rule_check
+
+    rule = DiscoveryRule.objects.get(code="no-meal-7d")
+    rule.params = {"days": 7, "dayz": 3}
+    with pytest.raises(DomainError) as refused:
+        rule_check(rule)
+    assert refused.value.code == "discovery_params_invalid"
+    rule.save()  # as if written around the check: the scan goes on without it
+    result = discovery_scan(day=TODAY)
+    assert result.hits["no-meal-7d"] == -1 and result.hits["missed-visit"] == 0

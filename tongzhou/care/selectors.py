@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Mod
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, require_cap, scope_for
@@ -28,6 +29,7 @@ from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.models import Elder
 
+CALLBACK_ONE_IN = 10
 PERIOD_WORDS = {"month": "本月", "quarter": "本季度", "year": "今年", "once": "一次性"}
 
 
@@ -142,6 +144,11 @@ def orders_for_staff(actor: Any, *, status: str = "") -> QuerySet[ServiceOrder]:
     orders = orders_visible_to(actor)
     if status == "open":
         return orders.filter(status__in=OPEN_ORDER_STATUSES)
+    if status == "callback":
+        # One approved record in ten, chosen by its number (not by anyone), is called back.
+        return orders.annotate(draw=Mod("pk", CALLBACK_ONE_IN)).filter(
+            status=OrderStatus.APPROVED, satisfaction__isnull=True, draw=0
+        )
     if status:
         return orders.filter(status=status)
     return orders

@@ -190,7 +190,11 @@ def orders(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
-            "statuses": [("open", gettext("Not yet done")), *OrderStatus.choices],
+            "statuses": [
+                ("open", gettext("Not yet done")),
+                ("callback", gettext("To call back (one in ten approved)")),
+                *OrderStatus.choices,
+            ],
             "providers": Provider.objects.filter(is_active=True).select_related("region"),
             "can_order": has_cap(request.user, Cap.CARE_ORDER),
             "can_review": has_cap(request.user, Cap.CARE_REVIEW),

@@ -217,3 +217,20 @@ def test_no_position_is_refused_and_the_carer_sees_only_their_orders(
     assert list(orders_visible_to(other_village)) == []
     with pytest.raises(NotFound):
         order_cancel(actor=other_village, order_id=order.pk, why="x")
+
+
+def test_one_approved_record_in_ten_is_drawn_for_a_callback(
+    worker: Any, carer_user: Any, provider: Provider, elder: Any, superuser: Any, now: Any
+) -> None:
+    from tongzhou.care.models import ServiceOrder
+    from tongzhou.care.selectors import orders_for_staff
+    from tongzhou.care.services import order_callback
+
+    card_issue(actor=superuser, elder=elder, number="3309001234567")
+    done = _served(worker, carer_user, provider, elder, now)
+    order_confirm(actor=carer_user, order_id=done.pk, credential="3309001234567")
+    ServiceOrder.objects.filter(pk=done.pk).update(id=10)  # as if it were the tenth record
+    town = _town(worker)
+    assert [o.pk for o in orders_for_staff(town, status="callback")] == [10]
+    order_callback(actor=worker, order_id=10, satisfaction=5, note="很满意")
+    assert list(orders_for_staff(town, status="callback")) == []

@@ -23,6 +23,7 @@ from tongzhou.canteens.models import Canteen, CanteenStatus
 from tongzhou.canteens.selectors import canteens_visible_to
 from tongzhou.core.charts import Chart, Series, month_label
 from tongzhou.coverage.selectors import coverage_report, may_see_coverage
+from tongzhou.discovery.selectors import queue
 from tongzhou.elders.models import ElderStatus
 from tongzhou.elders.selectors import elder_counts, elders_visible_to
 from tongzhou.geo.models import Region, RegionLevel
@@ -30,6 +31,7 @@ from tongzhou.meals.models import SESSION_CHOICES, Meal, MealStatus
 from tongzhou.meals.selectors import day_summary, meals_visible_to
 from tongzhou.settlement.models import AnomalyCase
 from tongzhou.settlement.selectors import open_reviews
+from tongzhou.visits.selectors import due_list
 
 
 def home_kind(user: Any) -> str:
@@ -131,6 +133,8 @@ class VillageDay:
     booked_next: int
     next_day: dt.date
     unbooked_regulars: list[Any]
+    visits_due: int = 0
+    discovery_open: int = 0
 
 
 def village_day(*, actor: Any, day: dt.date, next_day: dt.date, limit: int = 12) -> VillageDay:
@@ -167,6 +171,8 @@ def village_day(*, actor: Any, day: dt.date, next_day: dt.date, limit: int = 12)
         booked_next=elders.filter(Q(pk__in=booked_next) | Q(pk__in=planned_next)).count(),
         next_day=next_day,
         unbooked_regulars=list(regulars[:limit]),
+        visits_due=due_list(actor, day).count(),
+        discovery_open=queue(actor).count(),
     )
 
 

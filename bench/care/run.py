@@ -81,6 +81,7 @@ def year_of_meals(per_day: int) -> int:
         "client_receipt_no": "'Y' || g.n",
         "created_at": "g.day || ' 03:30:00'",
         "device_time": "NULL",
+        "journal_id": "%s + g.n",
     }
     select = ", ".join(made.get(c, f't."{c}"') for c in columns)
     count = 0

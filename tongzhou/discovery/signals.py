@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 
 from tongzhou.bookings.models import Booking, BookingStatus, WellnessAlert
 from tongzhou.care.models import Entitlement, OrderStatus, ServiceOrder
@@ -84,25 +84,25 @@ def alone_unserved(day: dt.date, min_age: int = 80, days: int = 90) -> Hits:
     """At least `min_age`, living alone, and no meal, service at the door or visit in the last
     `days` days."""
     since = day - dt.timedelta(days=days)
-    alone = Elder.objects.filter(
-        status=ElderStatus.ACTIVE,
-        living_arrangement=LivingArrangement.ALONE,
-        birth_date__lte=years_before(day, min_age),
-    )
-    served = (
-        set(
-            Meal.objects.filter(business_date__range=(since, day))
-            .values_list("elder_id", flat=True)
-            .distinct()
+    # Per elder living alone, three index lookups (meals and visit records by elder and day,
+    # orders by elder): far cheaper than reading every meal of the quarter.
+    unserved = (
+        Elder.objects.filter(
+            status=ElderStatus.ACTIVE,
+            living_arrangement=LivingArrangement.ALONE,
+            birth_date__lte=years_before(day, min_age),
         )
-        | set(
-            ServiceOrder.objects.filter(
-                status=OrderStatus.APPROVED, business_date__gte=since
-            ).values_list("elder_id", flat=True)
+        .exclude(
+            Exists(Meal.objects.filter(elder=OuterRef("pk"), business_date__range=(since, day)))
         )
-        | set(
-            VisitRecord.objects.filter(business_date__gte=since).values_list("elder_id", flat=True)
+        .exclude(
+            Exists(
+                ServiceOrder.objects.filter(
+                    elder=OuterRef("pk"), status=OrderStatus.APPROVED, business_date__gte=since
+                )
+            )
         )
+        .exclude(Exists(VisitRecord.objects.filter(elder=OuterRef("pk"), business_date__gte=since)))
     )
     return {
         elder_id: [
@@ -110,8 +110,7 @@ def alone_unserved(day: dt.date, min_age: int = 80, days: int = 90) -> Hits:
             ("居住", "独居"),
             (f"近{days}天", "未用餐、未接受上门服务、未被探访"),
         ]
-        for elder_id in alone.values_list("pk", flat=True)
-        if elder_id not in served
+        for elder_id in unserved.values_list("pk", flat=True)
     }
 
 

@@ -295,8 +295,11 @@ def build_care_year(rng: random.Random, carer: Carer) -> int:
             "elder_id", "village_id", "tier_id", "tier__frequency"
         )
     )
+    # Periods already owed (last month's, made by the schedule) are left as they are.
+    existing = set(
+        ScheduledVisit.objects.filter(reason="routine").values_list("elder_id", "period_id")
+    )
     visits: list[ScheduledVisit] = []
-    outcomes: list[str] = []
     for elder_id, village_id, tier_id, frequency in owed:
         step = {"week": 7, "month": 30, "quarter": 91}[frequency]
         day = today - dt.timedelta(days=step)
@@ -305,6 +308,8 @@ def build_care_year(rng: random.Random, carer: Carer) -> int:
             slot = window(frequency, day)
             day -= dt.timedelta(days=step)
             if slot.closes >= today or slot.period_id in seen:
+                continue
+            if (elder_id, slot.period_id) in existing:
                 continue
             seen.add(slot.period_id)
             roll = rng.random()
@@ -322,20 +327,11 @@ def build_care_year(rng: random.Random, carer: Carer) -> int:
                     status=status,
                 )
             )
-            outcomes.append(status)
     zone = timezone.get_current_timezone()
     for start in range(0, len(visits), 20_000):
         chunk = visits[start : start + 20_000]
         with transaction.atomic():
-            made = ScheduledVisit.objects.bulk_create(chunk, batch_size=2000, ignore_conflicts=True)
-            saved = {
-                (v.elder_id, v.period_id): v.pk
-                for v in ScheduledVisit.objects.filter(
-                    elder_id__in={v.elder_id for v in made},
-                    reason="routine",
-                    period_id__in={v.period_id for v in made},
-                )
-            }
+            made = ScheduledVisit.objects.bulk_create(chunk, batch_size=2000)
             records = []
             for visit in made:
                 if visit.status == "missed":
@@ -344,7 +340,7 @@ def build_care_year(rng: random.Random, carer: Carer) -> int:
                 records.append(
                     VisitRecord(
                         elder_id=visit.elder_id,
-                        scheduled_id=saved[(visit.elder_id, visit.period_id)],
+                        scheduled_id=visit.pk,
                         visitor=visitor,
                         method="home",
                         visited_at=dt.datetime.combine(on, dt.time(10), zone),

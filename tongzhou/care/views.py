@@ -349,6 +349,5 @@ def serve_order(request: HttpRequest, order_id: int) -> HttpResponse:
                 gettext("Finished without the elder's confirmation; it goes to review."),
             )
         return redirect("care:serve_order", order_id=order.pk)
-    order = selectors.order_get(request.user, order_id)
     links = services.door_links(order)
     return render(request, "care/serve_order.html", {"order": order, "links": links})

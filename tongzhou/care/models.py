@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core.names import shown_name
+
 
 class Provenance(models.TextChoices):
     OFFICIAL = "official", _("official list")
@@ -82,6 +84,11 @@ class ServiceGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language (the English one where it is given)."""
+        return shown_name(self.name_zh, self.name_en)
 
 
 class ServiceCategory(models.TextChoices):
@@ -180,6 +187,11 @@ class ServiceItem(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language (the English one where it is given)."""
+        return shown_name(self.name_zh, self.name_en)
 
     def delivery_on(self, tier: str) -> str:
         if tier == IslandTier.SMALL and self.small_delivery:

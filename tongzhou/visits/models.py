@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tongzhou.core.names import shown_name
+
 
 class Frequency(models.TextChoices):
     WEEK = "week", _("every week")
@@ -43,6 +45,11 @@ class VisitTier(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language (the English one where it is given)."""
+        return shown_name(self.name_zh, self.name_en)
 
 
 class VisitReason(models.TextChoices):

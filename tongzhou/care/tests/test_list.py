@@ -193,3 +193,14 @@ def test_moving_to_a_small_island_changes_delivery_from_that_day(
     shown = _shown(elder, dt.date(2026, 3, 11))
     assert shown["S47"].since == dt.date(2026, 3, 11)  # from the day of the move
     assert "小岛" in shown["S47"].reasons[0]["why"]
+
+
+def test_an_english_page_names_groups_and_items_in_english(
+    care_list: None, make_user: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    city = signed_in(make_user(Role.CITY_BUREAU, region="330900"))
+    chinese = city.get("/care/list/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "高龄老人意外伤害保险" in chinese and "Accident insurance (80+)" not in chinese
+    city.post("/i18n/setlang/", {"language": "en", "next": "/care/list/"})
+    english = city.get("/care/list/").content.decode()
+    assert "Accident insurance (80+)" in english and "Aged 80 and over" in english

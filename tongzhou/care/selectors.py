@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Mod
 
 from tongzhou.access.roles import Cap
@@ -23,7 +23,7 @@ from tongzhou.care.models import (
     ServiceListVersion,
     ServiceOrder,
 )
-from tongzhou.care.rules import period_id
+from tongzhou.care.rules import period_bounds, period_id
 from tongzhou.care.services import version_in_force
 from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
@@ -179,4 +179,56 @@ def elder_orders_coming(elder: Elder) -> list[ServiceOrder]:
         ServiceOrder.objects.filter(elder=elder, status__in=OPEN_ORDER_STATUSES)
         .select_related("item", "carer")
         .order_by(F("window_start").asc(nulls_last=True), "created_at")[:20]
+    )
+
+
+@dataclass(frozen=True)
+class ProviderMonth:
+    provider: Provider
+    approved: int
+    price_fen: int
+    government_fen: int
+    charity_fen: int
+    elder_fen: int
+    held: int  # records still in review: not payable until a reviewer approves them
+    held_fen: int
+
+
+def provider_month(actor: Any, month: dt.date) -> list[ProviderMonth]:
+    """What each provider earned in the month from approved records, per payer, and what is
+    held in review: the figures a provider's monthly statement is drawn from."""
+    require_cap(actor, Cap.CARE_VIEW, "查看服务结算", "see service settlement")
+    first, last = period_bounds("month", month)
+    rows = (
+        orders_visible_to(actor)
+        .filter(business_date__range=(first, last), provider__isnull=False)
+        .order_by()
+        .values("provider_id")
+        .annotate(
+            approved=Count("pk", filter=Q(status=OrderStatus.APPROVED)),
+            price=Sum("price_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
+            government=Sum("government_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
+            charity=Sum("charity_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
+            elder=Sum("elder_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
+            held=Count("pk", filter=Q(status=OrderStatus.REVIEW)),
+            held_price=Sum("price_fen", filter=Q(status=OrderStatus.REVIEW), default=0),
+        )
+    )
+    providers = Provider.objects.in_bulk([row["provider_id"] for row in rows])
+    return sorted(
+        (
+            ProviderMonth(
+                providers[row["provider_id"]],
+                row["approved"],
+                row["price"],
+                row["government"],
+                row["charity"],
+                row["elder"],
+                row["held"],
+                row["held_price"],
+            )
+            for row in rows
+            if row["approved"] or row["held"]
+        ),
+        key=lambda line: line.provider.name,
     )

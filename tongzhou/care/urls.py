@@ -8,6 +8,7 @@ urlpatterns = [
     path("list/<int:version_id>.xlsx", views.export_list, name="export"),
     path("elder/<int:elder_id>/", views.elder_care, name="elder"),
     path("orders/", views.orders, name="orders"),
+    path("settlement/", views.settlement, name="settlement"),
     path("serve/", views.serve, name="serve"),
     path("serve/<int:order_id>/", views.serve_order, name="serve_order"),
 ]

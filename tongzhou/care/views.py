@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -21,7 +22,7 @@ from tongzhou.care.exports import version_rows
 from tongzhou.care.models import OrderStatus, Provider, ServiceGroup, ServiceListVersion
 from tongzhou.care.rules import ASSESSMENT_NAMES, TIER_NAMES
 from tongzhou.core import clock
-from tongzhou.core.downloads import XLSX
+from tongzhou.core.downloads import XLSX, Column, xlsx_download
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.core.text import only_ascii_digits
@@ -351,3 +352,57 @@ def serve_order(request: HttpRequest, order_id: int) -> HttpResponse:
         return redirect("care:serve_order", order_id=order.pk)
     links = services.door_links(order)
     return render(request, "care/serve_order.html", {"order": order, "links": links})
+
+
+@login_required
+def settlement(request: HttpRequest) -> HttpResponseBase:
+    """Each provider's month from approved records, per payer; held records apart."""
+    _require(request, Cap.CARE_VIEW)
+    try:
+        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = clock.today().replace(day=1)
+    lines = selectors.provider_month(request.user, month)
+    if request.GET.get("format") == "xlsx":
+        return xlsx_download(
+            filename=f"上门服务结算汇总-{month:%Y%m}.xlsx",
+            title=f"上门服务结算汇总（{month:%Y年%m月}，已审核通过的服务记录）",
+            columns=[
+                Column("服务机构", width=28),
+                Column("已完成单数", "int", total=True),
+                Column("服务金额（元）", "yuan", total=True),
+                Column("政府承担（元）", "yuan", total=True),
+                Column("慈善承担（元）", "yuan", total=True),
+                Column("个人承担（元）", "yuan", total=True),
+                Column("待审核单数", "int", total=True),
+                Column("待审核金额（元）", "yuan", total=True),
+            ],
+            rows=[
+                (
+                    line.provider.name,
+                    line.approved,
+                    line.price_fen,
+                    line.government_fen,
+                    line.charity_fen,
+                    line.elder_fen,
+                    line.held,
+                    line.held_fen,
+                )
+                for line in lines
+            ],
+        )
+    totals = {
+        name: sum(getattr(line, name) for line in lines)
+        for name in (
+            "approved",
+            "price_fen",
+            "government_fen",
+            "charity_fen",
+            "elder_fen",
+            "held",
+            "held_fen",
+        )
+    }
+    return render(
+        request, "care/settlement.html", {"month": month, "lines": lines, "totals": totals}
+    )

@@ -5,6 +5,7 @@ else goes to review, and a rejected or cancelled order gives its quantity back."
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -234,3 +235,37 @@ def test_one_approved_record_in_ten_is_drawn_for_a_callback(
     assert [o.pk for o in orders_for_staff(town, status="callback")] == [10]
     order_callback(actor=worker, order_id=10, satisfaction=5, note="很满意")
     assert list(orders_for_staff(town, status="callback")) == []
+
+
+def test_each_provider_s_month_sums_approved_records_per_payer_and_holds_the_rest(
+    worker: Any,
+    carer_user: Any,
+    provider: Provider,
+    elder: Any,
+    superuser: Any,
+    now: Any,
+    signed_in: Callable[[Any], Any],
+) -> None:
+    from openpyxl import load_workbook
+
+    from tongzhou.care.selectors import provider_month
+
+    card_issue(actor=superuser, elder=elder, number="3309001234567")
+    approved = _served(worker, carer_user, provider, elder, now)
+    order_confirm(actor=carer_user, order_id=approved.pk, credential="3309001234567")
+    now(at(2026, 3, 10, 9))
+    held = _served(worker, carer_user, provider, elder, now, minutes=10)  # too short
+    order_finish_unconfirmed(actor=carer_user, order_id=held.pk, why="老人外出")
+    [line] = provider_month(worker, dt.date(2026, 3, 1))
+    assert (line.approved, line.price_fen, line.government_fen, line.elder_fen) == (
+        1,
+        4000,
+        4000,
+        0,
+    )
+    assert (line.held, line.held_fen) == (1, 4000)
+    assert provider_month(worker, dt.date(2026, 4, 1)) == []
+    answer = signed_in(worker).get("/care/settlement/?month=2026-03&format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if row[0] == provider.name]
+    assert rows == [(provider.name, 1, 40.0, 40.0, 0, 0, 1, 40.0)]

@@ -75,7 +75,7 @@ def test_a_carer_completes_an_order_at_the_door(
         page.click("[data-testid=to-accept] button[type=submit]")
         page.click("[data-testid=today-order]")
         page.click("[data-testid=check-in]")
-        page.wait_for_selector("text=签到")
+        page.wait_for_selector("[data-testid=check-out]")  # the page after the check-in
         status = page.inner_text("[data-testid=order-status]")
         assert "米" in status  # how far from the door, in metres
         photo = tmp_path / "service.jpg"
@@ -85,7 +85,8 @@ def test_a_carer_completes_an_order_at_the_door(
         page.wait_for_selector("[data-testid=confirm]")
         page.fill("input[name=credential]", "3309001234567")
         page.click("[data-testid=confirm] button[type=submit]")
-        page.wait_for_selector(".messages .success")
+        page.wait_for_selector("[data-testid=confirm]", state="detached")  # confirmed
+        assert "老人已确认" in page.inner_text(".messages")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         page.context.close()

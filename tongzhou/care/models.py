@@ -306,9 +306,15 @@ class CertificateLevel(models.TextChoices):
 
 
 class Carer(models.Model):
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="carers")
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("service provider"),
+        on_delete=models.PROTECT,
+        related_name="carers",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("sign-in account"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -209,13 +209,19 @@ class StopLinks:
     navigate: str
 
 
-def home_point(booking: Booking) -> tuple[float, float]:
-    """(lon, lat) of the elder's door: the meal profile's point, else the village's centre."""
-    profile = getattr(booking.elder, "meal_profile", None)
+def door_of(elder: Elder) -> tuple[float | None, float | None]:
+    """(lon, lat) of the elder's door: the meal profile's point, else the village's centre
+    (None where the village has no point either)."""
+    profile = getattr(elder, "meal_profile", None)
     if profile is not None and profile.home_lon is not None and profile.home_lat is not None:
         return (profile.home_lon, profile.home_lat)
-    village = booking.elder.residence
-    return (village.lon or 0.0, village.lat or 0.0)
+    return (elder.residence.lon, elder.residence.lat)
+
+
+def home_point(booking: Booking) -> tuple[float, float]:
+    """(lon, lat) of a delivery's door, for routing (a point is needed, even a poor one)."""
+    lon, lat = door_of(booking.elder)
+    return (lon or 0.0, lat or 0.0)
 
 
 def stop_links(stop: Booking) -> StopLinks:

@@ -43,8 +43,7 @@ from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.masking import mask_name
-from tongzhou.core.text import only_ascii_digits
-from tongzhou.core.views import run_and_report
+from tongzhou.core.views import form_id, run_and_report
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import elder_get, elders_visible_to
 from tongzhou.meals.models import SESSION_CHOICES
@@ -56,11 +55,6 @@ def _day(value: str | None) -> dt.date:
         return parse_date(value)
     except DomainError:
         return clock.today()
-
-
-def _number(value: str | None) -> int:
-    """An id from a form; 0 (found by nothing) when it is not a number."""
-    return int(value) if value and only_ascii_digits(value) else 0
 
 
 @login_required
@@ -272,7 +266,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             request,
             lambda: services.alert_close(
                 actor=request.user,
-                alert_id=_number(request.POST.get("alert")),
+                alert_id=form_id(request.POST.get("alert")),
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", ""),
             ),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record, snapshot
+from tongzhou.bookings.selectors import door_of
 from tongzhou.care import listio, rules
 from tongzhou.care.facts import facts_for
 from tongzhou.care.models import (
@@ -458,7 +459,7 @@ def order_accept(
             status=403,
         )
     before = snapshot(order, ORDER_FIELDS)
-    lon, lat = door_point(order.elder)
+    lon, lat = door_of(order.elder)  # the point the delivery round uses
     order.carer = carer
     order.window_start, order.window_end = window_start, window_end
     order.door_lon, order.door_lat = lon, lat
@@ -468,14 +469,6 @@ def order_accept(
     order.save()
     _audit(actor, order, "care.order.accept", before)
     return order
-
-
-def door_point(elder: Elder) -> tuple[float | None, float | None]:
-    """The door: the point kept with the elder's meal profile, else the village's centre."""
-    profile = getattr(elder, "meal_profile", None)
-    if profile is not None and profile.home_lon is not None:
-        return profile.home_lon, profile.home_lat
-    return elder.residence.lon, elder.residence.lat
 
 
 def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

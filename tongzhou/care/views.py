@@ -25,15 +25,10 @@ from tongzhou.core import clock
 from tongzhou.core.downloads import XLSX, Column, xlsx_download
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
-from tongzhou.core.text import only_ascii_digits
-from tongzhou.core.views import run_and_report
+from tongzhou.core.views import form_id, month_asked, run_and_report
 from tongzhou.elders.importer import ImportFileError, report_lines
 from tongzhou.elders.models import Category
 from tongzhou.elders.selectors import elder_get
-
-
-def _number(value: str | None) -> int:
-    return int(value) if value and only_ascii_digits(value) else 0
 
 
 def _require(request: HttpRequest, cap: Cap) -> None:
@@ -48,7 +43,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
         _upload(request)
         return redirect("care:list")
     names = dict(Category.objects.values_list("code", "name_zh"))
-    version_id = _number(request.GET.get("version"))
+    version_id = form_id(request.GET.get("version"))
     version = (
         ServiceListVersion.objects.filter(pk=version_id).first()
         if version_id
@@ -152,7 +147,7 @@ def elder_care(request: HttpRequest, elder_id: int) -> HttpResponse:
                 actor=request.user,
                 elder=elder,
                 item_code=request.POST.get("item", ""),
-                quantity=_number(request.POST.get("quantity")),
+                quantity=form_id(request.POST.get("quantity")),
                 note=request.POST.get("note", ""),
             ),
             gettext("Ordered. The order waits for dispatch on the order desk."),
@@ -181,7 +176,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     _require(request, Cap.CARE_VIEW)
     if request.method == "POST":
         _order_action(request)
-        return redirect(f"{request.get_full_path()}#order-{_number(request.POST.get('order'))}")
+        return redirect(f"{request.get_full_path()}#order-{form_id(request.POST.get('order'))}")
     status = request.GET.get("status", "open")
     found = selectors.orders_for_staff(request.user, status=status).order_by("-created_at")
     page = Paginator(found, 50).get_page(request.GET.get("page"))
@@ -204,12 +199,12 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 
 def _order_action(request: HttpRequest) -> None:
-    order_id = _number(request.POST.get("order"))
+    order_id = form_id(request.POST.get("order"))
     action = request.POST.get("action")
     note = request.POST.get("note", "")
     user = request.user
     if action == "dispatch":
-        provider = Provider.objects.filter(pk=_number(request.POST.get("provider"))).first()
+        provider = Provider.objects.filter(pk=form_id(request.POST.get("provider"))).first()
         if provider is None:
             messages.error(request, gettext("Choose a provider."))
             return
@@ -240,7 +235,7 @@ def _order_action(request: HttpRequest) -> None:
             lambda: services.order_callback(
                 actor=user,
                 order_id=order_id,
-                satisfaction=_number(request.POST.get("satisfaction")),
+                satisfaction=form_id(request.POST.get("satisfaction")),
                 note=note,
             ),
             gettext("Callback recorded."),
@@ -252,7 +247,7 @@ def serve(request: HttpRequest) -> HttpResponse:
     """The carer's phone: orders to take, today's visits, what was done today."""
     _require(request, Cap.CARE_SERVE)
     if request.method == "POST":
-        order_id = _number(request.POST.get("order"))
+        order_id = form_id(request.POST.get("order"))
         window = _window(request)
         if window is None:
             messages.error(request, gettext("Choose the day and the time you will come."))
@@ -298,7 +293,7 @@ def _position(request: HttpRequest) -> services.Position | None:
         accuracy = float(request.POST.get("accuracy", "") or 9999)
     except ValueError:
         return None
-    device_ms = _number(request.POST.get("device_ms"))
+    device_ms = form_id(request.POST.get("device_ms"))
     device_at = dt.datetime.fromtimestamp(device_ms / 1000, tz=dt.UTC) if device_ms else None
     return services.Position(lon=lon, lat=lat, accuracy_m=accuracy, device_at=device_at)
 
@@ -358,10 +353,7 @@ def serve_order(request: HttpRequest, order_id: int) -> HttpResponse:
 def settlement(request: HttpRequest) -> HttpResponseBase:
     """Each provider's month from approved records, per payer; held records apart."""
     _require(request, Cap.CARE_VIEW)
-    try:
-        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        month = clock.today().replace(day=1)
+    month = month_asked(request.GET.get("month"))
     lines = selectors.provider_month(request.user, month)
     if request.GET.get("format") == "xlsx":
         return xlsx_download(

@@ -20,10 +20,10 @@ from PIL import Image
 from tongzhou.access.roles import Role
 from tongzhou.accounts.models import User
 from tongzhou.accounts.services import Assignment, user_create
+from tongzhou.bookings.selectors import door_of
 from tongzhou.care.models import Carer, Entitlement, Provider, ServiceItem, ServiceOrder
 from tongzhou.care.services import (
     Position,
-    door_point,
     entitlements_refresh,
     order_accept,
     order_cancel,
@@ -195,7 +195,7 @@ def _orders(
         )
         if step.startswith("accepted"):
             continue
-        lon, lat = door_point(elder)
+        lon, lat = door_of(elder)
         at_door = Position(
             lon=(lon or 122.1) + rng.uniform(-0.0003, 0.0003),
             lat=(lat or 30.0) + rng.uniform(-0.0003, 0.0003),

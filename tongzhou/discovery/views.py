@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,9 +10,7 @@ from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap
-from tongzhou.core import clock
-from tongzhou.core.text import only_ascii_digits
-from tongzhou.core.views import run_and_report
+from tongzhou.core.views import form_id, month_asked, run_and_report
 from tongzhou.discovery import selectors, services
 from tongzhou.discovery.models import Outcome
 
@@ -28,8 +24,7 @@ def _require(request: HttpRequest) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     _require(request)
     if request.method == "POST":
-        raw = request.POST.get("case", "")
-        case_id = int(raw) if only_ascii_digits(raw) else 0
+        case_id = form_id(request.POST.get("case"))
         run_and_report(
             request,
             lambda: services.discovery_review(
@@ -48,10 +43,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def report(request: HttpRequest) -> HttpResponse:
     _require(request)
-    try:
-        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        month = clock.today().replace(day=1)
+    month = month_asked(request.GET.get("month"))
     return render(
         request,
         "discovery/report.html",

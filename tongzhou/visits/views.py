@@ -3,8 +3,6 @@ visit rate per area."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,8 +14,7 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
-from tongzhou.core.text import only_ascii_digits
-from tongzhou.core.views import run_and_report
+from tongzhou.core.views import form_id, month_asked, run_and_report
 from tongzhou.elders.selectors import elder_get
 from tongzhou.visits import selectors, services
 from tongzhou.visits.models import SECTIONS, VisitMethod
@@ -31,10 +28,6 @@ SECTION_HINTS = {
 }
 
 
-def _number(value: str | None) -> int:
-    return int(value) if value and only_ascii_digits(value) else 0
-
-
 def _require(request: HttpRequest) -> None:
     if not has_cap(request.user, Cap.VISIT_RECORD):
         raise Http404
@@ -46,7 +39,7 @@ def due(request: HttpRequest) -> HttpResponse:
     _require(request)
     if request.method == "POST":
         try:
-            elder = elder_get(actor=request.user, elder_id=_number(request.POST.get("elder")))
+            elder = elder_get(actor=request.user, elder_id=form_id(request.POST.get("elder")))
         except DomainError:
             raise Http404 from None
         run_and_report(
@@ -126,11 +119,7 @@ def record(request: HttpRequest, visit_id: int) -> HttpResponse:
 @login_required
 def rates(request: HttpRequest) -> HttpResponse:
     _require(request)
-    today = clock.today()
-    try:
-        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        month = today.replace(day=1)
+    month = month_asked(request.GET.get("month"))
     top, areas, whole = selectors.visit_rates(request.user, month)
     return render(
         request,

@@ -287,6 +287,15 @@ class Provider(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     kinds_served = models.JSONField(_("kinds of service"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # What the funds owe it for approved records, in the ledger (opened on its first record).
+    account = models.OneToOneField(
+        "ledger.Account",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("service provider")
@@ -420,6 +429,15 @@ class ServiceOrder(models.Model):
     review_note = models.CharField(_("review note"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
     callback_note = models.CharField(_("callback note"), max_length=200, blank=True)
+    # The provider's monthly statement the record is settled in (once, and for good).
+    statement = models.ForeignKey(
+        "ProviderStatement",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
 
     class Meta:
         verbose_name = _("service order")
@@ -448,7 +466,74 @@ class ServiceOrder(models.Model):
                 condition=Q(check_out_at__isnull=True) | Q(check_in_at__isnull=False),
                 name="care_order_out_after_in",
             ),
+            models.CheckConstraint(
+                condition=Q(status="approved") | Q(statement__isnull=True),
+                name="care_order_settled_only_approved",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.item_id}"
+
+
+class StatementStatus(models.TextChoices):
+    CLOSED = "closed", _("closed by the district: records fixed")
+    APPROVED = "approved", _("approved by the city")
+    PAID = "paid", _("paid")
+
+
+class ProviderStatement(models.Model):
+    """A provider's month: the approved records not yet settled, dated up to the month's end,
+    fixed in it when the district closes it (an earlier month's record approved late comes in
+    as an adjustment); the city approves it and records the payment. Its totals never
+    change once closed."""
+
+    period = models.ForeignKey(
+        "settlement.SettlementPeriod", on_delete=models.PROTECT, related_name="+"
+    )
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("service provider"),
+        on_delete=models.PROTECT,
+        related_name="statements",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=StatementStatus.choices, default=StatementStatus.CLOSED
+    )
+    totals = models.JSONField(_("totals"), default=dict)
+    closed_at = models.DateTimeField(_("closed at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment_reference = models.CharField(_("payment reference"), max_length=60, blank=True)
+    # The funds' shares owed to the provider, posted in the ledger when the city approves.
+    journal = models.OneToOneField(
+        "ledger.Journal", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("provider statement")
+        verbose_name_plural = _("provider statements")
+        ordering = ["-period__starts_on", "provider__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "provider"], name="care_statement_once"),
+            models.CheckConstraint(
+                condition=Q(status="closed") | Q(approved_at__isnull=False),
+                name="care_statement_approved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_at__isnull=False) & ~Q(payment_reference="")),
+                name="care_statement_paid_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.period}"

@@ -7,8 +7,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Mod
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Mod, TruncMonth
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, require_cap, scope_for
@@ -19,12 +29,13 @@ from tongzhou.care.models import (
     EntitlementPurse,
     OrderStatus,
     Provider,
+    ProviderStatement,
     ServiceItem,
     ServiceListVersion,
     ServiceOrder,
 )
 from tongzhou.care.rules import period_bounds, period_id
-from tongzhou.care.services import version_in_force
+from tongzhou.care.services import FIGURES, version_in_force
 from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
 from tongzhou.elders.models import Elder
@@ -185,50 +196,95 @@ def elder_orders_coming(elder: Elder) -> list[ServiceOrder]:
 @dataclass(frozen=True)
 class ProviderMonth:
     provider: Provider
-    approved: int
-    price_fen: int
-    government_fen: int
-    charity_fen: int
-    elder_fen: int
-    held: int  # records still in review: not payable until a reviewer approves them
+    statement: ProviderStatement | None  # once closed, its fixed figures are these
+    figures: dict[str, int]  # orders, adjustments, price, the three shares, payable
+    held: int  # records of the month still in review: not payable until approved
     held_fen: int
 
 
 def provider_month(actor: Any, month: dt.date) -> list[ProviderMonth]:
-    """What each provider earned in the month from approved records, per payer, and what is
-    held in review: the figures a provider's monthly statement is drawn from."""
+    """Each provider's month: the statement where the district has closed it, else what it
+    would hold if closed now (approved records not yet settled, dated up to the month's end,
+    the earlier ones as adjustments); and the month's records held in review."""
     require_cap(actor, Cap.CARE_VIEW, "查看服务结算", "see service settlement")
     first, last = period_bounds("month", month)
-    rows = (
-        orders_visible_to(actor)
-        .filter(business_date__range=(first, last), provider__isnull=False)
-        .order_by()
-        .values("provider_id")
-        .annotate(
-            approved=Count("pk", filter=Q(status=OrderStatus.APPROVED)),
-            price=Sum("price_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
-            government=Sum("government_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
-            charity=Sum("charity_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
-            elder=Sum("elder_fen", filter=Q(status=OrderStatus.APPROVED), default=0),
-            held=Count("pk", filter=Q(status=OrderStatus.REVIEW)),
-            held_price=Sum("price_fen", filter=Q(status=OrderStatus.REVIEW), default=0),
+    mine = orders_visible_to(actor).filter(provider__isnull=False, business_date__lte=last)
+    # A statement is shown to whoever sees one of its records, with the provider's totals.
+    statements = {
+        statement.provider_id: statement
+        for statement in ProviderStatement.objects.filter(
+            Exists(mine.filter(statement=OuterRef("pk"))),
+            period__cycle="monthly",
+            period__starts_on=first,
+        ).select_related("provider", "period")
+    }
+    figures: dict[int, dict[str, int]] = {}
+    # An earlier month's record counts here only once its own month is closed (closing that
+    # month first would take it), as closing this month would then take it.
+    own_month_closed = Exists(
+        ProviderStatement.objects.filter(
+            provider=OuterRef("provider"),
+            period__cycle="monthly",
+            period__starts_on=TruncMonth(
+                ExpressionWrapper(OuterRef("business_date"), output_field=DateField())
+            ),
         )
     )
-    providers = Provider.objects.in_bulk([row["provider_id"] for row in rows])
+    for row in (
+        mine.filter(Q(business_date__gte=first) | own_month_closed)
+        .filter(status=OrderStatus.APPROVED, statement__isnull=True)
+        .exclude(provider_id__in=list(statements))
+        .order_by()
+        .values("provider_id")
+        .annotate(**FIGURES | {"adjustments": Count("pk", filter=Q(business_date__lt=first))})
+    ):
+        line: dict[str, int] = {**row}  # type: ignore[dict-item]  # django-stubs types the keys only
+        provider_id = line.pop("provider_id")
+        figures[provider_id] = line | {"payable_fen": line["government_fen"] + line["charity_fen"]}
+    held: dict[int, tuple[int, int]] = {
+        row["provider_id"]: (row["n"], row["fen"])
+        for row in mine.filter(status=OrderStatus.REVIEW, business_date__gte=first)
+        .order_by()
+        .values("provider_id")
+        .annotate(n=Count("pk"), fen=Sum("price_fen", default=0))
+    }
+    providers = Provider.objects.in_bulk(set(figures) | set(held) | set(statements))
+    empty = dict.fromkeys([*FIGURES, "payable_fen"], 0)
     return sorted(
         (
             ProviderMonth(
-                providers[row["provider_id"]],
-                row["approved"],
-                row["price"],
-                row["government"],
-                row["charity"],
-                row["elder"],
-                row["held"],
-                row["held_price"],
+                provider,
+                statements.get(pk),
+                statements[pk].totals if pk in statements else figures.get(pk, empty),
+                *held.get(pk, (0, 0)),
             )
-            for row in rows
-            if row["approved"] or row["held"]
+            for pk, provider in providers.items()
         ),
         key=lambda line: line.provider.name,
+    )
+
+
+def statement_get(actor: Any, statement_id: int) -> ProviderStatement:
+    """A statement, for those who may see its provider's area or one of its records."""
+    require_cap(actor, Cap.CARE_VIEW, "查看服务结算", "see service settlement")
+    statement = (
+        ProviderStatement.objects.select_related("provider__region", "period", "journal")
+        .filter(pk=statement_id)
+        .first()
+    )
+    if statement is None or not (
+        scope_for(actor).contains_path(statement.provider.region.path)
+        or orders_visible_to(actor).filter(statement=statement).exists()
+    ):
+        raise NotFound("结算单", "statement")
+    return statement
+
+
+def statement_orders(actor: Any, statement: ProviderStatement) -> QuerySet[ServiceOrder]:
+    """A statement's records the actor may see (all of them in the provider's own area)."""
+    orders = statement.orders.all()
+    if not scope_for(actor).contains_path(statement.provider.region.path):
+        orders = orders.filter(pk__in=orders_visible_to(actor).values("pk"))
+    return orders.select_related("elder__residence", "item", "carer").order_by(
+        "business_date", "pk"
     )

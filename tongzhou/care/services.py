@@ -14,7 +14,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tongzhou.access.roles import Cap
@@ -32,17 +32,25 @@ from tongzhou.care.models import (
     OrderStatus,
     Provenance,
     Provider,
+    ProviderStatement,
     ServiceGroup,
     ServiceItem,
     ServiceListVersion,
     ServiceOrder,
+    StatementStatus,
 )
 from tongzhou.core import clock, crypto
 from tongzhou.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from tongzhou.core.money import split_by_basis_points
 from tongzhou.elders.importer import ImportReport
 from tongzhou.elders.models import Category, Elder
+from tongzhou.geo.models import district_code
+from tongzhou.geo.selectors import city_code, region_pk
 from tongzhou.identity.services import resolve_credential
+from tongzhou.ledger.models import AccountKind, JournalKind
+from tongzhou.ledger.services import account_for, account_open, post
+from tongzhou.settlement.models import Cycle
+from tongzhou.settlement.services import period_for
 
 
 def care_settings() -> dict[str, int]:
@@ -719,3 +727,165 @@ def door_links(order: ServiceOrder) -> DoorLinks:
         elder_phone=crypto.decrypt(elder.phone_encrypted) if elder.phone_encrypted else "",
         elder_phone_masked=elder.phone_masked,
     )
+
+
+# ---------------------------------------------------------------- provider statements
+# A provider is paid by the month from its approved records: the district closes the month
+# (the records are then fixed in the statement), the city approves it (the government's and
+# charity's shares are then posted in the ledger as owed to the provider) and records the
+# payment. The elder's own share is the provider's to collect at the door: it is shown, never
+# posted.
+
+FIGURES = {
+    "orders": Count("pk"),
+    "adjustments": Count("pk", filter=Q(business_date__lt=F("statement__period__starts_on"))),
+    "price_fen": Sum("price_fen", default=0),
+    "government_fen": Sum("government_fen", default=0),
+    "charity_fen": Sum("charity_fen", default=0),
+    "elder_fen": Sum("elder_fen", default=0),
+}
+
+
+def statement_totals(orders: QuerySet[ServiceOrder]) -> dict[str, int]:
+    """A statement's figures from its records; what the funds owe is `payable_fen`."""
+    totals = orders.order_by().aggregate(**FIGURES)
+    return totals | {"payable_fen": totals["government_fen"] + totals["charity_fen"]}
+
+
+def _statement_audit(actor: Any, statement: ProviderStatement, action: str, **after: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        target=statement,
+        after={"status": statement.status, **after},
+        scope_path=statement.provider.region.path,
+    )
+
+
+@transaction.atomic
+def provider_statement_close(*, actor: Any, provider_id: int, month: dt.date) -> ProviderStatement:
+    """Fix the provider's approved records dated up to the month's end and not yet settled
+    (an earlier month's record approved late comes in as an adjustment)."""
+    require_cap(actor, Cap.CARE_REVIEW, "核定服务机构月结算", "close a provider's month")
+    provider = (
+        Provider.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .filter(pk=provider_id)
+        .first()
+    )
+    if provider is None or not scope_for(actor).contains_path(provider.region.path):
+        raise NotFound("服务机构", "service provider")
+    period = period_for(Cycle.MONTHLY, month)
+    if clock.today() <= period.ends_on:
+        raise Conflict(
+            "period_not_over",
+            f"{period}尚未结束，结束后才能核定。",
+            "The month is not over yet.",
+        )
+    if ProviderStatement.objects.filter(period=period, provider=provider).exists():
+        raise Conflict(
+            "care_statement_closed",
+            f"{provider.name}{period}的结算已核定。",
+            "This provider's month is already closed.",
+        )
+    pending = ServiceOrder.objects.filter(
+        provider=provider,
+        status=OrderStatus.APPROVED,
+        statement__isnull=True,
+        business_date__lte=period.ends_on,
+    )
+    earliest = pending.order_by("business_date").values_list("business_date", flat=True).first()
+    if earliest is not None and earliest < period.starts_on:
+        earlier = period_for(Cycle.MONTHLY, earliest)
+        if not ProviderStatement.objects.filter(period=earlier, provider=provider).exists():
+            raise Conflict(
+                "earlier_statement_open",
+                f"请先核定{earlier}的结算。",
+                f"Close {earlier.starts_on:%Y-%m} first.",
+            )
+    statement = ProviderStatement.objects.create(
+        period=period, provider=provider, closed_at=clock.now(), closed_by=actor
+    )
+    fixed = pending.update(statement=statement)
+    statement.totals = statement_totals(statement.orders.all())
+    statement.save(update_fields=["totals"])
+    _statement_audit(actor, statement, "care.statement.close", orders=fixed,
+                     payable_fen=statement.totals["payable_fen"])  # fmt: skip
+    return statement
+
+
+def _statement_locked(actor: Any, statement_id: int, expected: str) -> ProviderStatement:
+    statement = (
+        ProviderStatement.objects.select_for_update(of=("self",))
+        .select_related("provider__region", "period")
+        .filter(pk=statement_id)
+        .first()
+    )
+    if statement is None or not scope_for(actor).contains_path(statement.provider.region.path):
+        raise NotFound("结算单", "statement")
+    if statement.status != expected:
+        raise Conflict(
+            "statement_wrong_step",
+            f"结算单当前状态为“{statement.get_status_display()}”，不能进行此操作。",
+            f"The statement is '{statement.status}'; this step does not apply.",
+        )
+    return statement
+
+
+def _provider_account(provider: Provider) -> Any:
+    if provider.account_id is None:
+        provider.account = account_open(AccountKind.PROVIDER_RECEIVABLE)
+        provider.save(update_fields=["account"])
+    return provider.account
+
+
+@transaction.atomic
+def provider_statement_approve(*, actor: Any, statement_id: int) -> ProviderStatement:
+    """The city approves: each district fund owes the provider its elders' government share
+    and the city's charity fund the charity share, in one journal."""
+    require_cap(actor, Cap.SETTLEMENT_APPROVE, "批准结算单", "approve statements")
+    statement = _statement_locked(actor, statement_id, StatementStatus.CLOSED)
+    per_district: dict[str, int] = {}
+    for path, fen in statement.orders.filter(government_fen__gt=0).values_list(
+        "elder__residence__path", "government_fen"
+    ):
+        code = district_code(path)
+        per_district[code] = per_district.get(code, 0) + fen
+    charity = statement.totals["charity_fen"]
+    payable = sum(per_district.values()) + charity
+    if payable:
+        lines = [(_provider_account(statement.provider), payable)]
+        lines += [
+            (account_for(AccountKind.DISTRICT_FUND, region_id=region_pk(code)), -fen)
+            for code, fen in sorted(per_district.items())
+        ]
+        if charity:
+            city = region_pk(city_code())
+            lines.append((account_for(AccountKind.CHARITY_FUND, region_id=city), -charity))
+        statement.journal = post(
+            kind=JournalKind.SERVICE,
+            business_date=clock.today(),
+            lines=lines,
+            memo=f"上门服务结算 {statement.period} {statement.provider.name}"[:120],
+        )
+    statement.status = StatementStatus.APPROVED
+    statement.approved_at, statement.approved_by = clock.now(), actor
+    statement.save()
+    _statement_audit(actor, statement, "care.statement.approve", payable_fen=payable)
+    return statement
+
+
+@transaction.atomic
+def provider_statement_pay(*, actor: Any, statement_id: int, reference: str) -> ProviderStatement:
+    require_cap(actor, Cap.SETTLEMENT_APPROVE, "登记付款", "record payments")
+    if not reference.strip():
+        raise ValidationFailed(
+            "payment_reference_required", "请填写付款凭证号。", "Give the payment reference."
+        )
+    statement = _statement_locked(actor, statement_id, StatementStatus.APPROVED)
+    statement.status = StatementStatus.PAID
+    statement.paid_at, statement.paid_by = clock.now(), actor
+    statement.payment_reference = reference.strip()[:60]
+    statement.save()
+    _statement_audit(actor, statement, "care.statement.pay", reference=statement.payment_reference)
+    return statement

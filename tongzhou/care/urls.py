@@ -9,6 +9,7 @@ urlpatterns = [
     path("elder/<int:elder_id>/", views.elder_care, name="elder"),
     path("orders/", views.orders, name="orders"),
     path("settlement/", views.settlement, name="settlement"),
+    path("settlement/<int:statement_id>/", views.statement, name="statement"),
     path("serve/", views.serve, name="serve"),
     path("serve/<int:order_id>/", views.serve_order, name="serve_order"),
 ]

@@ -19,7 +19,13 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap
 from tongzhou.care import listio, selectors, services
 from tongzhou.care.exports import version_rows
-from tongzhou.care.models import OrderStatus, Provider, ServiceGroup, ServiceListVersion
+from tongzhou.care.models import (
+    OrderStatus,
+    Provider,
+    ProviderStatement,
+    ServiceGroup,
+    ServiceListVersion,
+)
 from tongzhou.care.rules import ASSESSMENT_NAMES, TIER_NAMES
 from tongzhou.core import clock
 from tongzhou.core.downloads import XLSX, Column, xlsx_download
@@ -349,52 +355,158 @@ def serve_order(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(request, "care/serve_order.html", {"order": order, "links": links})
 
 
+SUMMARY_COLUMNS = [
+    Column("服务机构", width=28),
+    Column("结算状态", width=16),
+    Column("服务单数", "int", total=True),
+    Column("其中以前月份补记", "int", total=True),
+    Column("服务金额（元）", "yuan", total=True),
+    Column("政府承担（元）", "yuan", total=True),
+    Column("慈善承担（元）", "yuan", total=True),
+    Column("老人自付（机构自收，元）", "yuan", total=True),
+    Column("应付服务机构（元）", "yuan", total=True),
+    Column("待审核单数", "int", total=True),
+    Column("待审核金额（元）", "yuan", total=True),
+]
+FIGURE_NAMES = ("orders", "adjustments", "price_fen", "government_fen", "charity_fen",
+                "elder_fen", "payable_fen")  # fmt: skip
+
+
 @login_required
 def settlement(request: HttpRequest) -> HttpResponseBase:
-    """Each provider's month from approved records, per payer; held records apart."""
+    """Each provider's month: its statement once closed, else what closing would fix; the
+    district closes it, the city approves it and records the payment, each where it shows."""
     _require(request, Cap.CARE_VIEW)
-    month = month_asked(request.GET.get("month"))
+    month = month_asked(request.GET.get("month") or request.POST.get("month"))
+    if request.method == "POST":
+        _statement_step(request, month)
+        return redirect(f"{request.path}?month={month:%Y-%m}")
     lines = selectors.provider_month(request.user, month)
+    status_words = {line.provider.pk: _statement_words(line.statement) for line in lines}
     if request.GET.get("format") == "xlsx":
         return xlsx_download(
             filename=f"上门服务结算汇总-{month:%Y%m}.xlsx",
-            title=f"上门服务结算汇总（{month:%Y年%m月}，已审核通过的服务记录）",
-            columns=[
-                Column("服务机构", width=28),
-                Column("已完成单数", "int", total=True),
-                Column("服务金额（元）", "yuan", total=True),
-                Column("政府承担（元）", "yuan", total=True),
-                Column("慈善承担（元）", "yuan", total=True),
-                Column("个人承担（元）", "yuan", total=True),
-                Column("待审核单数", "int", total=True),
-                Column("待审核金额（元）", "yuan", total=True),
-            ],
+            title=f"上门服务结算汇总（{month:%Y年%m月}）",
+            columns=SUMMARY_COLUMNS,
             rows=[
                 (
                     line.provider.name,
-                    line.approved,
-                    line.price_fen,
-                    line.government_fen,
-                    line.charity_fen,
-                    line.elder_fen,
+                    status_words[line.provider.pk],
+                    *(line.figures[name] for name in FIGURE_NAMES),
                     line.held,
                     line.held_fen,
                 )
                 for line in lines
             ],
         )
-    totals = {
-        name: sum(getattr(line, name) for line in lines)
-        for name in (
-            "approved",
-            "price_fen",
-            "government_fen",
-            "charity_fen",
-            "elder_fen",
-            "held",
-            "held_fen",
-        )
-    }
+    totals = {name: sum(line.figures[name] for line in lines) for name in FIGURE_NAMES}
+    totals |= {"held": sum(line.held for line in lines),
+               "held_fen": sum(line.held_fen for line in lines)}  # fmt: skip
     return render(
-        request, "care/settlement.html", {"month": month, "lines": lines, "totals": totals}
+        request,
+        "care/settlement.html",
+        {
+            "month": month,
+            "lines": [(line, status_words[line.provider.pk]) for line in lines],
+            "totals": totals,
+            "month_over": clock.today() > _month_end(month),
+            "can_close": has_cap(request.user, Cap.CARE_REVIEW),
+            "can_approve": has_cap(request.user, Cap.SETTLEMENT_APPROVE),
+        },
+    )
+
+
+def _month_end(month: dt.date) -> dt.date:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def _statement_words(statement: ProviderStatement | None) -> str:
+    return statement.get_status_display() if statement else gettext("not closed yet")
+
+
+def _statement_step(request: HttpRequest, month: dt.date) -> None:
+    step, user = request.POST.get("step"), request.user
+    statement_id = form_id(request.POST.get("statement"))
+    if step == "close":
+        run_and_report(
+            request,
+            lambda: services.provider_statement_close(
+                actor=user, provider_id=form_id(request.POST.get("provider")), month=month
+            ),
+            gettext("The month is closed: its records are fixed in the statement."),
+        )
+    elif step == "approve":
+        run_and_report(
+            request,
+            lambda: services.provider_statement_approve(actor=user, statement_id=statement_id),
+            gettext("Approved: the amount owed is posted in the ledger."),
+        )
+    elif step == "pay":
+        run_and_report(
+            request,
+            lambda: services.provider_statement_pay(
+                actor=user, statement_id=statement_id, reference=request.POST.get("reference", "")
+            ),
+            gettext("Payment recorded."),
+        )
+
+
+@login_required
+def statement(request: HttpRequest, statement_id: int) -> HttpResponseBase:
+    """One provider's statement: its steps and every record in it (the Excel the same)."""
+    _require(request, Cap.CARE_VIEW)
+    try:
+        found = selectors.statement_get(request.user, statement_id)
+    except DomainError:
+        raise Http404 from None
+    orders = selectors.statement_orders(request.user, found)
+    if request.GET.get("format") == "xlsx":
+        starts = found.period.starts_on
+        return xlsx_download(
+            filename=f"上门服务结算单-{found.provider.name}-{starts:%Y%m}.xlsx",
+            title=f"{found.provider.name} {found.period}上门服务结算单"
+            f"（{found.get_status_display()}）",
+            columns=[
+                Column("服务日期", "date"),
+                Column("订单号", "int"),
+                Column("老人", width=10),
+                Column("村（社区）", width=16),
+                Column("服务项目", width=20),
+                Column("数量", "int", total=True),
+                Column("服务人员", width=10),
+                Column("服务金额（元）", "yuan", total=True),
+                Column("政府承担（元）", "yuan", total=True),
+                Column("慈善承担（元）", "yuan", total=True),
+                Column("老人自付（元）", "yuan", total=True),
+                Column("补记", width=6),
+            ],
+            rows=[
+                (
+                    order.business_date,
+                    order.pk,
+                    mask_name(order.elder.name),
+                    order.elder.residence.name,
+                    order.item.name_zh,
+                    order.quantity,
+                    order.carer.name if order.carer else "",
+                    order.price_fen,
+                    order.government_fen,
+                    order.charity_fen,
+                    order.elder_fen,
+                    "是" if order.business_date < starts else "",
+                )
+                for order in orders.iterator(chunk_size=2000)
+            ],
+        )
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "care/statement.html",
+        {
+            "statement": found,
+            "page": page,
+            "rows": [(order, mask_name(order.elder.name)) for order in page],
+            "starts": found.period.starts_on,
+        },
     )

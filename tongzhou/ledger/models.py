@@ -23,6 +23,9 @@ class AccountKind(models.TextChoices):
     DONATION_FUND = "donation_fund", _("donor's fund")
     DONATIONS_RECEIVED = "donations_received", _("donations received")
     TOPUP_CLEARING = "topup_clearing", _("top-up money received")
+    # Owned by the app that keeps the owner (a care service provider's account is linked
+    # from the provider), so the ledger needs no key to every kind of payee.
+    PROVIDER_RECEIVABLE = "provider_receivable", _("service provider receivable")
 
 
 PURSE_KINDS = (AccountKind.ELDER_OWN, AccountKind.ELDER_SUBSIDY, AccountKind.ELDER_CHARITY)
@@ -118,6 +121,7 @@ class JournalKind(models.TextChoices):
     DONATION = "donation", _("donation")
     ALLOCATION = "allocation", _("allocation")
     CORRECTION = "correction", _("correction")
+    SERVICE = "service", _("care service")
 
 
 class AppendOnly(models.QuerySet[Any]):

@@ -138,6 +138,14 @@ def account_for(
     return account
 
 
+def account_open(kind: AccountKind) -> Account:
+    """A new account with no owner in the ledger's columns: its owner keeps the link (one
+    account per owner is the owner's own unique key)."""
+    if kind in STORED_KINDS:
+        raise ValueError("purses and stored funds have their owner in the ledger")
+    return Account.objects.create(kind=kind)
+
+
 # The accounts a sale posts to beside the elder's purses. Accounts are never deleted, so their
 # ids are kept for the process's life.
 _counterparties: dict[tuple[int, str], dict[str, int]] = {}

@@ -257,15 +257,16 @@ def test_each_provider_s_month_sums_approved_records_per_payer_and_holds_the_res
     held = _served(worker, carer_user, provider, elder, now, minutes=10)  # too short
     order_finish_unconfirmed(actor=carer_user, order_id=held.pk, why="老人外出")
     [line] = provider_month(worker, dt.date(2026, 3, 1))
-    assert (line.approved, line.price_fen, line.government_fen, line.elder_fen) == (
+    assert line.statement is None
+    assert [line.figures[k] for k in ("orders", "price_fen", "government_fen", "elder_fen")] == [
         1,
         4000,
         4000,
         0,
-    )
+    ]
     assert (line.held, line.held_fen) == (1, 4000)
     assert provider_month(worker, dt.date(2026, 4, 1)) == []
     answer = signed_in(worker).get("/care/settlement/?month=2026-03&format=xlsx")
     sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
     rows = [row for row in sheet.iter_rows(values_only=True) if row[0] == provider.name]
-    assert rows == [(provider.name, 1, 40.0, 40.0, 0, 0, 1, 40.0)]
+    assert rows == [(provider.name, "未核定", 1, 0, 40.0, 40.0, 0, 0, 40.0, 1, 40.0)]

@@ -46,6 +46,7 @@ from tongzhou.elders.importer import ImportReport
 from tongzhou.elders.models import Category, Elder
 from tongzhou.geo.models import district_code
 from tongzhou.geo.selectors import city_code, region_pk
+from tongzhou.identity.face_services import face_challenge_for, face_verify
 from tongzhou.identity.services import resolve_credential
 from tongzhou.ledger.models import AccountKind, JournalKind
 from tongzhou.ledger.services import account_for, account_open, post
@@ -612,10 +613,7 @@ def _finish(actor: Any, order: ServiceOrder, before: dict[str, Any], action: str
     return order
 
 
-@transaction.atomic
-def order_confirm(*, actor: Any, order_id: int, credential: str) -> ServiceOrder:
-    """The elder confirms with the card, QR code or face they use at the canteen; someone
-    else's credential is refused and changes nothing."""
+def _confirmable(actor: Any, order_id: int) -> ServiceOrder:
     order = _own_order(actor, order_id)
     _expect(order, OrderStatus.IN_SERVICE)
     if order.check_out_at is None:
@@ -624,6 +622,21 @@ def order_confirm(*, actor: Any, order_id: int, credential: str) -> ServiceOrder
             "请先签退，再请老人确认。",
             "Check out first, then ask the elder to confirm.",
         )
+    return order
+
+
+def _confirmed(actor: Any, order: ServiceOrder, method: str) -> ServiceOrder:
+    before = snapshot(order, ORDER_FIELDS)
+    order.confirmed_by = method
+    order.confirmed_at = clock.now()
+    return _finish(actor, order, before, "care.order.confirm")
+
+
+@transaction.atomic
+def order_confirm(*, actor: Any, order_id: int, credential: str) -> ServiceOrder:
+    """The elder confirms with the card or QR code they use at the canteen (typed, or the
+    code read by the phone's camera); someone else's is refused and changes nothing."""
+    order = _confirmable(actor, order_id)
     resolved = resolve_credential(credential.strip())
     if resolved.elder.pk != order.elder_id:
         raise Conflict(
@@ -631,10 +644,38 @@ def order_confirm(*, actor: Any, order_id: int, credential: str) -> ServiceOrder
             "这不是本单老人的卡或码。",
             "This card or code belongs to someone else.",
         )
-    before = snapshot(order, ORDER_FIELDS)
-    order.confirmed_by = resolved.method
-    order.confirmed_at = clock.now()
-    return _finish(actor, order, before, "care.order.confirm")
+    return _confirmed(actor, order, resolved.method)
+
+
+def face_subject(actor: Any, order_id: int) -> str:
+    """What a head-turn challenge on the carer's phone is bound to: this order, this carer."""
+    return f"care-order:{order_id}:user:{actor.pk}"
+
+
+def order_face_challenge(*, actor: Any, order_id: int) -> tuple[str, str]:
+    """A head-turn challenge for the elder's face confirmation of this order."""
+    with transaction.atomic():
+        _confirmable(actor, order_id)
+    return face_challenge_for(face_subject(actor, order_id))
+
+
+def order_confirm_face(
+    *, actor: Any, order_id: int, frames: list[bytes], challenge: str
+) -> ServiceOrder:
+    """The elder confirms with their face on the carer's phone: the frames pass the head
+    turn and match the order's elder's own enrolment (one to one). The attempt is counted
+    and audited whatever the outcome; the order changes only on a match."""
+    with transaction.atomic():
+        elder = _confirmable(actor, order_id).elder
+    face_verify(
+        actor=actor,
+        elder=elder,
+        subject=face_subject(actor, order_id),
+        frames=frames,
+        challenge=challenge,
+    )
+    with transaction.atomic():
+        return _confirmed(actor, _confirmable(actor, order_id), "face")
 
 
 @transaction.atomic

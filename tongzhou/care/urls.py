@@ -12,4 +12,5 @@ urlpatterns = [
     path("settlement/<int:statement_id>/", views.statement, name="statement"),
     path("serve/", views.serve, name="serve"),
     path("serve/<int:order_id>/", views.serve_order, name="serve_order"),
+    path("serve/<int:order_id>/face-challenge/", views.face_challenge, name="face_challenge"),
 ]

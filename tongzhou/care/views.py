@@ -9,11 +9,12 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap
@@ -35,6 +36,8 @@ from tongzhou.core.views import form_id, month_asked, run_and_report
 from tongzhou.elders.importer import ImportFileError, report_lines
 from tongzhou.elders.models import Category
 from tongzhou.elders.selectors import elder_get
+from tongzhou.identity.face_services import frame_bytes
+from tongzhou.identity.liveness import MAX_FRAMES
 
 
 def _require(request: HttpRequest, cap: Cap) -> None:
@@ -342,6 +345,18 @@ def serve_order(request: HttpRequest, order_id: int) -> HttpResponse:
                 ),
                 gettext("Confirmed by the elder. Thank you."),
             )
+        elif step == "face":
+            frames = request.POST.getlist("frame")[:MAX_FRAMES]
+            run_and_report(
+                request,
+                lambda: services.order_confirm_face(
+                    actor=user,
+                    order_id=order.pk,
+                    frames=[frame_bytes(frame) for frame in frames],
+                    challenge=request.POST.get("challenge", ""),
+                ),
+                gettext("Confirmed by the elder's face. Thank you."),
+            )
         elif step == "unconfirmed":
             run_and_report(
                 request,
@@ -370,6 +385,20 @@ SUMMARY_COLUMNS = [
 ]
 FIGURE_NAMES = ("orders", "adjustments", "price_fen", "government_fen", "charity_fen",
                 "elder_fen", "payable_fen")  # fmt: skip
+
+
+@login_required
+@require_POST
+def face_challenge(request: HttpRequest, order_id: int) -> JsonResponse:
+    """The head turn to ask of the elder before their face confirms the order (JSON, for the
+    phone page's camera)."""
+    _require(request, Cap.CARE_SERVE)
+    try:
+        token, turn = services.order_face_challenge(actor=request.user, order_id=order_id)
+    except DomainError as refused:
+        return JsonResponse({"error": {"code": refused.code, "message": refused.message()}},
+                            status=refused.status)  # fmt: skip
+    return JsonResponse({"challenge": token, "turn": turn})
 
 
 @login_required

@@ -4,7 +4,6 @@ counter asks for (never a charge: the cashier confirms, then the sale is made)."
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
@@ -13,10 +12,10 @@ from ninja.security import django_auth
 
 from tongzhou.canteens.auth import signing_terminal, terminal_auth
 from tongzhou.core.api import CONFLICTS, ERRORS, ErrorOut
-from tongzhou.core.errors import ValidationFailed
 from tongzhou.elders.selectors import elder_get
 from tongzhou.identity.face_services import face_challenge as challenge
 from tongzhou.identity.face_services import face_identify as identify
+from tongzhou.identity.face_services import frame_bytes
 from tongzhou.identity.liveness import CHALLENGE_SECONDS, MAX_FRAMES
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
@@ -80,15 +79,6 @@ class FaceOut(Schema):
     photo_base64: str | None
 
 
-def _decoded(data: str) -> bytes:
-    try:
-        return base64.b64decode(data.split(",", 1)[-1], validate=True)  # data: URLs too
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(
-            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
-        ) from None
-
-
 @router.post(
     "/face/identify",
     auth=terminal_auth,
@@ -99,9 +89,9 @@ def face_identify(request: HttpRequest, payload: FaceIn) -> dict[str, Any]:
     terminal = signing_terminal(request)
     candidate = identify(
         terminal=terminal,
-        frames=[_decoded(frame) for frame in payload.frames_base64],
+        frames=[frame_bytes(frame) for frame in payload.frames_base64],
         challenge=payload.challenge,
-        image=_decoded(payload.image_base64) if payload.image_base64 else None,
+        image=frame_bytes(payload.image_base64) if payload.image_base64 else None,
     )
     return {
         "token": candidate.token,

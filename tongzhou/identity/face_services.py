@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import secrets
 from collections.abc import Callable
@@ -56,6 +58,16 @@ def _engine(work: Callable[[], Any]) -> Any:
             422,
         ) from None
     except Exception:
+        raise ValidationFailed(
+            "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
+        ) from None
+
+
+def frame_bytes(data: str) -> bytes:
+    """A picture sent as base64 (a data: URL too), or the refusal to read it."""
+    try:
+        return base64.b64decode(data.split(",", 1)[-1], validate=True)
+    except (binascii.Error, ValueError):
         raise ValidationFailed(
             "face_image_unreadable", "照片无法读取。", "The picture cannot be read."
         ) from None
@@ -125,10 +137,11 @@ def face_challenge(*, terminal: Terminal) -> tuple[str, str]:
     return liveness.challenge_issue(terminal.pk)
 
 
-def _live_probe(terminal: Terminal, frames: list[bytes], challenge: str) -> Any:
-    """The embedding to identify with, once the frames pass the head-turn check."""
+def _live_probe(subject: int | str, frames: list[bytes], challenge: str) -> Any:
+    """The embedding to identify with, once the frames pass the head-turn check of the
+    challenge issued to `subject`."""
     try:
-        turn = liveness.challenge_turn(challenge, terminal.pk)
+        turn = liveness.challenge_turn(challenge, subject)
         if not liveness.MIN_FRAMES <= len(frames) <= liveness.MAX_FRAMES:
             raise liveness.LivenessRefused("face_liveness_frames")
         examined = [_engine(partial(face.examine, frame)) for frame in frames]
@@ -262,7 +275,7 @@ def face_identify(
     outcome, candidate, distance = "refused", None, None
     try:
         if frames:
-            probe = _live_probe(terminal, frames, challenge)
+            probe = _live_probe(terminal.pk, frames, challenge)
         elif image is not None and not settings.TONGZHOU["FACE_LIVENESS"]:
             probe = _engine_embed(image)
         else:
@@ -365,3 +378,69 @@ def faces_reencrypt(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, i
     with transaction.atomic():
         FaceEnrolment.objects.bulk_update(changed, FACE_ENCRYPTED)
     return len(changed), rows[-1].pk if rows else None
+
+
+# --- One elder's own face, on a worker's phone at the door --------------------------------
+
+VERIFY_RULE = Rule(
+    code="face_verify_attempts_exceeded",
+    limit=8,
+    window=dt.timedelta(minutes=10),
+    lockout=dt.timedelta(minutes=10),
+    message_zh="刷脸确认次数过多，请稍后再试，或刷卡、扫码。",
+    message_en="Too many face confirmations; wait, or use the card or the code.",
+)
+
+
+def face_challenge_for(subject: str) -> tuple[str, str]:
+    """A head-turn challenge for a confirmation on a phone (`subject` names the order and
+    the worker): (token, "left" or "right")."""
+    _engine(face.load)
+    return liveness.challenge_issue(subject)
+
+
+def face_verify(
+    *, actor: Any, elder: Elder, subject: str, frames: list[bytes], challenge: str
+) -> float:
+    """Is this the elder, checked against their own enrolment alone (one to one, not a
+    search of the city)? The frames must pass the head-turn check of the challenge issued to
+    `subject` first. Attempts are counted per subject and audited (never the picture).
+    Call it outside a transaction that may roll back: the count and the audit must stay."""
+    import numpy as np
+
+    note_failure(f"face-verify:{subject}", VERIFY_RULE)
+    outcome, distance = "refused", None
+    try:
+        enrolment = FaceEnrolment.objects.filter(elder=elder).first()
+        if enrolment is None:
+            raise _refuse(
+                "face_not_enrolled",
+                "这位老人没有登记人脸，请刷卡或扫码。",
+                "This elder has no face enrolled; use the card or the code.",
+                409,
+            )
+        if not frames:
+            raise _liveness_refusal("face_liveness_required")
+        probe = _live_probe(subject, frames, challenge)
+        enrolled = face.from_bytes(crypto.decrypt_bytes(bytes(enrolment.embedding_encrypted)))
+        distance = round(float(np.linalg.norm(np.asarray(probe) - enrolled)), 3)
+        if distance > settings.TONGZHOU["FACE_THRESHOLD"]:
+            raise _refuse(
+                "face_not_matching",
+                "与这位老人登记的人脸不符，请刷卡或扫码。",
+                "The face does not match this elder's enrolment; use the card or the code.",
+            )
+        outcome = "ok"
+        return distance
+    except DomainError as refused:
+        outcome = refused.code
+        raise
+    finally:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="face.verify",
+                target=elder,
+                after={"outcome": outcome, "distance": distance, "subject": subject},
+                scope_path=elder.residence.path,
+            )

@@ -42,17 +42,18 @@ class LivenessRefused(Exception):
         self.code = code
 
 
-def challenge_issue(terminal_id: int) -> tuple[str, str]:
-    """A signed challenge for one terminal: (token, the turn to ask for)."""
+def challenge_issue(subject: int | str) -> tuple[str, str]:
+    """A signed challenge for one subject (a terminal's id; a phone's order and user):
+    (token, the turn to ask for)."""
     turn = secrets.choice(list(TURNS))
     token = signing.TimestampSigner(salt=_SALT).sign_object(
-        {"t": terminal_id, "turn": turn, "n": secrets.token_hex(6)}
+        {"t": subject, "turn": turn, "n": secrets.token_hex(6)}
     )
     return token, turn
 
 
-def challenge_turn(token: str, terminal_id: int) -> str:
-    """The turn a challenge asked this terminal for, or LivenessRefused."""
+def challenge_turn(token: str, subject: int | str) -> str:
+    """The turn a challenge asked this subject for, or LivenessRefused."""
     try:
         data: dict[str, Any] = signing.TimestampSigner(salt=_SALT).unsign_object(
             token, max_age=CHALLENGE_SECONDS
@@ -61,7 +62,7 @@ def challenge_turn(token: str, terminal_id: int) -> str:
         raise LivenessRefused("face_challenge_expired") from None
     except signing.BadSignature:
         raise LivenessRefused("face_challenge_invalid") from None
-    if data.get("t") != terminal_id or data.get("turn") not in TURNS:
+    if data.get("t") != subject or data.get("turn") not in TURNS:
         raise LivenessRefused("face_challenge_invalid")
     return str(data["turn"])
 

@@ -1,10 +1,14 @@
 """A carer's visit on a phone-sized page, with the position given by the browser: accept,
-check in at the door, check out with a photo, the elder confirms with their card."""
+check in at the door, check out with a photo, the elder confirms with their card, with the
+code on their phone read by the phone's camera, or with their face turning as asked."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +20,12 @@ from tongzhou.care.services import order_create, order_dispatch
 from tongzhou.care.tests.conftest import VILLAGE
 from tongzhou.elders.models import Category
 from tongzhou.elders.services import membership_add
-from tongzhou.identity.services import card_issue
+from tongzhou.identity.face import available as face_available
+from tongzhou.identity.render import qr_png
+from tongzhou.identity.services import card_issue, qr_current_code, qr_identity_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
 
 
 @pytest.fixture
@@ -108,3 +115,98 @@ def test_without_the_phone_s_position_nothing_is_recorded(
     finally:
         page.context.close()
     assert ServiceOrder.objects.get(pk=dispatched.pk).check_in_at is None
+
+
+# The phone's camera in the test: a canvas whose stream getUserMedia answers with, showing
+# whatever picture the test puts in front of it (`_show`).
+CAMERA = """
+(() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 480; canvas.height = 480;
+  let picture = null;
+  setInterval(() => {
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, 480, 480);
+    if (picture) context.drawImage(picture, (480 - picture.width) / 2, (480 - picture.height) / 2);
+  }, 40);
+  window.__show = (url) => new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => { picture = image; setTimeout(resolve, 120); };
+    image.src = url;
+  });
+  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(25));
+})();
+"""
+
+
+def _show(page: Any, picture: bytes, kind: str = "jpeg") -> None:
+    page.evaluate(f"window.__show('data:image/{kind};base64,{base64.b64encode(picture).decode()}')")
+
+
+def _served_on_phone(page: Any) -> None:
+    """Accept, check in and check out, as far as the elder's confirmation."""
+    page.click("[data-testid=to-accept] button[type=submit]")
+    page.click("[data-testid=today-order]")
+    page.click("[data-testid=check-in]")
+    page.wait_for_selector("[data-testid=check-out]")
+    photo = {"name": "service.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8 kitchen"}
+    page.set_input_files("input[name=photo]", files=[photo])
+    page.click("[data-testid=check-out]")
+    page.wait_for_selector("[data-testid=confirm-ways]")
+
+
+def _camera_phone(chromium: Any, live_server: Any, carer_user: Any, order: ServiceOrder) -> Any:
+    door = order.elder.residence
+    page = _phone(chromium, live_server, carer_user, permissions=["geolocation"],
+                  geolocation={"longitude": door.lon, "latitude": door.lat})  # fmt: skip
+    page.add_init_script(CAMERA)
+    return page
+
+
+def test_the_camera_reads_the_code_on_the_elder_s_phone(
+    live_server: Any, chromium: Any, dispatched: ServiceOrder, carer_user: Any
+) -> None:
+    page = _camera_phone(chromium, live_server, carer_user, dispatched)
+    try:
+        _served_on_phone(page)
+        code = qr_current_code(qr_identity_for(dispatched.elder))
+        _show(page, qr_png(code, scale=6), "png")
+        page.click("[data-testid=scan-code]")
+        page.wait_for_selector("[data-testid=confirm-ways]", state="detached", timeout=15000)
+        assert "老人已确认" in page.inner_text(".messages")
+    finally:
+        page.context.close()
+    assert ServiceOrder.objects.get(pk=dispatched.pk).confirmed_by == "qr"
+
+
+@pytest.mark.skipif(not face_available(), reason="the optional 'face' extra is not installed")
+def test_the_elder_confirms_with_a_face_that_turns_as_asked(
+    live_server: Any,
+    chromium: Any,
+    dispatched: ServiceOrder,
+    carer_user: Any,
+    superuser: Any,
+    monkeypatch: Any,
+) -> None:
+    from tongzhou.identity import liveness
+    from tongzhou.identity.face_services import face_enrol
+
+    face_enrol(actor=superuser, elder=dispatched.elder, image=(FACES / "obama2.jpg").read_bytes(),
+               consent_method="written", keep_photo=False)  # fmt: skip
+    monkeypatch.setattr(liveness, "TURNS", {"left": 1.0})  # the turn the server will ask for
+    page = _camera_phone(chromium, live_server, carer_user, dispatched)
+    try:
+        _served_on_phone(page)
+        _show(page, (FACES / "obama.jpg").read_bytes())
+        page.click("[data-testid=face-confirm]")
+        deadline = time.monotonic() + 15
+        while "左" not in page.inner_text("[data-camera-prompt]"):  # the turn asked for
+            assert time.monotonic() < deadline, page.inner_text("main")
+            page.wait_for_timeout(50)
+        _show(page, (FACES / "obama1.jpg").read_bytes())
+        page.wait_for_selector("[data-testid=confirm-ways]", state="detached", timeout=15000)
+        assert "刷脸确认" in page.inner_text(".messages")
+    finally:
+        page.context.close()
+    assert ServiceOrder.objects.get(pk=dispatched.pk).confirmed_by == "face"

@@ -116,7 +116,7 @@ def test_too_few_or_too_many_frames_or_none_with_a_face(obama: dict[str, Any]) -
 
 
 def test_a_challenge_is_for_one_terminal_and_one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
-    token, turn = liveness.challenge_issue(terminal_id=7)
+    token, turn = liveness.challenge_issue(7)
     assert liveness.challenge_turn(token, 7) == turn in ("left", "right")
     with pytest.raises(LivenessRefused, match="face_challenge_invalid"):
         liveness.challenge_turn(token, 8)

@@ -34,8 +34,12 @@ from tongzhou.care.services import (
     order_dispatch,
     order_finish_unconfirmed,
     order_review,
+    provider_statement_approve,
+    provider_statement_close,
+    provider_statement_pay,
 )
 from tongzhou.core import clock
+from tongzhou.core.money import split_by_basis_points
 from tongzhou.discovery.services import discovery_scan
 from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus
 from tongzhou.elders.services import elder_set_status, membership_end
@@ -123,6 +127,9 @@ def build_care(
     visits_made = build_visits("xian")
     if year:  # the past year behind this period's schedule
         orders += build_care_year(rng, carers[0])
+    else:  # last month's records in the village, for its statement
+        orders += _past_orders(rng, carers[0], clock.today(), months=1, village=VILLAGE)
+    _settle_past_months(providers[0])
     _plant_signals(admin)
     cases = sum(discovery_scan(day=clock.today()).opened.values())
     return CareDemo(
@@ -350,26 +357,34 @@ def build_care_year(rng: random.Random, carer: Carer) -> int:
                     )
                 )
             VisitRecord.objects.bulk_create(records, batch_size=2000)
-    return _year_of_orders(rng, carer, today)
+    return _past_orders(rng, carer, today, months=12)
 
 
-def _year_of_orders(rng: random.Random, carer: Carer, today: dt.date) -> int:
+def _past_orders(
+    rng: random.Random, carer: Carer, today: dt.date, *, months: int, village: str = ""
+) -> int:
+    """Approved records (a few in review) of the last `months` months, about every other
+    month for each elder entitled to help at home (in `village` only, if given)."""
     items = {i.code: i for i in ServiceItem.objects.filter(code__in=["S21", "S29", "S24", "S33"])}
-    entitled = list(
-        Entitlement.objects.filter(valid_to__isnull=True, item_code__in=list(items)).values_list(
-            "elder_id", "item_code"
-        )
-    )
+    found = Entitlement.objects.filter(valid_to__isnull=True, item_code__in=list(items))
+    if village:
+        found = found.filter(elder__residence__code=village)
+    entitled = list(found.values_list("elder_id", "item_code"))
     zone = timezone.get_current_timezone()
     orders = []
     for elder_id, code in entitled:
         item = items[code]
-        for months_ago in range(1, 13):
+        for months_ago in range(1, months + 1):
             if rng.random() < 0.5:
                 continue
-            day = today - dt.timedelta(days=30 * months_ago + rng.randrange(20))
+            first = (today.replace(day=1) - dt.timedelta(days=30 * months_ago - 15)).replace(day=1)
+            day = first + dt.timedelta(days=rng.randrange(28))
             start = dt.datetime.combine(day, dt.time(9), zone)
             price = item.unit_price_fen
+            shares = split_by_basis_points(
+                price,
+                {"g": item.government_bp, "c": item.charity_bp, "e": item.elder_bp},
+            )
             orders.append(
                 ServiceOrder(
                     elder_id=elder_id,
@@ -383,7 +398,9 @@ def _year_of_orders(rng: random.Random, carer: Carer, today: dt.date) -> int:
                     window_start=start,
                     window_end=start + dt.timedelta(hours=4),
                     price_fen=price,
-                    government_fen=price,
+                    government_fen=shares["g"],
+                    charity_fen=shares["c"],
+                    elder_fen=shares["e"],
                     check_in_at=start,
                     check_out_at=start + dt.timedelta(minutes=item.min_minutes + 5),
                     check_in_distance_m=20.0,
@@ -394,3 +411,26 @@ def _year_of_orders(rng: random.Random, carer: Carer, today: dt.date) -> int:
             )
     ServiceOrder.objects.bulk_create(orders, batch_size=2000)
     return len(orders)
+
+
+def _settle_past_months(provider: Provider) -> None:
+    """The provider's past months closed by the district in order; all but the last approved
+    and paid by the city, the last one waiting for the city's approval."""
+    district = User.objects.get(username="dinghai")
+    city = User.objects.get(username="city")
+    this_month = clock.today().replace(day=1)
+    months = sorted(
+        {
+            day.replace(day=1)
+            for day in ServiceOrder.objects.filter(
+                provider=provider, status="approved", business_date__lt=this_month
+            ).dates("business_date", "month")
+        }
+    )
+    for month in months:
+        statement = provider_statement_close(actor=district, provider_id=provider.pk, month=month)
+        if month != months[-1]:
+            provider_statement_approve(actor=city, statement_id=statement.pk)
+            provider_statement_pay(
+                actor=city, statement_id=statement.pk, reference=f"ZS-CZ-{month:%Y%m}-01"
+            )

@@ -6,6 +6,9 @@ LARGE_TABLES = frozenset(
     {
         "audit_auditevent",
         "bookings_booking",
+        "care_entitlement",
+        "care_entitlementpurse",
+        "care_serviceorder",
         "elders_categorymembership",
         "elders_elder",
         "identity_card",
@@ -20,5 +23,7 @@ LARGE_TABLES = frozenset(
         "meals_offlinesale",
         "meals_subsidyclaim",
         "settlement_statemententry",
+        "visits_scheduledvisit",
+        "visits_visitrecord",
     }
 )

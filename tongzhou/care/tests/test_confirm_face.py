@@ -119,7 +119,8 @@ def test_someone_else_s_face_a_still_photo_or_another_order_s_challenge_is_refus
     assert _refusal(checked_out, carer_user, [still, still], challenge) == "face_liveness_no_turn"
     # A challenge is for this order and this carer only.
     colleague = make_user(Role.CARER, region="330902")
-    Carer.objects.create(provider=checked_out.provider, user=colleague, name="李护理")
+    Carer.objects.create(provider=Carer.objects.get(user=carer_user).provider, user=colleague,
+                         name="李护理")  # fmt: skip
     ServiceOrder.objects.filter(pk=checked_out.pk).update(carer=Carer.objects.get(user=colleague))
     assert _refusal(checked_out, colleague, _frames("obama", turn), challenge) == (
         "face_challenge_invalid"

@@ -82,9 +82,9 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     # Last month's records in a statement the district closed, waiting for the city.
     from tongzhou.care.models import ProviderStatement
 
-    statement = ProviderStatement.objects.get()
-    assert statement.status == "closed" and statement.totals["orders"] > 0
-    assert statement.period.ends_on < clock.today().replace(day=1)
+    closed = ProviderStatement.objects.get()
+    assert closed.status == "closed" and closed.totals["orders"] > 0
+    assert closed.period.ends_on < clock.today().replace(day=1)
     assert {"missed-visit", "entitled-after-death"} <= set(
         DiscoveryCase.objects.values_list("rule__code", flat=True)
     )

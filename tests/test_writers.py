@@ -46,8 +46,8 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         ],
         "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
         "tongzhou.care.services": [
-            "care.Entitlement", "care.EntitlementPurse", "care.ServiceGroup", "care.ServiceItem",
-            "care.ServiceListVersion", "care.ServiceOrder",
+            "care.Entitlement", "care.EntitlementPurse", "care.ProviderStatement",
+            "care.ServiceGroup", "care.ServiceItem", "care.ServiceListVersion", "care.ServiceOrder",
         ],
         "tongzhou.charity.services": ["charity.CharityFund"],
         "tongzhou.demo.generator": [

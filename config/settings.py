@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "tongzhou.visits",
     "tongzhou.portal",
     "tongzhou.discovery",
+    "tongzhou.network",
     "tongzhou.dashboard",
     "tongzhou.operations",
     "tongzhou.demo",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("settlement/", include("tongzhou.settlement.urls")),
     path("care/", include("tongzhou.care.urls")),
     path("visits/", include("tongzhou.visits.urls")),
+    path("network/", include("tongzhou.network.urls")),
     path("discovery/", include("tongzhou.discovery.urls")),
     path("terminal/", counter, name="counter"),
     path("terminal/sw.js", counter_worker, name="counter-worker"),

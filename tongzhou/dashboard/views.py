@@ -4,12 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap
 from tongzhou.bookings.services import first_open_day
 from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.dashboard import exports, selectors
 from tongzhou.elders.models import ElderStatus
 from tongzhou.geo.selectors import villages_visible_to
+from tongzhou.network.selectors import profile_for as network_profile
 
 
 @login_required
@@ -30,6 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["village"] = selectors.village_day(actor=request.user, day=today, next_day=next_day)
     else:
         context["cockpit"] = selectors.cockpit(actor=request.user, day=today)
+        if has_cap(request.user, Cap.CARE_VIEW):  # the service network's map, on its home
+            context["network_profile"] = network_profile()
     return render(request, f"dashboard/home_{kind}.html", context)
 
 

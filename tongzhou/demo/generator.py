@@ -40,6 +40,7 @@ from tongzhou.core.masking import mask_id_number, mask_phone
 from tongzhou.demo.care import build_care
 from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
+from tongzhou.demo.network import build_network
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
@@ -144,6 +145,7 @@ class DemoResult:
     care_orders: int = 0
     visits_made: int = 0
     discovery_cases: int = 0
+    facilities: int = 0
 
 
 def generate_demo(*, scale: str, seed: int) -> DemoResult:
@@ -168,6 +170,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     care = build_care(
         admin, rng, password=DEMO_PASSWORD, card_for=demo_card_number, year=scale == "city"
     )
+    facilities = build_network(rng)
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))
@@ -188,6 +191,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         care_orders=care.orders,
         visits_made=care.visits_made,
         discovery_cases=care.discovery_cases,
+        facilities=facilities,
     )
 
 

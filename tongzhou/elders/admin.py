@@ -178,8 +178,11 @@ class AreaFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Elder]) -> QuerySet[Elder]:
         if not self.value():
             return queryset
-        town = Region.objects.filter(code=self.value(), level=RegionLevel.TOWN).first()
-        return queryset.filter(residence__path__startswith=town.path) if town else queryset.none()
+        # A village's code narrows to the village (the service network's map links so).
+        area = Region.objects.filter(
+            code=self.value(), level__in=[RegionLevel.TOWN, RegionLevel.VILLAGE]
+        ).first()
+        return queryset.filter(residence__path__startswith=area.path) if area else queryset.none()
 
 
 class CurrentCategoryFilter(admin.SimpleListFilter):

@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 f"{result.sales_last_month} sales last month, {result.entitlements} care "
                 f"entitlements, {result.care_orders} service orders, "
                 f"{result.visits_made} caring visits made, {result.discovery_cases} discovery "
-                f"cases in {result.seconds:.1f} s"
+                f"cases, {result.facilities} care facilities in {result.seconds:.1f} s"
             )
             self.stdout.write(f"terminal credentials: {result.credentials_file}")
         self.stdout.write(

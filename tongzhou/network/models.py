@@ -1,0 +1,220 @@
+"""The supply side of care on the islands: facilities and their build plans, the links between
+islands, the island tiers' overrides and the reach of a 15-minute circle, all as data."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Provenance(models.TextChoices):
+    OFFICIAL = "official", _("official figure")
+    BUREAU = "bureau", _("entered by the bureau")
+    DEFAULT = "default", _("shipped default, for the bureau to replace")
+    DRAFT = "draft", _("draft: an unsourced figure to verify")
+
+
+class FacilityKind(models.TextChoices):
+    YIJIA = "yijia", _("happiness station (幸福驿家)")
+    YIJIA_COMPACT = "yijia_compact", _("compact happiness station")
+    HOME_CARE = "home_care", _("home-care service centre")
+    COMPLEX = "complex", _("community service complex")
+    LIVING_ROOM = "living_room", _("residents' living room")
+    INSTITUTION = "institution", _("care institution")
+    SOCIAL_WORK = "social_work", _("town social-work station")
+    ALLIANCE = "alliance", _("county assistance alliance")
+    MOBILE = "mobile", _("mobile service station")
+
+
+class FacilityStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    BUILDING = "building", _("being built")
+    OPERATING = "operating", _("operating")
+    CLOSED = "closed", _("closed")
+
+
+class Facility(models.Model):
+    """A place elders are served from. 幸福食堂 are the canteens themselves (the map and the
+    coverage read them from the canteens), not rows here."""
+
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=16, choices=FacilityKind.choices)
+    village = models.ForeignKey(
+        "geo.Region",
+        verbose_name=_("village or community"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": "village"},
+    )
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=FacilityStatus.choices, default=FacilityStatus.PLANNED
+    )
+    planned_year = models.PositiveSmallIntegerField(
+        _("planned for the year"), null=True, blank=True
+    )
+    building_from = models.DateField(_("building from"), null=True, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=80, blank=True)
+    # Kinds of service (the service list's kinds: meals, medical, day_care …) offered here.
+    services = models.JSONField(_("services offered"), default=list, blank=True)
+    capacity = models.PositiveIntegerField(_("places a day"), null=True, blank=True)
+    beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    dementia_beds = models.PositiveIntegerField(
+        _("of which dementia-care beds"), null=True, blank=True
+    )
+    medical_care = models.BooleanField(_("medical and care combined (医养结合)"), default=False)
+    smart_terminal = models.BooleanField(_("intelligent service terminal"), default=False)
+    star_rating = models.PositiveSmallIntegerField(_("star rating"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["kind", "name"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "kind", "name"], name="facility_once"),
+            models.CheckConstraint(
+                condition=Q(lon__isnull=True, lat__isnull=True)
+                | Q(lon__range=(-180, 180), lat__range=(-90, 90)),
+                name="facility_point_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(dementia_beds__isnull=True) | Q(dementia_beds__lte=F("beds")),
+                name="facility_dementia_beds_within_beds",
+            ),
+            models.CheckConstraint(
+                condition=Q(star_rating__isnull=True) | Q(star_rating__range=(1, 5)),
+                name="facility_star_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="operating") | Q(opened_on__isnull=False),
+                name="facility_operating_has_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BuildPlan(models.Model):
+    """How many of a kind a district (or the city) means to open in a year."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    kind = models.CharField(_("kind"), max_length=16)  # a FacilityKind, or "canteen"
+    region = models.ForeignKey(
+        "geo.Region", verbose_name=_("district or city"), on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.PositiveIntegerField(_("target"))
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.BUREAU
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("build plan")
+        verbose_name_plural = _("build plans")
+        ordering = ["-year", "kind", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "kind", "region"], name="build_plan_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.kind} {self.region_id}"
+
+
+class LinkMode(models.TextChoices):
+    BRIDGE = "bridge", _("bridge")
+    FERRY = "ferry", _("ferry")
+
+
+class Link(models.Model):
+    """A crossing between two islands (or an island and the mainland), both ways."""
+
+    a = models.CharField(_("from"), max_length=40)
+    b = models.CharField(_("to"), max_length=40)
+    mode = models.CharField(_("mode"), max_length=8, choices=LinkMode.choices)
+    minutes = models.PositiveIntegerField(_("crossing minutes"))
+    sailings_a_day = models.PositiveSmallIntegerField(_("sailings a day"), null=True, blank=True)
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DRAFT
+    )
+    source = models.CharField(_("where the figures come from"), max_length=200)
+
+    class Meta:
+        verbose_name = _("island link")
+        verbose_name_plural = _("island links")
+        ordering = ["a", "b"]
+        constraints = [
+            models.UniqueConstraint(fields=["a", "b", "mode"], name="link_once"),
+            models.CheckConstraint(condition=~Q(a=F("b")), name="link_two_places"),
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="link_takes_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.a}–{self.b}"
+
+
+class CircleProfile(models.Model):
+    """How far 15 minutes reach: a walking speed over 900 s divided by a detour factor, or a
+    planning radius given as such. The one marked default drives the board's figures."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    radius_m = models.PositiveIntegerField(_("radius (m)"))
+    how = models.CharField(_("how the radius is reached"), max_length=200)
+    core_kinds = models.JSONField(_("core services that count"), default=list)
+    is_default = models.BooleanField(_("default"), default=False)
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DEFAULT
+    )
+
+    class Meta:
+        verbose_name = _("15-minute circle profile")
+        verbose_name_plural = _("15-minute circle profiles")
+        ordering = ["-is_default", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"
+            ),
+            models.CheckConstraint(condition=Q(radius_m__gt=0), name="profile_radius_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class IslandTierRule(models.Model):
+    """The numbers the island tiers are computed with (one row)."""
+
+    compact_min_elders = models.PositiveIntegerField(
+        _("elders for a compact 驿家"),
+        default=30,
+        help_text=_(
+            "A small island without a town with at least this many elders gets a "
+            "compact 驿家; with fewer, the mobile station's visits."
+        ),
+    )
+    mobile_visits_a_month = models.PositiveSmallIntegerField(
+        _("mobile station visits a month"), default=2
+    )
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DEFAULT
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("island tier rule")
+        verbose_name_plural = _("island tier rules")
+
+    def __str__(self) -> str:
+        return str(_("island tier rule"))

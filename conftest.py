@@ -198,6 +198,7 @@ def live_zhoushan(transactional_db: Any) -> None:
     for seed in (
         "tongzhou.elders.migrations.0002_seed_categories",
         "tongzhou.canteens.migrations.0002_seed_service_tags",
+        "tongzhou.network.migrations.0002_defaults",
     ):
         importlib.import_module(seed).seed(apps, None)
     zhoushan_load(actor=None)

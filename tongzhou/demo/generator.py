@@ -40,7 +40,7 @@ from tongzhou.core.masking import mask_id_number, mask_phone
 from tongzhou.demo.care import build_care
 from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
-from tongzhou.demo.network import build_network
+from tongzhou.demo.network import build_network, plan_rota
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
@@ -171,6 +171,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
         admin, rng, password=DEMO_PASSWORD, card_for=demo_card_number, year=scale == "city"
     )
     facilities = build_network(rng)
+    plan_rota()
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))

@@ -181,3 +181,12 @@ def _planned(
         opened_on=min(opened, today) if status == "operating" else None,
         opening_hours="每日 8:00–17:00" if status == "operating" else "",
     )
+
+
+def plan_rota() -> int:
+    """This month's mobile-team trips, planned by the city for every county."""
+    from tongzhou.accounts.models import User
+    from tongzhou.network.services import rota_plan
+
+    plans = rota_plan(actor=User.objects.get(username="city"), month=clock.today())
+    return sum(len(plan.trips) for plan in plans)

@@ -11,10 +11,11 @@ from shapely.geometry.base import BaseGeometry
 
 from tongzhou.access.scope import scope_for
 from tongzhou.canteens.models import Canteen
+from tongzhou.core import clock
 from tongzhou.geo import shapes
-from tongzhou.geo.models import Region, RegionLevel
+from tongzhou.geo.models import Island, Region, RegionLevel
 from tongzhou.network.models import CircleProfile, Facility, FacilityStatus
-from tongzhou.network.selectors import coverage_report, island_rows
+from tongzhou.network.selectors import coverage_report, island_rows, rota_month
 from tongzhou.network.tiers import TIER_NAMES
 
 SERVICE_WORDS = {
@@ -132,7 +133,30 @@ def map_layers(actor: Any, profile: CircleProfile) -> dict[str, Any]:
             ]
         ),
         "circles": _collection(circles),
+        "rota": _collection(_rota_lines(actor)),
     }
+
+
+def _rota_lines(actor: Any) -> list[dict[str, Any]]:
+    """This month's trips of the mobile teams, as lines through the islands they pass."""
+    month = rota_month(actor, clock.today().replace(day=1))
+    centres = {
+        island.name: (island.centroid_lon or 0.0, island.centroid_lat or 0.0)
+        for island in Island.objects.filter(centroid_lon__isnull=False)
+    }
+    seen: set[tuple[str, ...]] = set()
+    lines = []
+    for day in month.days:
+        route = tuple(day.route)
+        points = [centres[name] for name in route if name in centres]
+        if route in seen or len(points) < 2:
+            continue
+        seen.add(route)
+        lines.append(_feature(
+            {"type": "LineString", "coordinates": [[round(x, 5), round(y, 5)] for x, y in points]},
+            route=" → ".join(route), county=day.county.name, minutes=day.minutes,
+        ))  # fmt: skip
+    return lines
 
 
 def _where(facility: Facility) -> tuple[Any, Any]:

@@ -191,6 +191,10 @@ class CircleProfile(models.Model):
         return self.name_zh
 
 
+def default_bases() -> dict[str, str]:
+    return {"330902": "舟山本岛", "330903": "舟山本岛", "330921": "岱山岛", "330922": "泗礁山"}
+
+
 class IslandTierRule(models.Model):
     """The numbers the island tiers are computed with (one row)."""
 
@@ -205,6 +209,14 @@ class IslandTierRule(models.Model):
     mobile_visits_a_month = models.PositiveSmallIntegerField(
         _("mobile station visits a month"), default=2
     )
+    mobile_stop_minutes = models.PositiveSmallIntegerField(
+        _("minutes a mobile team stays on an island"), default=150
+    )
+    mobile_day_minutes = models.PositiveSmallIntegerField(
+        _("a mobile team's working day (minutes)"), default=540
+    )
+    # Where each county's mobile team sets out from: county code → island name.
+    mobile_bases = models.JSONField(_("mobile teams' bases"), default=default_bases)
     provenance = models.CharField(
         _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DEFAULT
     )
@@ -218,3 +230,46 @@ class IslandTierRule(models.Model):
 
     def __str__(self) -> str:
         return str(_("island tier rule"))
+
+
+class RotaVisit(models.Model):
+    """One island on one day's trip of a county's mobile team, planned for the month and
+    recorded when the team has been."""
+
+    month = models.CharField(_("month"), max_length=6)  # 202612
+    county = models.ForeignKey(
+        "geo.Region",
+        verbose_name=_("district or county"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    day = models.DateField(_("day"))
+    trip = models.PositiveSmallIntegerField(_("trip"))
+    seq = models.PositiveSmallIntegerField(_("stop"))
+    island = models.ForeignKey(
+        "geo.Island", verbose_name=_("island"), on_delete=models.PROTECT, related_name="+"
+    )
+    base = models.CharField(_("sets out from"), max_length=40)
+    route = models.JSONField(_("route"), default=list)  # every island the trip passes
+    trip_minutes = models.PositiveIntegerField(_("trip minutes"))
+    over_a_day = models.BooleanField(_("longer than a working day"), default=False)
+    done_at = models.DateTimeField(_("on the island at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("mobile rota visit")
+        verbose_name_plural = _("mobile rota visits")
+        ordering = ["month", "county__code", "day", "trip", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["island", "day"], name="rota_island_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | Q(done_by__isnull=False),
+                name="rota_done_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.island_id}"

@@ -3,6 +3,7 @@ stop at a village's edge) and shown to each actor inside their scope."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from tongzhou.network.models import (
     FacilityKind,
     FacilityStatus,
     IslandTierRule,
+    RotaVisit,
 )
 from tongzhou.network.routing import reach
 from tongzhou.network.tiers import TIER_FACILITIES, TIER_NAMES, IslandFacts, Tier, tier_of
@@ -379,3 +381,48 @@ def plan_progress(actor: Any, year: int | None = None) -> list[PlanRow]:
 
 def district_names() -> dict[str, str]:
     return dict(Region.objects.filter(level=RegionLevel.DISTRICT).values_list("code", "name"))
+
+
+@dataclass(frozen=True)
+class RotaDay:
+    county: Region
+    day: dt.date
+    trip: int
+    route: list[str]
+    minutes: int
+    over_a_day: bool
+    visits: list[Any]  # RotaVisit, in visiting order
+
+
+@dataclass(frozen=True)
+class RotaMonth:
+    days: list[RotaDay]
+    unplanned: list[IslandRow]  # mobile-tier islands the month does not visit
+
+
+def rota_month(actor: Any, month: dt.date) -> RotaMonth:
+    """The mobile teams' month inside the actor's scope, by day and trip, and the islands of
+    the mobile tier it leaves out (no link known to reach them, or not planned yet)."""
+    require_cap(actor, Cap.CARE_VIEW, "查看流动服务站行程", "see the mobile teams' month")
+    scope = scope_for(actor)
+    visible = set(
+        Region.objects.filter(scope.region_q("path"), level=RegionLevel.VILLAGE).values_list(
+            "island_id", flat=True
+        )
+    )
+    visits = (
+        RotaVisit.objects.filter(month=f"{month:%Y%m}", island_id__in=visible)
+        .select_related("county", "island", "done_by")
+        .order_by("county__code", "day", "trip", "seq")
+    )
+    days: dict[tuple[int, dt.date, int], RotaDay] = {}
+    for visit in visits:
+        key = (visit.county_id, visit.day, visit.trip)
+        if key not in days:
+            days[key] = RotaDay(visit.county, visit.day, visit.trip, list(visit.route),
+                                visit.trip_minutes, visit.over_a_day, [])  # fmt: skip
+        days[key].visits.append(visit)
+    planned = {visit.island_id for visit in visits}
+    unplanned = [row for row in island_rows(actor)
+                 if row.tier == Tier.MOBILE and row.island.pk not in planned]  # fmt: skip
+    return RotaMonth(list(days.values()), unplanned)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("map/", views.map_page, name="map"),
     path("map.json", views.map_json, name="map_json"),
+    path("rota/", views.rota, name="rota"),
 ]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap
 from tongzhou.core.downloads import Column, xlsx_download
-from tongzhou.network import selectors
+from tongzhou.core.views import form_id, month_asked, run_and_report
+from tongzhou.network import selectors, services
 from tongzhou.network.mapdata import map_layers
 from tongzhou.network.models import CircleProfile
 from tongzhou.network.tiers import TIER_NAMES
@@ -87,3 +89,33 @@ def map_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def map_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(map_layers(request.user, _profile(request)))
+
+
+@login_required
+def rota(request: HttpRequest) -> HttpResponse:
+    """The mobile teams' month: planned here, printed for the team, each visit recorded."""
+    _profile(request)  # the same readers as the network's other pages
+    month = month_asked(request.GET.get("month") or request.POST.get("month"))
+    if request.method == "POST":
+        user, step = request.user, request.POST.get("step")
+        if step == "plan":
+            run_and_report(request, lambda: services.rota_plan(actor=user, month=month),
+                           gettext("The month is planned."))  # fmt: skip
+        elif step == "done":
+            run_and_report(
+                request,
+                lambda: services.rota_record(actor=user, visit_id=form_id(
+                    request.POST.get("visit")), note=request.POST.get("note", "")),
+                gettext("The visit is recorded."),
+            )  # fmt: skip
+        return redirect(f"{request.path}?month={month:%Y-%m}")
+    return render(
+        request,
+        "network/rota.html",
+        {
+            "month": month,
+            "plan": selectors.rota_month(request.user, month),
+            "can_plan": has_cap(request.user, Cap.CARE_REVIEW),
+            "can_record": has_cap(request.user, Cap.CARE_ORDER),
+        },
+    )

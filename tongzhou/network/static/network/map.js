@@ -74,11 +74,18 @@
         layer.bindPopup("<strong>" + esc(f.properties.name) + "</strong><br>" + esc(f.properties.status_name));
       }
     });
+    var rota = L.geoJSON(data.rota, {
+      style: { color: "#d35400", weight: 3, dashArray: "6 6" },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(esc(f.properties.county) + "<br>" + esc(f.properties.route));
+      }
+    });
     // Drawn bottom to top: the villages' coverage stays visible above the places serving them.
     islands.addTo(map);
     circles.addTo(map);
     facilities.addTo(map);
     canteens.addTo(map);
+    rota.addTo(map);
     villages.addTo(map);
     var overlays = {};
     overlays[w.lIslands] = islands;
@@ -86,6 +93,7 @@
     overlays[w.lVillages] = villages;
     overlays[w.lFacilities] = facilities;
     overlays[w.lCanteens] = canteens;
+    overlays[w.lRota] = rota;
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
     var bounds = villages.getLayers().length ? villages.getBounds() : islands.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.05)); else map.setView([30.0, 122.2], 9);

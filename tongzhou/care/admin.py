@@ -22,7 +22,9 @@ CARER_FIELDS = (
     "name",
     "certificate_level",
     "certificate_number",
+    "certificate_issued",
     "certificate_expires",
+    "in_post_since",
     "is_active",
 )
 

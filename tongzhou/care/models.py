@@ -334,7 +334,9 @@ class Carer(models.Model):
         _("certificate level"), max_length=12, choices=CertificateLevel.choices, blank=True
     )
     certificate_number = models.CharField(_("certificate number"), max_length=40, blank=True)
+    certificate_issued = models.DateField(_("certificate issued"), null=True, blank=True)
     certificate_expires = models.DateField(_("certificate expires"), null=True, blank=True)
+    in_post_since = models.DateField(_("in a care post since"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

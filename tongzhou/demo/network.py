@@ -148,6 +148,7 @@ def build_network(rng: random.Random) -> int:
                 )
             )
     Facility.objects.bulk_create(made)
+    _workforce(rng, villages, today)
     city = Region.objects.get(code=city_code())
     for kind, target in (("canteen", 10), ("complex", 9), ("living_room", 6)):
         BuildPlan.objects.update_or_create(
@@ -190,3 +191,47 @@ def plan_rota() -> int:
 
     plans = rota_plan(actor=User.objects.get(username="city"), month=clock.today())
     return sum(len(plan.trips) for plan in plans)
+
+
+def _workforce(rng: random.Random, villages: list[Region], today: dt.date) -> None:
+    """Full-time community workers in every village (about 47 % certified, as the report's
+    figure), more certified carers for the providers, and this year's 十百千 sessions (12, with
+    527 attendances of which 361 passed, as the report gives)."""
+    from tongzhou.care.models import Carer, Provider
+    from tongzhou.network.models import CommunityWorker, TrainingAttendance, TrainingSession
+
+    surnames = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
+    CommunityWorker.objects.bulk_create([
+        CommunityWorker(village=village, name=f"{rng.choice(surnames)}社工{i + 1}",
+                        certified=rng.random() < 0.47,
+                        since=today - dt.timedelta(days=rng.randrange(100, 3000)))
+        for village in villages for i in range(rng.choice([1, 2, 2, 3]))
+    ])  # fmt: skip
+    levels = ["junior", "junior", "middle", "senior"]
+    for number, provider in enumerate(Provider.objects.order_by("pk")):
+        for i in range(3):
+            issued = today - dt.timedelta(days=rng.randrange(30, 1500))
+            Carer.objects.create(
+                provider=provider, name=f"{rng.choice(surnames)}护理员{number}{i}",
+                certificate_level=rng.choice(levels), certificate_number=f"ZS-HL-D{number}{i}",
+                certificate_issued=issued, certificate_expires=issued + dt.timedelta(days=1825),
+                in_post_since=issued - dt.timedelta(days=rng.randrange(0, 900)),
+            )  # fmt: skip
+    city = Region.objects.get(code=city_code())
+    sessions = [
+        TrainingSession.objects.create(
+            name=f"养老护理“十百千”培训第{n}期", programme="十百千", region=city,
+            held_from=today.replace(month=1, day=1) + dt.timedelta(days=20 * n),
+            held_to=today.replace(month=1, day=1) + dt.timedelta(days=20 * n + 4),
+            certificate_level="junior",
+        )
+        for n in range(1, 13)
+        if today.replace(month=1, day=1) + dt.timedelta(days=20 * n) <= today
+    ]  # fmt: skip
+    if not sessions:
+        return
+    people = [TrainingAttendance(session=sessions[i % len(sessions)],
+                                 person_name=f"{rng.choice(surnames)}学员{i + 1}",
+                                 passed=i < 361)
+              for i in range(527)]  # fmt: skip
+    TrainingAttendance.objects.bulk_create(people)

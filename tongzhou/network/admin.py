@@ -15,7 +15,18 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import scope_for
 from tongzhou.audit.services import reference_save
 from tongzhou.geo.selectors import city_path
-from tongzhou.network.models import BuildPlan, CircleProfile, Facility, IslandTierRule, Link
+from tongzhou.network.models import (
+    AllowanceRule,
+    BuildPlan,
+    CircleProfile,
+    CommunityWorker,
+    Facility,
+    IslandTierRule,
+    Link,
+    TrainingAttendance,
+    TrainingSession,
+    VillagePopulation,
+)
 
 FACILITY_FIELDS = (
     "name", "kind", "village", "lon", "lat", "status", "planned_year", "building_from",
@@ -98,3 +109,71 @@ class CircleProfileAdmin(CityDataAdmin):
 class IslandTierRuleAdmin(CityDataAdmin):
     list_display = ("__str__", "compact_min_elders", "mobile_visits_a_month", "provenance")
     fields = saved_fields = RULE_FIELDS
+
+
+WORKER_FIELDS = ("village", "name", "certified", "since", "until")
+POPULATION_FIELDS = ("village", "residents", "year", "provenance", "source")
+SESSION_FIELDS = ("name", "programme", "region", "held_from", "held_to", "certificate_level")
+ALLOWANCE_FIELDS = ("certificate_level", "min_years", "monthly_fen", "valid_from", "provenance",
+                    "source")  # fmt: skip
+
+
+class VillageDataAdmin(ScopedAdmin):
+    """Rows of a village, kept by its town, district or city."""
+
+    view_cap = Cap.CARE_VIEW
+    add_cap = change_cap = Cap.CARE_REVIEW
+    raw_id_fields = ("village",)
+    saved_fields: tuple[str, ...] = ()
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.model._default_manager.filter(scope_for(request.user).region_q("village__path"))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reference_save(actor=request.user, obj=obj, fields=self.saved_fields,
+                       cap=Cap.CARE_REVIEW, scope_path=obj.village.path)  # fmt: skip
+
+
+@admin.register(CommunityWorker)
+class CommunityWorkerAdmin(VillageDataAdmin):
+    list_display = ("name", "village", "certified", "since", "until")
+    list_filter = ("certified",)
+    search_fields = ("name",)
+    fields = saved_fields = WORKER_FIELDS
+
+
+@admin.register(VillagePopulation)
+class VillagePopulationAdmin(VillageDataAdmin):
+    list_display = ("village", "residents", "year", "provenance")
+    fields = saved_fields = POPULATION_FIELDS
+
+
+class AttendanceInline(admin.TabularInline):
+    model = TrainingAttendance
+    fields = ("person_name", "carer", "passed")
+    raw_id_fields = ("carer",)
+    extra = 0
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(ScopedAdmin):
+    view_cap = Cap.CARE_VIEW
+    add_cap = change_cap = Cap.CARE_REVIEW
+    list_display = ("name", "programme", "region", "held_from", "held_to")
+    list_filter = ("programme",)
+    fields = SESSION_FIELDS
+    raw_id_fields = ("region",)
+    inlines = (AttendanceInline,)
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[TrainingSession]:
+        return TrainingSession.objects.filter(scope_for(request.user).region_q("region__path"))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reference_save(actor=request.user, obj=obj, fields=SESSION_FIELDS, cap=Cap.CARE_REVIEW,
+                       scope_path=obj.region.path)  # fmt: skip
+
+
+@admin.register(AllowanceRule)
+class AllowanceRuleAdmin(CityDataAdmin):
+    list_display = ("certificate_level", "min_years", "monthly_fen", "valid_from", "provenance")
+    fields = saved_fields = ALLOWANCE_FIELDS

@@ -273,3 +273,135 @@ class RotaVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.island_id}"
+
+
+class TrainingSession(models.Model):
+    """A training course for carers (the 十百千 programme's sessions among them)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    programme = models.CharField(_("programme"), max_length=40, blank=True)
+    region = models.ForeignKey(
+        "geo.Region", verbose_name=_("held for"), on_delete=models.PROTECT, related_name="+"
+    )
+    held_from = models.DateField(_("from"))
+    held_to = models.DateField(_("until"))
+    certificate_level = models.CharField(
+        _("certificate it prepares for"), max_length=12, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+        ordering = ["-held_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held_to__gte=F("held_from")), name="training_valid_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingAttendance(models.Model):
+    """One person at one session, with the exam's result once known (None: not examined)."""
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="attendances"
+    )
+    carer = models.ForeignKey(
+        "care.Carer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    person_name = models.CharField(_("name"), max_length=40)
+    passed = models.BooleanField(_("passed the exam"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("training attendance")
+        verbose_name_plural = _("training attendances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "carer"],
+                condition=Q(carer__isnull=False),
+                name="attendance_once_per_carer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.person_name
+
+
+class CommunityWorker(models.Model):
+    """A full-time community worker (专职社区工作者) of a village or community."""
+
+    village = models.ForeignKey(
+        "geo.Region",
+        verbose_name=_("village or community"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": "village"},
+    )
+    name = models.CharField(_("name"), max_length=40)
+    certified = models.BooleanField(_("holds the social-work qualification"), default=False)
+    since = models.DateField(_("in post since"), null=True, blank=True)
+    until = models.DateField(_("left on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("community worker")
+        verbose_name_plural = _("community workers")
+        ordering = ["village__code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VillagePopulation(models.Model):
+    """Residents of a village or community, for "per 10,000 residents": the bureau's own
+    figure, or an estimate (the district's resident population shared out by the register's
+    elders) until it enters one."""
+
+    village = models.OneToOneField(
+        "geo.Region",
+        verbose_name=_("village or community"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    residents = models.PositiveIntegerField(_("residents"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DEFAULT
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("village population")
+        verbose_name_plural = _("village populations")
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.residents}"
+
+
+class AllowanceRule(models.Model):
+    """A special-post allowance for carers: who qualifies (certificate level, years in a care
+    post) and how much a month, from a date."""
+
+    certificate_level = models.CharField(_("certificate level"), max_length=12)
+    min_years = models.PositiveSmallIntegerField(_("years in post at least"), default=0)
+    monthly_fen = models.PositiveIntegerField(_("a month (fen)"))
+    valid_from = models.DateField(_("in force from"))
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.DEFAULT
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("special-post allowance rule")
+        verbose_name_plural = _("special-post allowance rules")
+        ordering = ["-valid_from", "certificate_level", "-min_years"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate_level", "min_years", "valid_from"], name="allowance_rule_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_level} {self.min_years}"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("map.json", views.map_json, name="map_json"),
     path("rota/", views.rota, name="rota"),
+    path("workforce/", views.workforce_page, name="workforce"),
 ]

@@ -17,6 +17,7 @@ from tongzhou.network import selectors, services
 from tongzhou.network.mapdata import map_layers
 from tongzhou.network.models import CircleProfile
 from tongzhou.network.tiers import TIER_NAMES
+from tongzhou.network.workforce import workforce
 
 SUGGESTIONS = 5
 
@@ -119,3 +120,10 @@ def rota(request: HttpRequest) -> HttpResponse:
             "can_record": has_cap(request.user, Cap.CARE_ORDER),
         },
     )
+
+
+@login_required
+def workforce_page(request: HttpRequest) -> HttpResponse:
+    """Carers, training and community workers per unit."""
+    _profile(request)
+    return render(request, "network/workforce.html", {"work": workforce(request.user)})

@@ -285,5 +285,10 @@ TONGZHOU = {
         "WORST_ACCURACY_M": env.int("TONGZHOU_CARE_WORST_ACCURACY_M", default=150),
         "MAX_PHOTO_BYTES": 5 * 1024 * 1024,
     },
+    # How far 15 minutes reach (a class with `area(...)`, tongzhou/network/routing.py): the
+    # straight line clipped to the island by default; a road graph's where one is supplied.
+    "NETWORK_REACH": env.str(
+        "TONGZHOU_NETWORK_REACH", default="tongzhou.network.routing.StraightLineClipped"
+    ),
 }
 SITE_TITLE = _("Tongzhou elderly meal and care platform")

@@ -59,6 +59,11 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         ],
         "tongzhou.discovery.services": ["discovery.DiscoveryCase"],
         "tongzhou.demo.history": ["meals.Meal"],
+        "tongzhou.demo.network": [
+            "care.Carer", "network.BuildPlan", "network.CommunityWorker", "network.Facility",
+            "network.TrainingAttendance", "network.TrainingSession",
+        ],
+        "tongzhou.network.services": ["network.RotaVisit"],
         "tongzhou.demo.meal_service": [
             "bookings.BookingPlan", "bookings.MealProfile", "canteens.Canteen",
         ],

@@ -14,7 +14,7 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.core import clock
-from tongzhou.core.errors import Conflict, NotFound
+from tongzhou.core.errors import Conflict, NotFound, PermissionDenied
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.network import rota
 from tongzhou.network.models import Link, RotaVisit
@@ -28,21 +28,20 @@ def month_id(month: dt.date) -> str:
 
 @transaction.atomic
 def rota_plan(*, actor: Any, month: dt.date) -> list[rota.Plan]:
-    """Plan the month for each county's mobile team inside the actor's scope: every island of
-    the mobile tier visited as often as the tier rule asks, with the least travel. Visits not
-    yet made are planned again; those already recorded are kept."""
+    """Plan the month for each county's mobile team inside the actor's area (a district or the
+    city): every island of the mobile tier visited as often as the tier rule asks, with the
+    least travel. Visits not yet made are planned again; those already recorded are kept."""
     require_cap(actor, Cap.CARE_REVIEW, "排定流动服务站行程", "plan the mobile teams' month")
     month = month.replace(day=1)
     rule = tier_rule()
     graph = rota.link_graph([rota.LinkRow(link.a, link.b, link.minutes)
                              for link in Link.objects.all()])  # fmt: skip
     mobile = [row.island for row in island_rows(actor) if row.tier == Tier.MOBILE]
-    scope = scope_for(actor)
-    counties = Region.objects.filter(scope.region_q("path"), level=RegionLevel.DISTRICT)
-    if not counties.exists():  # a town officer plans their district's team
-        counties = Region.objects.filter(level=RegionLevel.DISTRICT).filter(
-            pk__in=Region.objects.filter(scope.region_q("path")).values("parent__parent")
-        )
+    # Only a whole county's team is planned, by the district or the city: a town's plan
+    # would leave out the rest of the county's islands.
+    counties = Region.objects.filter(scope_for(actor).region_q("path"), level=RegionLevel.DISTRICT)
+    if not counties.exists():
+        raise PermissionDenied("排定流动服务站行程（由区县或市民政局排定）", "plan a county's team")
     plans = []
     for county in counties:
         islands = [i for i in mobile if i.county_id == county.pk]
@@ -108,7 +107,8 @@ def rota_record(*, actor: Any, visit_id: int, note: str = "") -> RotaVisit:
 
 
 def _counties(actor: Any) -> Any:
-    """The counties whose teams the actor sees: their own, or those inside their area."""
+    """The counties whose teams the actor works with: those inside their area, or the one
+    their town or village lies in."""
     scope = scope_for(actor)
     inside = Region.objects.filter(scope.region_q("path"), level=RegionLevel.DISTRICT)
     above = Region.objects.filter(

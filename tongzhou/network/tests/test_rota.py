@@ -111,3 +111,11 @@ def test_the_month_is_planned_printed_and_recorded_in_scope(
     with pytest.raises(DomainError) as refused:
         rota_record(actor=worker, visit_id=visit.pk)
     assert refused.value.code == "rota_visit_done"
+    # A town plans no county's team: its plan would leave out the county's other islands.
+    from tongzhou.network.services import rota_plan
+
+    town = make_user(Role.TOWN_OFFICER, region="330902003")
+    with pytest.raises(DomainError) as refused:
+        rota_plan(actor=town, month=dt.date(2026, 12, 1))
+    assert refused.value.code == "permission_denied"
+    assert RotaVisit.objects.filter(month="202612").count() == 4

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.access.scope import has_cap, require_cap, scope_for
 from tongzhou.care.models import Carer
 from tongzhou.core import clock
 from tongzhou.elders.models import Elder, ElderStatus
@@ -181,8 +181,18 @@ def workforce(actor: Any, day: dt.date | None = None) -> Workforce:
         attendances=attendances.count(),
         passed=attendances.filter(passed=True).count(),
         dementia_beds_new_this_year=new_beds,
-        allowance=allowances(carers, day),
+        # Who is paid what is for those who review the providers, inside their area.
+        allowance=allowances([c for c in carers if _serves(c, scope)], day)
+        if has_cap(actor, Cap.CARE_REVIEW)
+        else [],
     )
+
+
+def _serves(carer: Carer, scope: Any) -> bool:
+    """A carer is the actor's to see where their provider's area is inside the actor's, or
+    holds it (a city-wide provider serves every district)."""
+    path = carer.provider.region.path
+    return scope.contains_path(path) or str(scope.region_path or "").startswith(path)
 
 
 def _ancestors(region: Region, units: dict[int, Unit]) -> list[Unit]:

@@ -84,8 +84,8 @@ def test_the_workforce_per_unit(make_user: Callable[..., Any], make_elder: Calla
     assert [(carer.name, fen) for carer, fen in work.allowance] == [("甲", 20000)]
     page = signed_in(district).get("/network/workforce/").content.decode()
     assert "定海区" in page and "200.00" in page
-    # A village worker of another district sees no carer or worker of this one.
-    outsider = make_user(Role.VILLAGE_WORKER, region="330903001001")
-    assert workforce(outsider, DAY).towns == [] or all(
-        u.region.path.startswith("330900/330903/") for u in workforce(outsider, DAY).towns
-    )
+    # Another district's officer sees none of this district's carers or workers.
+    putuo = workforce(make_user(Role.DISTRICT_OFFICER, region="330903"), DAY)
+    assert putuo.allowance == [] and putuo.total.carers == 0
+    assert all(u.region.path.startswith("330900/330903/") for u in putuo.towns)
+    assert putuo.total.workers == 0

@@ -199,14 +199,15 @@ def coverage_report(actor: Any, profile: CircleProfile) -> CoverageReport:
         for bucket in (by_parent[region.parent_id or 0], by_island[region.island_id or 0], total):
             bucket.elders += row.tally.elders
             bucket.covered += row.tally.covered
+    # Only whole towns and districts are summed: a village worker's figures are their village's.
     for town_pk, tally in by_parent.items():
-        town = towns.get(town_pk) or Region.objects.filter(pk=town_pk).first()
-        if town is not None and town.parent_id is not None:
+        town = towns.get(town_pk)
+        if town is not None and town.parent_id in regions:
             district = by_district[town.parent_id]
             district.elders += tally.elders
             district.covered += tally.covered
     islands = Island.objects.in_bulk(list(by_island))
-    districts = Region.objects.in_bulk(list(by_district))
+    districts = {pk: regions[pk] for pk in by_district}
     return CoverageReport(
         coverage=found,
         villages=sorted(villages, key=lambda row: (-row.tally.uncovered, row.region.code)),

@@ -13,6 +13,8 @@ run: $(RUN_STAMP) var/local.env
 	$(PY) manage.py load_default_policy
 	$(PY) manage.py load_default_service_list
 	$(PY) manage.py generate_demo --scale small --if-empty
+	$(PY) manage.py load_board_catalogue
+	$(PY) manage.py recompute_board
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	TONGZHOU_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -44,6 +44,9 @@ def test_the_writers_read_off_the_source_are_these() -> None:
             "bookings.Booking", "bookings.BookingPause", "bookings.BookingPlan",
             "bookings.DeliveryRun", "bookings.MealProfile", "bookings.WellnessAlert",
         ],
+        "tongzhou.board.services": [
+            "board.DataValue", "board.Evidence", "board.Indicator", "board.Target",
+        ],
         "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
         "tongzhou.care.services": [
             "care.Entitlement", "care.EntitlementPurse", "care.ProviderStatement",

@@ -56,6 +56,9 @@ class Cap(StrEnum):
     CARE_SERVE = "care.serve"  # a carer: accept orders and record them at the door
     VISIT_RECORD = "visit.record"  # caring visits and their follow-ups
     DISCOVERY_REVIEW = "discovery.review"  # the proactive-discovery queue
+    BOARD_VIEW = "board.view"  # the indicator board of the area
+    BOARD_REPORT = "board.report"  # enter a reported indicator's value with its evidence
+    BOARD_APPROVE = "board.approve"  # approve reported values (district, then city)
 
 
 REGION_ROLES = {
@@ -110,6 +113,9 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.FUND_VIEW,
             Cap.CARE_LIST_EDIT,
             Cap.CARE_REVIEW,
+            Cap.BOARD_VIEW,
+            Cap.BOARD_REPORT,
+            Cap.BOARD_APPROVE,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
@@ -127,6 +133,9 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.ANOMALY_REVIEW,
             Cap.FUND_VIEW,
             Cap.CARE_REVIEW,
+            Cap.BOARD_VIEW,
+            Cap.BOARD_REPORT,
+            Cap.BOARD_APPROVE,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -141,6 +150,8 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.SETTLEMENT_REVIEW,
             Cap.FUND_VIEW,
             Cap.CARE_REVIEW,
+            Cap.BOARD_VIEW,
+            Cap.BOARD_REPORT,
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
@@ -183,6 +194,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.MEAL_VIEW,
             Cap.FUND_VIEW,
             Cap.CARE_VIEW,
+            Cap.BOARD_VIEW,
         }
     ),
     Role.CARER: frozenset({Cap.CARE_SERVE}),

@@ -34,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "visits": has_cap(user, Cap.VISIT_RECORD),
             "discovery": has_cap(user, Cap.DISCOVERY_REVIEW),
             "network": has_cap(user, Cap.CARE_VIEW),
+            "board": has_cap(user, Cap.BOARD_VIEW),
             "serve": has_cap(user, Cap.CARE_SERVE) and not user.is_superuser,
             "coverage": may_see_coverage(user),
             "settlement": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,

@@ -1,0 +1,201 @@
+"""Reads of the board, each inside the actor's area: an area's indicators for a day (value,
+target, completion, light), an indicator's league of districts with its change since the last
+period, its trend, and the reported values waiting for the actor's step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.board import calc, periods
+from tongzhou.board.models import DataValue, Evidence, Indicator, Target, ValueStatus
+from tongzhou.core.errors import NotFound
+from tongzhou.geo.models import Region, RegionLevel
+from tongzhou.geo.selectors import city_code
+
+COUNTED = (ValueStatus.APPROVED, ValueStatus.DISTRICT_APPROVED)
+
+
+@dataclass(frozen=True)
+class Row:
+    indicator: Indicator
+    period_id: str
+    value: DataValue | None
+    target: Target | None
+    done: float | None  # completion, 1.0 = 100 %
+    elapsed: float  # 序时进度 of the target's period
+    light: calc.Light
+
+    @property
+    def shown(self) -> float | None:
+        return self.value.value if self.value is not None else None
+
+    @property
+    def shown_text(self) -> str:
+        """The value as the bureau writes it: up to two decimals, no trailing zeros."""
+        return _figure(self.shown)
+
+    @property
+    def done_text(self) -> str:
+        return "—" if self.done is None else f"{self.done * 100:.2f}%"
+
+    @property
+    def elapsed_text(self) -> str:
+        return f"{self.elapsed * 100:.1f}%"
+
+
+def _figure(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def area_for(actor: Any, code: str | None = None) -> Region:
+    """The unit asked for if it lies in the actor's area, else the actor's own area."""
+    scope = scope_for(actor)
+    if code:
+        asked = Region.objects.filter(code=code).first()
+        if asked is not None and scope.contains_path(asked.path):
+            return asked
+    if scope.region_path:
+        return Region.objects.get(path=scope.region_path)
+    return Region.objects.get(code=city_code())
+
+
+def _target(indicator: Indicator, region: Region, period_id: str) -> Target | None:
+    """The unit's target for the period, else for the year holding it."""
+    start, _end = periods.bounds(period_id)
+    found = Target.objects.filter(indicator=indicator, region=region)
+    return (
+        found.filter(period_id=period_id).first() or found.filter(period_id=str(start.year)).first()
+    )
+
+
+def row_for(indicator: Indicator, region: Region, period_id: str, day: dt.date) -> Row:
+    value = DataValue.objects.filter(
+        indicator=indicator, region=region, period_id=period_id, status__in=COUNTED
+    ).first()
+    target = _target(indicator, region, period_id)
+    shown = value.value if value is not None else None
+    done = calc.completion(
+        actual=shown,
+        target=target.value if target else None,
+        direction=indicator.direction,
+        measure=indicator.measure,
+        baseline=indicator.baseline,
+    )
+    # Elapsed as of the value's own period end when looking back; today when it is current.
+    as_of = min(day, periods.bounds(period_id)[1])
+    elapsed = periods.elapsed_share(target.period_id if target else period_id, as_of)
+    overdue = (
+        value is None
+        and not indicator.is_computed
+        and target is not None
+        and day > periods.bounds(period_id)[1]
+    )
+    light = calc.light(done, elapsed, band_points=indicator.yellow_band, overdue=overdue)
+    return Row(indicator, period_id, value, target, done, elapsed, light)
+
+
+def board(actor: Any, region: Region, day: dt.date, period_id: str | None = None) -> list[Row]:
+    """Every active indicator of the area for the period of its type holding `day` (or the
+    period asked for, where it is of the indicator's type)."""
+    require_cap(actor, Cap.BOARD_VIEW, "查看指标看板", "see the indicator board")
+    rows = []
+    for indicator in Indicator.objects.filter(is_active=True):
+        pid = periods.period_of(indicator.period_type, day)
+        if period_id:
+            pid = period_id
+        rows.append(row_for(indicator, region, pid, day))
+    return rows
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    region: Region
+    row: Row
+    rank: int | None
+    previous_rank: int | None
+
+    @property
+    def moved(self) -> int | None:
+        """Places gained since the last period (positive: up)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+def league(actor: Any, indicator: Indicator, period_id: str, day: dt.date) -> list[LeagueRow]:
+    """The districts ranked on the indicator (direction-aware; no value, no rank), with the
+    rank each held the period before."""
+    require_cap(actor, Cap.BOARD_VIEW, "查看指标看板", "see the indicator board")
+    districts = list(Region.objects.filter(level=RegionLevel.DISTRICT).order_by("code"))
+
+    def ranks(pid: str) -> tuple[dict[int, Row], dict[int, int]]:
+        rows = {d.pk: row_for(indicator, d, pid, day) for d in districts}
+        valued = {pk: r.shown for pk, r in rows.items() if r.shown is not None}
+
+        def better(x: float, y: float) -> bool:
+            return x > y if indicator.direction == "higher" else x < y
+
+        # Competition ranking: equal values share a place, the next place is skipped.
+        places = {
+            pk: 1 + sum(better(other, mine) for other in valued.values())
+            for pk, mine in valued.items()
+        }
+        return rows, places
+
+    rows, now = ranks(period_id)
+    _before_rows, before = ranks(periods.previous(period_id))
+    found = [LeagueRow(d, rows[d.pk], now.get(d.pk), before.get(d.pk)) for d in districts]
+    return sorted(found, key=lambda r: (r.rank is None, r.rank or 0, r.region.code))
+
+
+def trend(indicator: Indicator, region: Region, period_id: str, count: int = 12) -> list[Row]:
+    """The indicator's value over the last `count` periods of its type, oldest first."""
+    ids = [period_id]
+    while len(ids) < count:
+        ids.append(periods.previous(ids[-1]))
+    day = periods.bounds(period_id)[1]
+    return [row_for(indicator, region, pid, day) for pid in reversed(ids)]
+
+
+def indicator_get(actor: Any, code: str) -> Indicator:
+    require_cap(actor, Cap.BOARD_VIEW, "查看指标看板", "see the indicator board")
+    found = Indicator.objects.filter(code=code).first()
+    if found is None:
+        raise NotFound("指标", "indicator")
+    return found
+
+
+def waiting_for(actor: Any) -> QuerySet[DataValue]:
+    """Reported values inside the actor's area that wait for their approval step."""
+    scope = scope_for(actor)
+    level = actor.region.level if getattr(actor, "region", None) else RegionLevel.CITY
+    values = DataValue.objects.filter(scope.region_q("region__path")).select_related(
+        "indicator", "region", "entered_by"
+    )
+    if level == RegionLevel.DISTRICT:
+        return values.filter(status=ValueStatus.SUBMITTED).exclude(region__level=RegionLevel.CITY)
+    if level == RegionLevel.CITY:
+        return values.filter(status=ValueStatus.DISTRICT_APPROVED) | values.filter(
+            status=ValueStatus.SUBMITTED, region__level=RegionLevel.CITY
+        )
+    return values.none()
+
+
+def reported_by(actor: Any, region: Region) -> QuerySet[DataValue]:
+    return DataValue.objects.filter(region=region, origin="reported").select_related("indicator")
+
+
+def evidence_get(actor: Any, evidence_id: int) -> Evidence | None:
+    return (
+        Evidence.objects.filter(scope_for(actor).region_q("value__region__path"), pk=evidence_id)
+        .select_related("value")
+        .first()
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from tongzhou.board import views
+
+app_name = "board"
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("evidence/<int:evidence_id>/", views.evidence, name="evidence"),
+    path("<str:code>/", views.indicator, name="indicator"),
+]

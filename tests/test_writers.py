@@ -47,6 +47,9 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.board.services": [
             "board.DataValue", "board.Evidence", "board.Indicator", "board.Target",
         ],
+        "tongzhou.board.supervision": [
+            "board.Extension", "board.ItemStep", "board.SupervisionItem",
+        ],
         "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
         "tongzhou.care.services": [
             "care.Entitlement", "care.EntitlementPurse", "care.ProviderStatement",

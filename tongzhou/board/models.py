@@ -82,8 +82,9 @@ class Indicator(models.Model):
 
 class Target(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
-    region = models.ForeignKey("geo.Region", verbose_name=_("unit"), on_delete=models.PROTECT,
-                               related_name="+")  # fmt: skip
+    region = models.ForeignKey(
+        "geo.Region", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
     period_id = models.CharField(_("period"), max_length=8)
     value = models.FloatField(_("target"))
     source = models.CharField(_("where it comes from"), max_length=200, blank=True)
@@ -118,8 +119,9 @@ class DataValue(models.Model):
     as they are; a reported one is approved level by level and is then locked."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values")
-    region = models.ForeignKey("geo.Region", verbose_name=_("unit"), on_delete=models.PROTECT,
-                               related_name="+")  # fmt: skip
+    region = models.ForeignKey(
+        "geo.Region", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
     period_id = models.CharField(_("period"), max_length=8)
     numerator = models.FloatField(_("numerator"), null=True, blank=True)
     denominator = models.FloatField(_("denominator"), null=True, blank=True)
@@ -129,8 +131,9 @@ class DataValue(models.Model):
         _("status"), max_length=10, choices=ValueStatus.choices, default=ValueStatus.DRAFT
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     updated_at = models.DateTimeField(_("updated"), default=clock.stamp)
 
     class Meta:
@@ -157,8 +160,9 @@ class Evidence(models.Model):
     value = models.ForeignKey(DataValue, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(_("file"), upload_to="board/%Y/%m/")
     name = models.CharField(_("name"), max_length=120)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")  # fmt: skip
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), default=clock.stamp)
 
     class Meta:
@@ -167,3 +171,125 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ItemSource(models.TextChoices):
+    INDICATOR = "indicator", _("an indicator behind")
+    VISIT = "visit", _("a caring visit's finding")
+    DISCOVERY = "discovery", _("a discovery case")
+    ANOMALY = "anomaly", _("an anomaly case")
+    INSTRUCTION = "instruction", _("a leader's instruction")
+
+
+class ItemStatus(models.TextChoices):
+    REGISTERED = "registered", _("registered (立项)")
+    ASSIGNED = "assigned", _("assigned (交办)")
+    ACCEPTED = "accepted", _("accepted (签收)")
+    IN_PROGRESS = "in_progress", _("being handled (办理)")
+    REPORTED = "reported", _("reported back (反馈)")
+    CLOSED = "closed", _("closed (办结)")
+
+
+OPEN_ITEM_STATUSES = (
+    ItemStatus.REGISTERED,
+    ItemStatus.ASSIGNED,
+    ItemStatus.ACCEPTED,
+    ItemStatus.IN_PROGRESS,
+    ItemStatus.REPORTED,
+)
+
+
+class SupervisionItem(models.Model):
+    """A 督办 item: raised for a reason, assigned to a unit with a deadline, accepted, handled,
+    reported back, and reviewed by whoever raised it: closed, or sent back (退办)."""
+
+    title = models.CharField(_("title"), max_length=120)
+    source = models.CharField(_("raised from"), max_length=12, choices=ItemSource.choices)
+    basis = models.CharField(_("basis"), max_length=300)
+    indicator = models.ForeignKey(
+        Indicator, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    period_id = models.CharField(_("period"), max_length=8, blank=True)
+    source_ref = models.CharField(_("source reference"), max_length=60, blank=True)
+    unit = models.ForeignKey(
+        "geo.Region", verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.CharField(_("responsible person"), max_length=40, blank=True)
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.REGISTERED
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=clock.stamp)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("supervision item")
+        verbose_name_plural = _("supervision items")
+        ordering = ["deadline", "pk"]
+        indexes = [models.Index(fields=["status", "deadline"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="item_closed_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StepKind(models.TextChoices):
+    ASSIGN = "assign", _("raised and assigned (立项交办)")
+    ACCEPT = "accept", _("accepted (签收)")
+    PROGRESS = "progress", _("progress (办理)")
+    REPORT = "report", _("reported back (反馈)")
+    CLOSE = "close", _("reviewed and closed (复核办结)")
+    SEND_BACK = "send_back", _("sent back (退办)")
+    ASK_MORE_TIME = "ask_more_time", _("more time asked for")
+    GRANT_MORE_TIME = "grant_more_time", _("more time granted")
+    REFUSE_MORE_TIME = "refuse_more_time", _("more time refused")
+
+
+class ItemStep(models.Model):
+    """What was done to an item, by whom and when, with what was said (kept for good)."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(_("step"), max_length=16, choices=StepKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=clock.stamp)
+    text = models.CharField(_("what was said"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision step")
+        verbose_name_plural = _("supervision steps")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.step}"
+
+
+class Extension(models.Model):
+    """A later deadline, asked for before the deadline with a reason, and decided."""
+
+    item = models.ForeignKey(SupervisionItem, on_delete=models.CASCADE, related_name="extensions")
+    reason = models.CharField(_("reason"), max_length=300)
+    new_deadline = models.DateField(_("new deadline"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(_("asked at"), default=clock.stamp)
+    granted = models.BooleanField(_("granted"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} → {self.new_deadline}"

@@ -3,20 +3,33 @@ districts, trend, units and the reporting form), and the values waiting for appr
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import has_cap
+from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.board import periods, selectors, services
-from tongzhou.board.models import Indicator
+from tongzhou.board.models import OPEN_ITEM_STATUSES, Indicator, SupervisionItem
+from tongzhou.board.supervision import (
+    colour,
+    extension_ask,
+    extension_decide,
+    item_accept,
+    item_progress,
+    item_raise,
+    item_report,
+    item_review,
+    items_visible_to,
+)
 from tongzhou.core import clock
 from tongzhou.core.charts import Chart, Series
-from tongzhou.core.errors import DomainError
+from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.views import form_id, run_and_report
 from tongzhou.geo.models import Region
 
@@ -50,6 +63,9 @@ def board(request: HttpRequest) -> HttpResponse:
         (colour, word, sum(1 for r in rows if r.light.colour == colour))
         for colour, word in LIGHT_WORDS.items()
     ]
+    overdue = items_visible_to(request.user).filter(status__in=OPEN_ITEM_STATUSES, deadline__lt=day)
+    children = list(Region.objects.filter(parent=area).order_by("code"))
+    overdue_paths = list(overdue.values_list("unit__path", flat=True))
     return render(
         request,
         "board/board.html",
@@ -58,7 +74,11 @@ def board(request: HttpRequest) -> HttpResponse:
             "groups": dict(groups),
             "counts": counts,
             "light_words": LIGHT_WORDS,
-            "children": Region.objects.filter(parent=area).order_by("code"),
+            "children": [
+                (child, sum(1 for path in overdue_paths if path.startswith(child.path)))
+                for child in children
+            ],
+            "overdue": len(overdue_paths),
             "period": _period(request) or "",
             "waiting": selectors.waiting_for(request.user).count(),
         },
@@ -107,6 +127,10 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
             "units": zip(Region.objects.filter(parent=area).order_by("code"), units, strict=True),
             "light_words": LIGHT_WORDS,
             "may_report": _may_report(request, found, area),
+            "items": items_visible_to(request.user)
+            .filter(indicator=found)
+            .order_by("-raised_at")[:20],
+            "may_raise": has_cap(request.user, Cap.BOARD_APPROVE),
             "mine": selectors.reported_by(request.user, area)
             .filter(indicator=found, period_id=period_id)
             .first(),
@@ -178,3 +202,157 @@ def evidence(request: HttpRequest, evidence_id: int) -> FileResponse:
     if found is None:
         raise Http404
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
+
+
+# --- 督办 ------------------------------------------------------------------------------------
+
+COLOUR_WORDS = {"blue": "临近期限", "yellow": "进度滞后", "red": "已逾期", "": ""}
+
+
+@login_required
+def supervision(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    day = clock.today()
+    items = items_visible_to(request.user)
+    if request.GET.get("show") != "all":
+        items = items.filter(status__in=OPEN_ITEM_STATUSES)
+    rows = [(item, colour(item, day)) for item in items.order_by("deadline", "pk")[:200]]
+    return render(
+        request,
+        "board/supervision.html",
+        {
+            "rows": rows,
+            "colour_words": COLOUR_WORDS,
+            "show_all": request.GET.get("show") == "all",
+            "may_raise": has_cap(request.user, Cap.BOARD_APPROVE),
+        },
+    )
+
+
+@login_required
+def item_new(request: HttpRequest) -> HttpResponse:
+    """Raise an item, from a red indicator (prefilled) or a leader's instruction."""
+    _viewer(request)
+    if not has_cap(request.user, Cap.BOARD_APPROVE):
+        raise Http404
+    found = Indicator.objects.filter(code=request.GET.get("indicator", "")).first()
+    unit = selectors.area_for(request.user, request.GET.get("unit") or request.POST.get("unit"))
+    if request.method == "POST":
+        user, post = request.user, request.POST
+        try:
+            item = item_raise(
+                actor=user,
+                title=post.get("title", ""),
+                source="indicator" if found else "instruction",
+                basis=post.get("basis", ""),
+                unit=unit,
+                deadline=dt.date.fromisoformat(post.get("deadline") or "2000-01-01"),
+                person=post.get("person", ""),
+                indicator=found,
+                period_id=post.get("period", "")[:8],
+            )
+        except (DomainError, ValueError) as refused:
+            messages.error(
+                request,
+                refused.message()
+                if isinstance(refused, DomainError)
+                else gettext("Give the deadline as a date."),
+            )
+        else:
+            messages.success(request, gettext("Raised and assigned."))
+            return redirect("board:item", item_id=item.pk)
+    period_id = request.GET.get("period", "")
+    row = selectors.row_for(found, unit, period_id, clock.today()) if found and period_id else None
+    return render(
+        request,
+        "board/item_new.html",
+        {
+            "indicator": found,
+            "unit": unit,
+            "row": row,
+            "period_id": period_id,
+            "units": Region.objects.filter(parent=unit).order_by("code"),
+            "deadline": clock.today() + dt.timedelta(days=30),
+        },
+    )
+
+
+@login_required
+def item(request: HttpRequest, item_id: int) -> HttpResponse:
+    _viewer(request)
+    found = items_visible_to(request.user).filter(pk=item_id).first()
+    if found is None:
+        raise Http404
+    if request.method == "POST":
+        _item_step(request, found)
+        return redirect("board:item", item_id=found.pk)
+    user = request.user
+    unit_side = has_cap(user, Cap.BOARD_REPORT) and scope_for(user).contains_path(found.unit.path)
+    return render(
+        request,
+        "board/item.html",
+        {
+            "item": found,
+            "colour": colour(found, clock.today()),
+            "colour_words": COLOUR_WORDS,
+            "steps": found.steps.select_related("actor"),
+            "unit_side": unit_side,
+            "reviewer": has_cap(user, Cap.BOARD_APPROVE) and found.raised_by_id == user.pk,
+            "pending": found.extensions.filter(granted__isnull=True).first(),
+        },
+    )
+
+
+def _item_step(request: HttpRequest, found: SupervisionItem) -> None:
+    user, post, pk = request.user, request.POST, found.pk
+    step = post.get("step")
+    steps = {
+        "accept": (lambda: item_accept(actor=user, item_id=pk), gettext("Accepted.")),
+        "progress": (
+            lambda: item_progress(actor=user, item_id=pk, text=post.get("text", "")),
+            gettext("Progress recorded."),
+        ),
+        "report": (
+            lambda: item_report(actor=user, item_id=pk, text=post.get("text", "")),
+            gettext("Reported back for review."),
+        ),
+        "close": (
+            lambda: item_review(actor=user, item_id=pk, close=True, text=post.get("text", "")),
+            gettext("Closed."),
+        ),
+        "send_back": (
+            lambda: item_review(actor=user, item_id=pk, close=False, text=post.get("text", "")),
+            gettext("Sent back."),
+        ),
+        "extend": (
+            lambda: extension_ask(
+                actor=user,
+                item_id=pk,
+                reason=post.get("text", ""),
+                new_deadline=_date(post.get("new_deadline")),
+            ),
+            gettext("More time asked for."),
+        ),
+        "grant": (
+            lambda: extension_decide(
+                actor=user, extension_id=form_id(post.get("extension")), grant=True
+            ),
+            gettext("More time granted."),
+        ),
+        "refuse": (
+            lambda: extension_decide(
+                actor=user, extension_id=form_id(post.get("extension")), grant=False
+            ),
+            gettext("More time refused."),
+        ),
+    }
+    if step in steps:
+        work, done = steps[step]
+        run_and_report(request, work, done)
+
+
+def _date(text: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        raise ValidationFailed("date_invalid", "请填写日期。", "Give a date.") from None

@@ -1,0 +1,1 @@
+from tongzhou.bookings.tests.conftest import now  # noqa: F401 - the clock the tests move

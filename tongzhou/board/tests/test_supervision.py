@@ -1,0 +1,167 @@
+"""督办: raised from a red indicator and assigned, accepted, handled, reported back, sent back
+and closed; colours and reminders across a month's end; more time only when asked before the
+deadline; scope (a district sees its own items)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tongzhou.access.roles import Role
+from tongzhou.board.models import Indicator, ItemStep, SupervisionItem
+from tongzhou.board.services import catalogue_load
+from tongzhou.board.supervision import (
+    colour,
+    extension_ask,
+    extension_decide,
+    item_accept,
+    item_progress,
+    item_raise,
+    item_report,
+    item_review,
+    items_remind,
+    items_visible_to,
+)
+from tongzhou.bookings.tests.conftest import at
+from tongzhou.core.errors import DomainError
+from tongzhou.geo.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(make_user: Callable[..., Any]) -> dict[str, Any]:
+    catalogue_load()
+    return {
+        "city": make_user(Role.CITY_BUREAU, region="330900"),
+        "dinghai": make_user(Role.DISTRICT_OFFICER, region="330902"),
+        "putuo": make_user(Role.DISTRICT_OFFICER, region="330903"),
+        "town": make_user(Role.TOWN_OFFICER, region="330902002"),
+    }
+
+
+def _refused(work: Callable[[], Any]) -> str:
+    with pytest.raises(DomainError) as refused:
+        work()
+    return refused.value.code
+
+
+def test_an_item_goes_round_the_loop(people: dict[str, Any], now: Any) -> None:
+    now(at(2026, 1, 20, 9))
+    indicator = Indicator.objects.get(code="SW01")
+    item = item_raise(
+        actor=people["city"],
+        title="定海区私墓整治落后，限期整改",
+        source="indicator",
+        basis="2026 私墓整治完成率 60%，明显落后",
+        unit=Region.objects.get(code="330902"),
+        deadline=dt.date(2026, 2, 10),
+        indicator=indicator,
+        period_id="2026",
+    )
+    assert item.status == "assigned"
+    assert item in items_visible_to(people["dinghai"])
+    assert item not in items_visible_to(people["putuo"])
+    assert _refused(lambda: item_accept(actor=people["putuo"], item_id=item.pk)) == "not_found"
+    item_accept(actor=people["dinghai"], item_id=item.pk)
+    item_progress(actor=people["dinghai"], item_id=item.pk, text="已排查全部私墓")
+    item_report(actor=people["dinghai"], item_id=item.pk, text="整治完成138处")
+    # Only the raiser reviews; sent back, it is handled again.
+    assert (
+        _refused(
+            lambda: item_review(actor=people["dinghai"], item_id=item.pk, close=True, text="好")
+        )
+        == "permission_denied"
+    )
+    item_review(actor=people["city"], item_id=item.pk, close=False, text="请附照片")
+    assert SupervisionItem.objects.get(pk=item.pk).status == "in_progress"
+    item_report(actor=people["dinghai"], item_id=item.pk, text="已附整治前后照片")
+    closed = item_review(actor=people["city"], item_id=item.pk, close=True, text="同意办结")
+    assert closed.status == "closed" and closed.closed_at is not None
+    assert list(ItemStep.objects.filter(item=item).values_list("step", flat=True)) == [
+        "assign",
+        "accept",
+        "progress",
+        "report",
+        "send_back",
+        "report",
+        "close",
+    ]
+
+
+def test_colours_reminders_and_more_time_across_a_month_end(
+    people: dict[str, Any], now: Any
+) -> None:
+    now(at(2026, 1, 1, 9))
+    item = item_raise(
+        actor=people["dinghai"],
+        title="补齐探访记录",
+        source="instruction",
+        basis="局长批示",
+        unit=Region.objects.get(code="330902002"),
+        deadline=dt.date(2026, 2, 2),
+    )
+    assert colour(item, dt.date(2026, 1, 10)) == ""
+    assert colour(item, dt.date(2026, 1, 20)) == "yellow"  # past half the time, not started
+    assert colour(item, dt.date(2026, 1, 30)) == "blue"  # three days to go, over the month's end
+    assert colour(item, dt.date(2026, 2, 3)) == "red"
+    now(at(2026, 1, 30, 8))
+    assert items_remind() == 1 and items_remind() == 0  # once a day
+    # More time: asked before the deadline, with a later date; decided by the raiser.
+    assert (
+        _refused(
+            lambda: extension_ask(
+                actor=people["town"], item_id=item.pk, reason="", new_deadline=dt.date(2026, 3, 1)
+            )
+        )
+        == "text_required"
+    )
+    asked = extension_ask(
+        actor=people["town"],
+        item_id=item.pk,
+        reason="春节期间无法入户",
+        new_deadline=dt.date(2026, 2, 28),
+    )
+    extension_decide(actor=people["dinghai"], extension_id=asked.pk, grant=True)
+    assert SupervisionItem.objects.get(pk=item.pk).deadline == dt.date(2026, 2, 28)
+    now(at(2026, 3, 2, 9))
+    assert (
+        _refused(
+            lambda: extension_ask(
+                actor=people["town"],
+                item_id=item.pk,
+                reason="再延",
+                new_deadline=dt.date(2026, 4, 1),
+            )
+        )
+        == "extension_too_late"
+    )
+    assert items_remind() == 1  # overdue: the unit and the raiser are told
+
+
+def test_the_pages_walk_an_item(
+    people: dict[str, Any], signed_in: Callable[[Any], Any], now: Any
+) -> None:
+    now(at(2026, 3, 1, 9))
+    city = signed_in(people["city"])
+    city.post(
+        "/board/supervision/new/?unit=330902",
+        {
+            "title": "助餐覆盖率落后",
+            "basis": "覆盖率低于目标",
+            "unit": "330902",
+            "deadline": "2026-03-31",
+            "person": "李主任",
+        },
+    )
+    item = SupervisionItem.objects.get()
+    district = signed_in(people["dinghai"])
+    district.post(f"/board/supervision/{item.pk}/", {"step": "accept"})
+    district.post(f"/board/supervision/{item.pk}/", {"step": "report", "text": "新增送餐点"})
+    city.post(f"/board/supervision/{item.pk}/", {"step": "close", "text": "同意"})
+    assert SupervisionItem.objects.get().status == "closed"
+    page = district.get(f"/board/supervision/{item.pk}/").content.decode()
+    assert "签收" in page and "复核办结" in page

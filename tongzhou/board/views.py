@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.board import periods, selectors, services
 from tongzhou.board.models import OPEN_ITEM_STATUSES, Indicator, SupervisionItem
+from tongzhou.board.summary import as_docx, as_pdf, draft
 from tongzhou.board.supervision import (
     colour,
     extension_ask,
@@ -356,3 +358,31 @@ def _date(text: str | None) -> dt.date:
         return dt.date.fromisoformat(text or "")
     except ValueError:
         raise ValidationFailed("date_invalid", "请填写日期。", "Give a date.") from None
+
+
+@login_required
+def summary(request: HttpRequest) -> HttpResponse:
+    """The half-year summary drafted from the board, to read here or take as Word or PDF."""
+    _viewer(request)
+    area = selectors.area_for(request.user, request.GET.get("unit"))
+    day = clock.today()
+    period_id = _period(request) or periods.period_of("half", day)
+    found = draft(request.user, area, period_id)
+    name = f"{found.title}"
+    if request.GET.get("format") == "docx":
+        return _download(
+            as_docx(found),
+            f"{name}.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+    if request.GET.get("format") == "pdf":
+        return _download(as_pdf(found), f"{name}.pdf", "application/pdf")
+    return render(
+        request, "board/summary.html", {"draft": found, "area": area, "period_id": period_id}
+    )
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    answer = HttpResponse(content, content_type=content_type)
+    answer["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return answer

@@ -228,3 +228,22 @@ def test_the_pages(
     assert "123.36%" in detail
     village = make_user(Role.VILLAGE_WORKER, region="330902002001")
     assert signed_in(village).get("/board/").status_code == 404
+
+
+def test_the_half_year_summary_downloads_as_word_and_pdf(
+    catalogue: None, city: Any, signed_in: Callable[[Any], Any]
+) -> None:
+    import io
+
+    from docx import Document
+
+    client = signed_in(city)
+    page = client.get("/board/summary/?period=2023S1").content.decode()
+    assert "2023年上半年工作总结" in page and "完成率123.36%" in page
+    answer = client.get("/board/summary/?period=2023S1&format=docx")
+    text = "\n".join(p.text for p in Document(io.BytesIO(answer.content)).paragraphs)
+    assert "新增持证养老护理员169人，目标137人，完成率123.36%" in text
+    assert "新增慈善组织9个，目标5个，完成率180.00%" in text
+    assert "督办事项办理情况" in text
+    pdf = client.get("/board/summary/?period=2023S1&format=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
@@ -31,9 +32,11 @@ from tongzhou.board.supervision import (
 )
 from tongzhou.core import clock
 from tongzhou.core.charts import Chart, Series
+from tongzhou.core.downloads import Column, xlsx_download
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.views import form_id, run_and_report
 from tongzhou.geo.models import Region
+from tongzhou.geo.selectors import city_code
 
 LIGHT_WORDS = {"green": "正常", "yellow": "预警", "red": "滞后", "grey": "无数据"}
 
@@ -53,11 +56,13 @@ def _period(request: HttpRequest) -> str | None:
 
 
 @login_required
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: HttpRequest) -> HttpResponseBase:
     _viewer(request)
     area = selectors.area_for(request.user, request.GET.get("unit"))
     day = clock.today()
     rows = selectors.board(request.user, area, day, _period(request))
+    if request.GET.get("format") == "xlsx":
+        return _board_xlsx(area, rows)
     groups: dict[str, list[selectors.Row]] = defaultdict(list)
     for row in rows:
         groups[row.indicator.group].append(row)
@@ -386,3 +391,68 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     answer = HttpResponse(content, content_type=content_type)
     answer["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return answer
+
+
+BOARD_COLUMNS = [
+    Column("序号", "int", width=6),
+    Column("分组", width=10),
+    Column("指标", width=36),
+    Column("期间", width=9),
+    Column("数值", "decimal"),
+    Column("计量单位", width=12),
+    Column("目标", "decimal"),
+    Column("完成率", "percent"),
+    Column("序时进度", "percent"),
+    Column("亮灯", width=8),
+    Column("责任处室", width=20),
+    Column("口径", width=10),
+]
+
+
+def _board_xlsx(area: Region, rows: list[selectors.Row]) -> HttpResponseBase:
+    """The board in the bureau's table layout; figures as numbers, rates as percentages."""
+    return xlsx_download(
+        filename=f"指标挂图晾晒-{area.name}-{clock.today():%Y%m%d}.xlsx",
+        title=f"{area.name}民政重点指标挂图晾晒（{clock.today():%Y年%m月%d日}）",
+        columns=BOARD_COLUMNS,
+        rows=[
+            (
+                number,
+                row.indicator.group,
+                row.indicator.name,
+                row.period_id,
+                row.shown,
+                row.indicator.unit_label,
+                row.target.value if row.target else None,
+                row.done,
+                row.elapsed,
+                LIGHT_WORDS[row.light.colour],
+                row.indicator.responsible_unit,
+                row.indicator.get_provenance_display(),
+            )
+            for number, row in enumerate(rows, start=1)
+        ],
+    )
+
+
+def public(request: HttpRequest) -> HttpResponse:
+    """挂图晾晒 for everyone: the city's and each district's figures, lights and ranks; no
+    names, no persons, nothing below a district."""
+    day = clock.today()
+    city = Region.objects.get(code=city_code())
+    districts = list(Region.objects.filter(parent=city).order_by("code"))
+    table = []
+    for indicator in Indicator.objects.filter(is_active=True):
+        period_id = periods.period_of(indicator.period_type, day)
+        table.append(
+            (
+                indicator,
+                selectors.row_for(indicator, city, period_id, day),
+                [selectors.row_for(indicator, d, period_id, day) for d in districts],
+            )
+        )
+    return render(
+        request,
+        "board/public.html",
+        {"table": table, "districts": districts, "day": day, "city": city},
+    )

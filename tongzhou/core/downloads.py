@@ -18,9 +18,10 @@ import xlsxwriter
 from django.http import FileResponse
 from django.utils import timezone
 
-Kind = Literal["text", "int", "yuan", "percent", "date", "datetime", "km"]
+Kind = Literal["text", "int", "decimal", "yuan", "percent", "date", "datetime", "km"]
 FORMATS: dict[str, str] = {
     "int": "#,##0",
+    "decimal": "#,##0.##",
     "yuan": "#,##0.00",
     "percent": "0.00%",
     "date": "yyyy-mm-dd",
@@ -50,7 +51,7 @@ def cell_value(kind: Kind, value: Any) -> Any:
         return local.replace(tzinfo=None)
     if kind == "date" and isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
-    if kind in ("int", "percent", "km"):
+    if kind in ("int", "decimal", "percent", "km"):
         return value
     return str(value)
 

@@ -247,3 +247,24 @@ def test_the_half_year_summary_downloads_as_word_and_pdf(
     assert "督办事项办理情况" in text
     pdf = client.get("/board/summary/?period=2023S1&format=pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_the_public_page_and_the_excel(
+    catalogue: None, city: Any, signed_in: Callable[[Any], Any], make_canteen: Callable[..., Any]
+) -> None:
+    import io
+
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    make_canteen("330902002001", name="昌国幸福食堂")
+    board_recompute(codes=["LY07"])
+    page = Client().get("/board/public/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "幸福食堂运营数" in text and "定海区" in text
+    assert "昌国街道" not in text and city.username not in text  # no unit below a district
+    answer = signed_in(city).get("/board/?format=xlsx&period=2023S1")
+    sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
+    rows = {row[2]: row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)}
+    assert rows["新增持证养老护理员"][4] == 169 and rows["新增持证养老护理员"][6] == 137
+    assert rows["新增持证养老护理员"][7] == pytest.approx(1.2336, abs=1e-4)

@@ -65,6 +65,7 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         ],
         "tongzhou.discovery.services": ["discovery.DiscoveryCase"],
         "tongzhou.demo.history": ["meals.Meal"],
+        "tongzhou.demo.board": ["board.Target"],
         "tongzhou.demo.network": [
             "care.Carer", "network.BuildPlan", "network.CommunityWorker", "network.Facility",
             "network.TrainingAttendance", "network.TrainingSession",

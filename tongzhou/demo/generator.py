@@ -37,6 +37,7 @@ from tongzhou.canteens.models import (
 from tongzhou.canteens.services import canteen_save, meal_session_set, terminal_create
 from tongzhou.core import crypto
 from tongzhou.core.masking import mask_id_number, mask_phone
+from tongzhou.demo.board import build_board
 from tongzhou.demo.care import build_care
 from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
@@ -172,6 +173,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     )
     facilities = build_network(rng)
     plan_rota()
+    build_board()
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))
     credentials_file.write_text("".join(f"{name}\t{cred}\n" for name, cred in credentials))

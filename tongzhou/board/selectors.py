@@ -76,11 +76,26 @@ def _target(indicator: Indicator, region: Region, period_id: str) -> Target | No
     )
 
 
-def row_for(indicator: Indicator, region: Region, period_id: str, day: dt.date) -> Row:
-    value = DataValue.objects.filter(
-        indicator=indicator, region=region, period_id=period_id, status__in=COUNTED
-    ).first()
-    target = _target(indicator, region, period_id)
+def row_for(
+    indicator: Indicator,
+    region: Region,
+    period_id: str,
+    day: dt.date,
+    known: Known | None = None,
+) -> Row:
+    """One indicator's row for a unit and period; `known` holds the values and targets read
+    at once for a whole board (else each is read here)."""
+    if known is not None:
+        value = known.values.get((indicator.pk, period_id))
+        start = periods.bounds(period_id)[0]
+        target = known.targets.get((indicator.pk, period_id)) or known.targets.get(
+            (indicator.pk, str(start.year))
+        )
+    else:
+        value = DataValue.objects.filter(
+            indicator=indicator, region=region, period_id=period_id, status__in=COUNTED
+        ).first()
+        target = _target(indicator, region, period_id)
     shown = value.value if value is not None else None
     done = calc.completion(
         actual=shown,
@@ -106,13 +121,30 @@ def board(actor: Any, region: Region, day: dt.date, period_id: str | None = None
     """Every active indicator of the area for the period of its type holding `day` (or the
     period asked for, where it is of the indicator's type)."""
     require_cap(actor, Cap.BOARD_VIEW, "查看指标看板", "see the indicator board")
-    rows = []
-    for indicator in Indicator.objects.filter(is_active=True):
-        pid = periods.period_of(indicator.period_type, day)
-        if period_id:
-            pid = period_id
-        rows.append(row_for(indicator, region, pid, day))
-    return rows
+    indicators = list(Indicator.objects.filter(is_active=True))
+    wanted = {i.pk: period_id or periods.period_of(i.period_type, day) for i in indicators}
+    known = Known.read(region, set(wanted.values()))
+    return [row_for(i, region, wanted[i.pk], day, known) for i in indicators]
+
+
+@dataclass(frozen=True)
+class Known:
+    """A unit's counted values and targets for some periods, read in two queries."""
+
+    values: dict[tuple[int, str], DataValue]
+    targets: dict[tuple[int, str], Target]
+
+    @classmethod
+    def read(cls, region: Region, period_ids: set[str]) -> Known:
+        years = {str(periods.bounds(pid)[0].year) for pid in period_ids}
+        values = DataValue.objects.filter(
+            region=region, period_id__in=period_ids, status__in=COUNTED
+        )
+        targets = Target.objects.filter(region=region, period_id__in=period_ids | years)
+        return cls(
+            {(v.indicator_id, v.period_id): v for v in values},
+            {(t.indicator_id, t.period_id): t for t in targets},
+        )
 
 
 @dataclass(frozen=True)

@@ -441,16 +441,22 @@ def public(request: HttpRequest) -> HttpResponse:
     day = clock.today()
     city = Region.objects.get(code=city_code())
     districts = list(Region.objects.filter(parent=city).order_by("code"))
-    table = []
-    for indicator in Indicator.objects.filter(is_active=True):
-        period_id = periods.period_of(indicator.period_type, day)
-        table.append(
-            (
-                indicator,
-                selectors.row_for(indicator, city, period_id, day),
-                [selectors.row_for(indicator, d, period_id, day) for d in districts],
-            )
+    indicators = list(Indicator.objects.filter(is_active=True))
+    wanted = {i.pk: periods.period_of(i.period_type, day) for i in indicators}
+    known = {
+        unit.pk: selectors.Known.read(unit, set(wanted.values())) for unit in [city, *districts]
+    }
+    table = [
+        (
+            indicator,
+            selectors.row_for(indicator, city, wanted[indicator.pk], day, known[city.pk]),
+            [
+                selectors.row_for(indicator, d, wanted[indicator.pk], day, known[d.pk])
+                for d in districts
+            ],
         )
+        for indicator in indicators
+    ]
     return render(
         request,
         "board/public.html",

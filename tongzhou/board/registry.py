@@ -26,7 +26,7 @@ from tongzhou.meals.models import Meal, MealStatus
 from tongzhou.network.models import Facility, FacilityStatus, TrainingAttendance, TrainingSession
 from tongzhou.network.selectors import city_coverage, profile_for
 from tongzhou.network.workforce import certified_carers, workforce
-from tongzhou.visits.models import ScheduledVisit, VisitStatus
+from tongzhou.visits.selectors import due_and_visited
 
 Figures = dict[str, tuple[float, float | None]]
 ALL_LEVELS = ("city", "district", "town", "village")
@@ -137,29 +137,11 @@ def care_orders_done(start: dt.date, end: dt.date) -> Figures:
 @registered("visit_rate")
 def visit_rate(start: dt.date, end: dt.date) -> Figures:
     """Elders due a visit whose visit falls in the period, and those of them visited in it
-    (as the visits' own rate counts them)."""
-    due = (
-        ScheduledVisit.objects.filter(due__range=(start, end))
-        .exclude(status=VisitStatus.CANCELLED)
-        .exclude(reason="return")
-        .exclude(tier__frequency="quarter")
-    )
-    rows = (
-        due.order_by()
-        .values("village__path")
-        .annotate(
-            due=Count("elder", distinct=True),
-            visited=Count(
-                "elder",
-                distinct=True,
-                filter=Q(
-                    status__in=[VisitStatus.DONE, VisitStatus.DONE_LATE],
-                    record__business_date__range=(start, end),
-                ),
-            ),
-        )
-    )
-    return {row["village__path"]: (float(row["visited"]), float(row["due"])) for row in rows}
+    (the visits' own rate's counts)."""
+    return {
+        row["village__path"]: (float(row["visited"]), float(row["due"]))
+        for row in due_and_visited(start, end)
+    }
 
 
 @registered("discovery_handled")

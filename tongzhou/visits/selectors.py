@@ -79,6 +79,33 @@ class AreaRate:
         return self.visited / self.due if self.due else None
 
 
+def due_and_visited(first: dt.date, last: dt.date, path: str = "") -> Any:
+    """Per village (`village__path`): the elders due a visit that counts for the rate (a
+    weekly or monthly tier, or an urgent visit) whose visit falls in the period, and those of
+    them visited in it (`due`, `visited`). The board's visit rate reads the same counts."""
+    due_visits = (
+        ScheduledVisit.objects.filter(due__range=(first, last), village__path__startswith=path)
+        .exclude(status=VisitStatus.CANCELLED)
+        .exclude(reason="return")
+        .exclude(tier__frequency="quarter")
+    )
+    return (
+        due_visits.order_by()
+        .values("village__path")
+        .annotate(
+            due=Count("elder", distinct=True),
+            visited=Count(
+                "elder",
+                distinct=True,
+                filter=Q(
+                    status__in=[VisitStatus.DONE, VisitStatus.DONE_LATE],
+                    record__business_date__range=(first, last),
+                ),
+            ),
+        )
+    )
+
+
 def visit_rates(
     actor: Any, month: dt.date
 ) -> tuple[Region | None, list[AreaRate], AreaRate | None]:
@@ -96,27 +123,8 @@ def visit_rates(
     )
     if top is None:
         return None, [], None
-    due_visits = (
-        ScheduledVisit.objects.filter(due__range=(first, last), village__path__startswith=top.path)
-        .exclude(status=VisitStatus.CANCELLED)
-        .exclude(reason="return")
-        .exclude(tier__frequency="quarter")
-    )
-    rows = (
-        due_visits.order_by()
-        .values("village__path")
-        .annotate(
-            due=Count("elder", distinct=True),
-            visited=Count(
-                "elder",
-                distinct=True,
-                filter=Q(
-                    status__in=[VisitStatus.DONE, VisitStatus.DONE_LATE],
-                    record__business_date__range=(first, last),
-                ),
-            ),
-        )
-    )
+    assert last is not None  # a month always ends
+    rows = due_and_visited(first, last, top.path)
     children = list(Region.objects.filter(parent=top).order_by("path")) or [top]
     totals = {child.pk: [0, 0] for child in children}
     for row in rows:

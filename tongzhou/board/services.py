@@ -95,10 +95,10 @@ def catalogue_load(*, actor: Any = None) -> int:
         actor_label="" if actor else "system",
         action="board.catalogue",
         target=city,
-        after={"indicators": len(rows)},
+        after={"indicators_added": added_count},
         scope_path=city.path,
     )
-    return len(rows)
+    return added_count
 
 
 def _rolled_up(figures: dict[str, tuple[float, float | None]]) -> dict[str, list[float | None]]:

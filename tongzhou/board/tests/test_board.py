@@ -268,3 +268,9 @@ def test_the_public_page_and_the_excel(
     rows = {row[2]: row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)}
     assert rows["新增持证养老护理员"][4] == 169 and rows["新增持证养老护理员"][6] == 137
     assert rows["新增持证养老护理员"][7] == pytest.approx(1.2336, abs=1e-4)
+
+
+def test_loading_the_catalogue_again_adds_nothing_and_keeps_edits(catalogue: None) -> None:
+    Indicator.objects.filter(code="LY01").update(name="持证护理员（本局口径）")
+    assert catalogue_load() == 0
+    assert Indicator.objects.get(code="LY01").name == "持证护理员（本局口径）"

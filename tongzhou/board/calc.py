@@ -3,7 +3,8 @@
 Completion is direction-aware: higher is better → actual ÷ target; lower is better →
 (baseline − actual) ÷ (baseline − target); a milestone is done or not. No target, a target
 that cannot divide, or no value gives no completion, shown grey: never 0 %. The light compares
-completion with the elapsed share of the target's period (序时进度): green at or ahead, yellow
+completion with what is due by now: for a count that builds up through its period, the elapsed
+share of the target's period (序时进度); for a rate, the whole target. Green at or ahead, yellow
 within the indicator's band behind, red further behind; red too when a value was due and never
 came."""
 

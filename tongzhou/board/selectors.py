@@ -106,7 +106,12 @@ def row_for(
     )
     # Elapsed as of the value's own period end when looking back; today when it is current.
     as_of = min(day, periods.bounds(period_id)[1])
-    elapsed = periods.elapsed_share(target.period_id if target else period_id, as_of)
+    # A count builds up through its period (序时进度); a rate is a level, held to its target.
+    elapsed = (
+        1.0
+        if indicator.measure in ("percent", "per_10k")
+        else periods.elapsed_share(target.period_id if target else period_id, as_of)
+    )
     overdue = (
         value is None
         and not indicator.is_computed

@@ -226,7 +226,8 @@ def waiting_for(actor: Any) -> QuerySet[DataValue]:
     return values.none()
 
 
-def reported_by(actor: Any, region: Region) -> QuerySet[DataValue]:
+def reported_by(region: Region) -> QuerySet[DataValue]:
+    """A unit's reported values (the caller's `area_for` keeps the unit in the actor's area)."""
     return DataValue.objects.filter(region=region, origin="reported").select_related("indicator")
 
 

@@ -133,20 +133,16 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
             "chart": chart.as_json(),
             "units": zip(Region.objects.filter(parent=area).order_by("code"), units, strict=True),
             "light_words": LIGHT_WORDS,
-            "may_report": _may_report(request, found, area),
+            "may_report": not found.is_computed and services.may_report(request.user),
             "items": items_visible_to(request.user)
             .filter(indicator=found)
             .order_by("-raised_at")[:20],
             "may_raise": has_cap(request.user, Cap.BOARD_APPROVE),
-            "mine": selectors.reported_by(request.user, area)
+            "mine": selectors.reported_by(area)
             .filter(indicator=found, period_id=period_id)
             .first(),
         },
     )
-
-
-def _may_report(request: HttpRequest, found: Indicator, area: Region) -> bool:
-    return not found.is_computed and services.may_report(request.user)
 
 
 def _number(text: str | None) -> float | None:

@@ -12,12 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 
 from tongzhou.access.roles import Role
 from tongzhou.care.models import OrderStatus, ServiceItem, ServiceOrder
-from tongzhou.care.services import order_create, order_dispatch
+from tongzhou.care.services import (
+    Position,
+    order_accept,
+    order_check_in,
+    order_check_out,
+    order_create,
+    order_dispatch,
+)
 from tongzhou.care.tests.conftest import VILLAGE
+from tongzhou.core import clock
 from tongzhou.elders.models import Category
 from tongzhou.elders.services import membership_add
 from tongzhou.identity.face import available as face_available
@@ -195,9 +205,19 @@ def test_the_elder_confirms_with_a_face_that_turns_as_asked(
     face_enrol(actor=superuser, elder=dispatched.elder, image=(FACES / "obama2.jpg").read_bytes(),
                consent_method="written", keep_photo=False)  # fmt: skip
     monkeypatch.setattr(liveness, "TURNS", {"left": 1.0})  # the turn the server will ask for
+    # The visit itself is the first test's; here the order is served up to the confirmation.
+    door = dispatched.elder.residence
+    at_door = Position(lon=door.lon, lat=door.lat, accuracy_m=10)
+    now = timezone.localtime(clock.now())
+    order_accept(actor=carer_user, order_id=dispatched.pk, window_start=now,
+                 window_end=now + dt.timedelta(hours=2))  # fmt: skip
+    order_check_in(actor=carer_user, order_id=dispatched.pk, position=at_door)
+    photo = SimpleUploadedFile("p.jpg", b"\xff\xd8 kitchen", "image/jpeg")
+    order_check_out(actor=carer_user, order_id=dispatched.pk, position=at_door, photo=photo)
     page = _camera_phone(chromium, live_server, carer_user, dispatched)
     try:
-        _served_on_phone(page)
+        page.goto(f"{live_server.url}/care/serve/{dispatched.pk}/")
+        page.wait_for_selector("[data-testid=confirm-ways]")
         _show(page, (FACES / "obama.jpg").read_bytes())
         page.click("[data-testid=face-confirm]")
         deadline = time.monotonic() + 15

@@ -15,8 +15,12 @@ from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.board import calc, periods
 from tongzhou.board.models import DataValue, Evidence, Indicator, Target, ValueStatus
 from tongzhou.core.errors import NotFound
+from tongzhou.core.masking import mask_name
+from tongzhou.discovery.models import DiscoveryCase
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.selectors import city_code
+from tongzhou.settlement.models import AnomalyCase
+from tongzhou.visits.models import FollowUp
 
 COUNTED = (ValueStatus.APPROVED, ValueStatus.DISTRICT_APPROVED)
 
@@ -237,3 +241,56 @@ def evidence_get(actor: Any, evidence_id: int) -> Evidence | None:
         .select_related("value")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class SourceBrief:
+    """What a supervision item raised from another page starts with."""
+
+    title: str
+    basis: str
+    unit: Region
+    ref: str
+
+
+def source_brief(actor: Any, source: str, ref: int) -> SourceBrief | None:
+    """A discovery case, a visit's follow-up or an anomaly case inside the actor's area, as
+    the start of a supervision item assigned to the town (or the district) it concerns."""
+    scope = scope_for(actor)
+    if source == "discovery":
+        case = (
+            DiscoveryCase.objects.filter(scope.region_q("village__path"), pk=ref)
+            .select_related("village__parent", "rule")
+            .first()
+        )
+        if case is not None and case.village.parent is not None:
+            return SourceBrief(
+                f"{case.village.name}主动发现线索跟进：{case.rule.display_name}",
+                f"{case.found_on:%Y-%m-%d} {case.rule.display_name}"
+                f"（{mask_name(case.elder.name)}）",
+                case.village.parent,
+                f"discovery:{case.pk}",
+            )
+    if source == "visit":
+        follow = (
+            FollowUp.objects.filter(scope.region_q("village__path"), pk=ref)
+            .select_related("village__parent")
+            .first()
+        )
+        if follow is not None and follow.village.parent is not None:
+            return SourceBrief(
+                f"{follow.village.name}探访发现问题整改",
+                follow.finding[:300],
+                follow.village.parent,
+                f"visit:{follow.pk}",
+            )
+    if source == "anomaly":
+        anomaly = AnomalyCase.objects.filter(scope.region_q("scope_path"), pk=ref).first()
+        if anomaly is not None:
+            district = "/".join(anomaly.scope_path.split("/")[:2]) + "/"
+            unit = Region.objects.filter(path=district).first()
+            if unit is not None:
+                return SourceBrief(
+                    anomaly.summary[:120], anomaly.summary[:300], unit, f"anomaly:{anomaly.pk}"
+                )
+    return None

@@ -234,25 +234,32 @@ def supervision(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def item_new(request: HttpRequest) -> HttpResponse:
-    """Raise an item, from a red indicator (prefilled) or a leader's instruction."""
+    """Raise an item: from a red indicator, a discovery case, a visit's follow-up or an
+    anomaly case (each prefilled), or a leader's instruction."""
     _viewer(request)
     if not has_cap(request.user, Cap.BOARD_APPROVE):
         raise Http404
     found = Indicator.objects.filter(code=request.GET.get("indicator", "")).first()
-    unit = selectors.area_for(request.user, request.GET.get("unit") or request.POST.get("unit"))
+    source = request.GET.get("source", "")
+    brief = selectors.source_brief(request.user, source, form_id(request.GET.get("ref")))
+    asked_unit = request.GET.get("unit") or request.POST.get("unit")
+    if brief is not None and not asked_unit:
+        asked_unit = brief.unit.code
+    unit = selectors.area_for(request.user, asked_unit)
     if request.method == "POST":
         user, post = request.user, request.POST
         try:
             item = item_raise(
                 actor=user,
                 title=post.get("title", ""),
-                source="indicator" if found else "instruction",
+                source="indicator" if found else (source if brief else "instruction"),
                 basis=post.get("basis", ""),
                 unit=unit,
                 deadline=dt.date.fromisoformat(post.get("deadline") or "2000-01-01"),
                 person=post.get("person", ""),
                 indicator=found,
                 period_id=post.get("period", "")[:8],
+                source_ref=brief.ref if brief else "",
             )
         except (DomainError, ValueError) as refused:
             messages.error(
@@ -271,6 +278,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
         "board/item_new.html",
         {
             "indicator": found,
+            "brief": brief,
             "unit": unit,
             "row": row,
             "period_id": period_id,

@@ -35,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "discovery": has_cap(user, Cap.DISCOVERY_REVIEW),
             "network": has_cap(user, Cap.CARE_VIEW),
             "board": has_cap(user, Cap.BOARD_VIEW),
+            "board_raise": has_cap(user, Cap.BOARD_APPROVE),
             "serve": has_cap(user, Cap.CARE_SERVE) and not user.is_superuser,
             "coverage": may_see_coverage(user),
             "settlement": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,

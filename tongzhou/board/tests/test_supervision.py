@@ -165,3 +165,44 @@ def test_the_pages_walk_an_item(
     assert SupervisionItem.objects.get().status == "closed"
     page = district.get(f"/board/supervision/{item.pk}/").content.decode()
     assert "签收" in page and "复核办结" in page
+
+
+def test_an_item_raised_from_a_discovery_case_goes_to_its_town(
+    people: dict[str, Any],
+    signed_in: Callable[[Any], Any],
+    make_elder: Callable[..., Any],
+    now: Any,
+) -> None:
+    from tongzhou.discovery.models import DiscoveryCase, DiscoveryRule
+
+    now(at(2026, 3, 1, 9))
+    elder = make_elder("330902002001", birth=dt.date(1940, 1, 1), name="陈阿婆")
+    rule = DiscoveryRule.objects.order_by("pk").first()
+    assert rule is not None
+    case = DiscoveryCase.objects.create(
+        elder=elder, village=elder.residence, rule=rule, found_on=dt.date(2026, 3, 1)
+    )
+    district = signed_in(people["dinghai"])
+    form = district.get(f"/board/supervision/new/?source=discovery&ref={case.pk}")
+    text = form.content.decode()
+    assert "主动发现线索跟进" in text and "陈*婆" in text and "陈阿婆" not in text
+    district.post(
+        f"/board/supervision/new/?source=discovery&ref={case.pk}",
+        {
+            "title": "西安社区主动发现线索跟进",
+            "basis": "连续7天未就餐",
+            "unit": "330902002",
+            "deadline": "2026-03-20",
+        },
+    )
+    item = SupervisionItem.objects.get()
+    assert (item.source, item.source_ref, item.unit.code) == (
+        "discovery",
+        f"discovery:{case.pk}",
+        "330902002",
+    )
+    # Another district's officer gets no brief of this case.
+    other = signed_in(people["putuo"]).get(
+        f"/board/supervision/new/?source=discovery&ref={case.pk}"
+    )
+    assert "陈*婆" not in other.content.decode()

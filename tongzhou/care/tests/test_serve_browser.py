@@ -36,6 +36,8 @@ from tongzhou.identity.services import card_issue, qr_current_code, qr_identity_
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
+# A check-in waits for the phone's position, which the page allows 20 s to come (care.js).
+GEO_WAIT_MS = 60_000
 
 
 @pytest.fixture
@@ -92,7 +94,8 @@ def test_a_carer_completes_an_order_at_the_door(
         page.click("[data-testid=to-accept] button[type=submit]")
         page.click("[data-testid=today-order]")
         page.click("[data-testid=check-in]")
-        page.wait_for_selector("[data-testid=check-out]")  # the page after the check-in
+        # The page after the check-in (the phone's position comes first: up to 20 s).
+        page.wait_for_selector("[data-testid=check-out]", timeout=GEO_WAIT_MS)
         status = page.inner_text("[data-testid=order-status]")
         assert "米" in status  # how far from the door, in metres
         photo = tmp_path / "service.jpg"
@@ -121,7 +124,8 @@ def test_without_the_phone_s_position_nothing_is_recorded(
         page.click("[data-testid=to-accept] button[type=submit]")
         page.click("[data-testid=today-order]")
         page.click("[data-testid=check-in]")
-        page.wait_for_selector("[data-geo-status]:has-text('允许')")
+        # Refused at once, or when the page's 20 s wait for a position runs out.
+        page.wait_for_selector("[data-geo-status]:has-text('允许')", timeout=GEO_WAIT_MS)
     finally:
         page.context.close()
     assert ServiceOrder.objects.get(pk=dispatched.pk).check_in_at is None
@@ -159,7 +163,7 @@ def _served_on_phone(page: Any) -> None:
     page.click("[data-testid=to-accept] button[type=submit]")
     page.click("[data-testid=today-order]")
     page.click("[data-testid=check-in]")
-    page.wait_for_selector("[data-testid=check-out]")
+    page.wait_for_selector("[data-testid=check-out]", timeout=GEO_WAIT_MS)
     photo = {"name": "service.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8 kitchen"}
     page.set_input_files("input[name=photo]", files=[photo])
     page.click("[data-testid=check-out]")

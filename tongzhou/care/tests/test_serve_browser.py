@@ -36,7 +36,8 @@ from tongzhou.identity.services import card_issue, qr_current_code, qr_identity_
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FACES = Path(__file__).resolve().parents[3] / "tests" / "data" / "faces"
-# A check-in waits for the phone's position, which the page allows 20 s to come (care.js).
+# A check-in waits for the phone's position: 20 s once allowed, 25 s for an unanswered
+# permission question (care.js).
 GEO_WAIT_MS = 60_000
 
 
@@ -124,7 +125,7 @@ def test_without_the_phone_s_position_nothing_is_recorded(
         page.click("[data-testid=to-accept] button[type=submit]")
         page.click("[data-testid=today-order]")
         page.click("[data-testid=check-in]")
-        # Refused at once, or when the page's 20 s wait for a position runs out.
+        # Refused at once, or said by the page after 25 s when the question stays unanswered.
         page.wait_for_selector("[data-geo-status]:has-text('允许')", timeout=GEO_WAIT_MS)
     finally:
         page.context.close()

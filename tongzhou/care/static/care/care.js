@@ -10,7 +10,15 @@
       var say = function (text) { if (status) status.textContent = text; };
       if (!navigator.geolocation) { say(form.dataset.geoUnsupported); return; }
       say(form.dataset.geoWaiting);
+      // The browser's own timeout starts only once the position may be read: a permission
+      // question left unanswered would wait for ever, so the page says what to do itself.
+      var answered = false;
+      var unanswered = setTimeout(function () {
+        if (!answered) say(form.dataset.geoDenied);
+      }, 25000);
       navigator.geolocation.getCurrentPosition(function (pos) {
+        answered = true;
+        clearTimeout(unanswered);
         form.elements.lon.value = pos.coords.longitude;
         form.elements.lat.value = pos.coords.latitude;
         form.elements.accuracy.value = pos.coords.accuracy;
@@ -18,6 +26,8 @@
         form.dataset.located = "1";
         form.requestSubmit ? form.requestSubmit() : form.submit();
       }, function () {
+        answered = true;
+        clearTimeout(unanswered);
         say(form.dataset.geoDenied);
       }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
     });

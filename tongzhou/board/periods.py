@@ -65,3 +65,19 @@ def elapsed_share(period_id: str, day: dt.date) -> float:
     if day >= end:
         return 1.0
     return ((day - start).days + 1) / ((end - start).days + 1)
+
+
+def label(period_id: str) -> str:
+    """The period as the bureau writes it: 2026年5月, 2026年第2季度, 2026年上半年, 2026年."""
+    try:
+        kind = kind_of(period_id)
+    except ValueError:
+        return period_id
+    year = period_id[:4]
+    if kind == "month":
+        return f"{year}年{int(period_id[4:])}月"
+    if kind == "quarter":
+        return f"{year}年第{period_id[-1]}季度"
+    if kind == "half":
+        return f"{year}年{'上' if period_id.endswith('1') else '下'}半年"
+    return f"{year}年"

@@ -51,7 +51,7 @@ def _plain(value: float | None) -> str:
 def draft(actor: Any, area: Region, period_id: str) -> Draft:
     """The draft for the half-year (or any period) `period_id`: indicators of that period, or of
     a shorter one ending on its last day (a month's, a quarter's)."""
-    start, end = periods.bounds(period_id)
+    end = periods.bounds(period_id)[1]
     sections: dict[str, Section] = {}
     for indicator in Indicator.objects.filter(is_active=True):
         pid = (
@@ -76,8 +76,7 @@ def draft(actor: Any, area: Region, period_id: str) -> Draft:
         .filter(status__in=OPEN_ITEM_STATUSES)
         .order_by("deadline")
     ]
-    half = "上半年" if period_id.endswith("S1") else "下半年" if period_id.endswith("S2") else ""
-    title = f"{area.name}民政工作{start.year}年{half or period_id}工作总结（草稿）"
+    title = f"{area.name}民政工作{periods.label(period_id)}工作总结（草稿）"
     return Draft(
         title, area, period_id, [s for s in sections.values() if s.achieved or s.behind], items
     )

@@ -109,7 +109,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     trend = selectors.trend(found, area, period_id)
     chart = Chart(
         kind="line",
-        categories=[r.period_id for r in trend],
+        categories=[periods.label(r.period_id) for r in trend],
         series=[
             Series(gettext("Value"), [r.shown for r in trend]),
             Series(gettext("Target"), [r.target.value if r.target else None for r in trend]),

@@ -275,3 +275,16 @@ def test_loading_the_catalogue_again_adds_nothing_and_keeps_edits(catalogue: Non
     Indicator.objects.filter(code="LY01").update(name="持证护理员（本局口径）")
     assert catalogue_load() == 0
     assert Indicator.objects.get(code="LY01").name == "持证护理员（本局口径）"
+
+
+def test_periods_are_said_in_words_on_the_pages(
+    catalogue: None, city: Any, signed_in: Callable[[Any], Any]
+) -> None:
+    assert [periods.label(p) for p in ("202605", "2026Q2", "2026S1", "2026")] == [
+        "2026年5月",
+        "2026年第2季度",
+        "2026年上半年",
+        "2026年",
+    ]
+    page = signed_in(city).get("/board/?period=2023S1").content.decode()
+    assert "<td>2023年上半年</td>" in page and "<td>2023S1</td>" not in page

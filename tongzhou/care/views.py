@@ -38,6 +38,8 @@ from tongzhou.elders.models import Category
 from tongzhou.elders.selectors import elder_get
 from tongzhou.identity.face_services import frame_bytes
 from tongzhou.identity.liveness import MAX_FRAMES
+from tongzhou.settlement.models import Cycle
+from tongzhou.settlement.services import period_bounds
 
 
 def _require(request: HttpRequest, cap: Cap) -> None:
@@ -438,16 +440,11 @@ def settlement(request: HttpRequest) -> HttpResponseBase:
             "month": month,
             "lines": [(line, status_words[line.provider.pk]) for line in lines],
             "totals": totals,
-            "month_over": clock.today() > _month_end(month),
+            "month_over": clock.today() > period_bounds(Cycle.MONTHLY, month)[1],
             "can_close": has_cap(request.user, Cap.CARE_REVIEW),
             "can_approve": has_cap(request.user, Cap.SETTLEMENT_APPROVE),
         },
     )
-
-
-def _month_end(month: dt.date) -> dt.date:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
 
 
 def _statement_words(statement: ProviderStatement | None) -> str:

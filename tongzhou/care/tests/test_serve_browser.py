@@ -70,6 +70,9 @@ def _phone(chromium: Any, live_server: Any, user: Any, **context: Any) -> Any:
     browser_context = chromium.new_context(
         viewport={"width": 360, "height": 740}, locale="zh-CN", **context
     )
+    if "geolocation" in context.get("permissions", []):
+        # Granted for the live server's own origin too, so no question is ever left open.
+        browser_context.grant_permissions(["geolocation"], origin=live_server.url)
     page = browser_context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", user.username)

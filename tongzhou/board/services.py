@@ -207,6 +207,13 @@ def value_report(
     require_cap(actor, Cap.BOARD_REPORT, "填报指标", "report indicator values")
     indicator = _reported(indicator_code)
     _in_scope(actor, region)
+    if region.pk != getattr(actor, "region_id", None):
+        # The unit that answers for a figure enters it; whoever approves it never did.
+        raise Conflict(
+            "board_value_not_own_unit",
+            "只能填报本单位的数值，下级单位的数值由其自行填报、由本单位审核。",
+            "A unit reports its own value; its units below report theirs for it to approve.",
+        )
     try:
         periods.bounds(period_id)
     except ValueError:
@@ -345,5 +352,5 @@ def value_return(*, actor: Any, value_id: int, reason: str) -> DataValue:
     return value
 
 
-def may_report(actor: Any) -> bool:
-    return has_cap(actor, Cap.BOARD_REPORT)
+def may_report(actor: Any, region: Region) -> bool:
+    return has_cap(actor, Cap.BOARD_REPORT) and region.pk == getattr(actor, "region_id", None)

@@ -11,7 +11,7 @@ from typing import Any
 from tongzhou.board import periods
 from tongzhou.board.models import OPEN_ITEM_STATUSES, Indicator
 from tongzhou.board.selectors import Row, row_for
-from tongzhou.board.supervision import items_visible_to
+from tongzhou.board.supervision import items_visible_to, units_review
 from tongzhou.core import clock
 from tongzhou.geo.models import Region
 
@@ -32,6 +32,7 @@ class Draft:
     period_id: str
     sections: list[Section]
     open_items: list[str]
+    reviews: list[str] = field(default_factory=list)
 
 
 def _sentence(row: Row) -> str:
@@ -76,9 +77,24 @@ def draft(actor: Any, area: Region, period_id: str) -> Draft:
         .filter(status__in=OPEN_ITEM_STATUSES)
         .order_by("deadline")
     ]
+    start = periods.bounds(period_id)[0]
+    reviews = [
+        f"{r.unit.name}：交办{r.given}件，办结{r.closed}件，其中按期办结{r.closed_on_time}件"
+        + (f"，按期办结率{r.on_time_share:.0%}" if r.on_time_share is not None else "")
+        + (f"，逾期未办结{r.overdue_open}件" if r.overdue_open else "")
+        + (f"，退办{r.sent_back}次" if r.sent_back else "")
+        + "。"
+        for r in units_review(actor, start, end, min(end, clock.today()))
+        if r.unit.path.startswith(area.path)
+    ]
     title = f"{area.name}民政工作{periods.label(period_id)}工作总结（草稿）"
     return Draft(
-        title, area, period_id, [s for s in sections.values() if s.achieved or s.behind], items
+        title,
+        area,
+        period_id,
+        [s for s in sections.values() if s.achieved or s.behind],
+        items,
+        reviews,
     )
 
 
@@ -107,6 +123,10 @@ def as_docx(found: Draft) -> bytes:
     document.add_heading("督办事项办理情况", level=1)
     for line in found.open_items or ["无未办结督办事项。"]:
         document.add_paragraph(line, style="List Bullet")
+    if found.reviews:
+        document.add_paragraph("督考问效（各单位督办事项办理）：")
+        for line in found.reviews:
+            document.add_paragraph(line, style="List Bullet")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -133,6 +153,9 @@ def as_pdf(found: Draft) -> bytes:
             story += [Paragraph(f"· {line}", body) for line in section.behind]
     story.append(Paragraph("督办事项办理情况", heading))
     story += [Paragraph(f"· {line}", body) for line in found.open_items or ["无未办结督办事项。"]]
+    if found.reviews:
+        story.append(Paragraph("督考问效（各单位督办事项办理）：", body))
+        story += [Paragraph(f"· {line}", body) for line in found.reviews]
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=found.title).build(story)
     return buffer.getvalue()

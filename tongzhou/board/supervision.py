@@ -9,10 +9,11 @@ time is gone and the unit has not started, red when overdue; none when closed or
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tongzhou.access.roles import Cap, Role
@@ -315,3 +316,54 @@ def items_visible_to(actor: Any) -> QuerySet[SupervisionItem]:
     if has_cap(actor, Cap.BOARD_APPROVE):
         mine = mine | SupervisionItem.objects.filter(raised_by=actor)
     return mine.select_related("unit", "indicator", "raised_by").distinct()
+
+
+@dataclass(frozen=True)
+class UnitReview:
+    """督考问效: how one unit handled the items given to it over a span of time."""
+
+    unit: Region
+    given: int
+    closed: int
+    closed_on_time: int
+    overdue_open: int
+    sent_back: int
+    more_time: int
+
+    @property
+    def on_time_share(self) -> float | None:
+        """Closed by the deadline, of the items that have closed or fallen due; None while
+        nothing has come due (not shown as 0 %)."""
+        due = self.closed + self.overdue_open
+        return self.closed_on_time / due if due else None
+
+
+def units_review(actor: Any, start: dt.date, end: dt.date, day: dt.date) -> list[UnitReview]:
+    """Each unit's items raised between `start` and `end`: given, closed, closed by their
+    deadline (a granted extension moves it), overdue and open on `day`, sent back (退办) and
+    granted more time; the units that kept their deadlines first."""
+    raised = items_visible_to(actor).filter(raised_at__date__range=(start, end))
+    items = raised.annotate(
+        sent_back=Count("steps", filter=Q(steps__step="send_back"), distinct=True),
+        more_time=Count("extensions", filter=Q(extensions__granted=True), distinct=True),
+    )
+    tally: dict[int, dict[str, Any]] = {}
+    for item in items:
+        row = tally.setdefault(
+            item.unit_id,
+            {"unit": item.unit, "given": 0, "closed": 0, "closed_on_time": 0, "overdue_open": 0}
+            | {"sent_back": 0, "more_time": 0},
+        )
+        row["given"] += 1
+        row["sent_back"] += item.sent_back
+        row["more_time"] += item.more_time
+        if item.status == ItemStatus.CLOSED and item.closed_at is not None:
+            row["closed"] += 1
+            row["closed_on_time"] += timezone.localdate(item.closed_at) <= item.deadline
+        elif item.deadline < day:
+            row["overdue_open"] += 1
+    reviews = [UnitReview(**row) for row in tally.values()]
+    return sorted(
+        reviews,
+        key=lambda r: (-(r.on_time_share if r.on_time_share is not None else -1), r.unit.path),
+    )

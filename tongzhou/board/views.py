@@ -29,6 +29,7 @@ from tongzhou.board.supervision import (
     item_report,
     item_review,
     items_visible_to,
+    units_review,
 )
 from tongzhou.core import clock
 from tongzhou.core.charts import Chart, Series
@@ -133,7 +134,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
             "chart": chart.as_json(),
             "units": zip(Region.objects.filter(parent=area).order_by("code"), units, strict=True),
             "light_words": LIGHT_WORDS,
-            "may_report": not found.is_computed and services.may_report(request.user),
+            "may_report": not found.is_computed and services.may_report(request.user, area),
             "items": items_visible_to(request.user)
             .filter(indicator=found)
             .order_by("-raised_at")[:20],
@@ -220,11 +221,14 @@ def supervision(request: HttpRequest) -> HttpResponse:
     if request.GET.get("show") != "all":
         items = items.filter(status__in=OPEN_ITEM_STATUSES)
     rows = [(item, colour(item, day)) for item in items.order_by("deadline", "pk")[:200]]
+    year_start = day.replace(month=1, day=1)
     return render(
         request,
         "board/supervision.html",
         {
             "rows": rows,
+            "reviews": units_review(request.user, year_start, day, day),
+            "year": day.year,
             "colour_words": COLOUR_WORDS,
             "show_all": request.GET.get("show") == "all",
             "may_raise": has_cap(request.user, Cap.BOARD_APPROVE),
@@ -401,7 +405,7 @@ BOARD_COLUMNS = [
     Column("序号", "int", width=6),
     Column("分组", width=10),
     Column("指标", width=36),
-    Column("期间", width=9),
+    Column("期间", width=14),
     Column("数值", "decimal"),
     Column("计量单位", width=12),
     Column("目标", "decimal"),
@@ -409,6 +413,7 @@ BOARD_COLUMNS = [
     Column("序时进度", "percent"),
     Column("亮灯", width=8),
     Column("责任处室", width=20),
+    Column("责任领导", width=10),
     Column("口径", width=10),
 ]
 
@@ -424,7 +429,7 @@ def _board_xlsx(area: Region, rows: list[selectors.Row]) -> HttpResponseBase:
                 number,
                 row.indicator.group,
                 row.indicator.name,
-                row.period_id,
+                periods.label(row.period_id),
                 row.shown,
                 row.indicator.unit_label,
                 row.target.value if row.target else None,
@@ -432,6 +437,7 @@ def _board_xlsx(area: Region, rows: list[selectors.Row]) -> HttpResponseBase:
                 row.elapsed,
                 LIGHT_WORDS[row.light.colour],
                 row.indicator.responsible_unit,
+                row.indicator.leader,
                 row.indicator.get_provenance_display(),
             )
             for number, row in enumerate(rows, start=1)

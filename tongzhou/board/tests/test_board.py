@@ -148,6 +148,16 @@ def test_a_town_reports_the_district_and_city_approve_and_it_locks(
             denominator=2,
         )
     assert refused.value.code == "not_found"  # the town does not report for its district
+    with pytest.raises(DomainError) as refused:
+        value_report(
+            actor=district,
+            indicator_code="SW01",
+            region=changguo,
+            period_id="2026",
+            numerator=1,
+            denominator=2,
+        )
+    assert refused.value.code == "board_value_not_own_unit"  # nor its district for it
     own = value_report(
         actor=district,
         indicator_code="SW01",

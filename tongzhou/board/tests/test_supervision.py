@@ -24,6 +24,7 @@ from tongzhou.board.supervision import (
     item_review,
     items_remind,
     items_visible_to,
+    units_review,
 )
 from tongzhou.bookings.tests.conftest import at
 from tongzhou.core.errors import DomainError
@@ -206,3 +207,70 @@ def test_an_item_raised_from_a_discovery_case_goes_to_its_town(
         f"/board/supervision/new/?source=discovery&ref={case.pk}"
     )
     assert "陈*婆" not in other.content.decode()
+
+
+def _given(people: dict[str, Any], unit: str, deadline: dt.date, title: str) -> SupervisionItem:
+    return item_raise(
+        actor=people["city"],
+        title=title,
+        source="instruction",
+        basis="市局督办",
+        unit=Region.objects.get(code=unit),
+        deadline=deadline,
+    )
+
+
+def _closed(people: dict[str, Any], district: str, item: SupervisionItem) -> None:
+    item_accept(actor=people[district], item_id=item.pk)
+    item_report(actor=people[district], item_id=item.pk, text="已办理")
+    item_review(actor=people["city"], item_id=item.pk, close=True, text="同意办结")
+
+
+def test_units_are_reviewed_on_how_they_kept_their_deadlines(
+    people: dict[str, Any], signed_in: Callable[[Any], Any], now: Any
+) -> None:
+    now(at(2026, 3, 1, 9))
+    on_time = _given(people, "330902", dt.date(2026, 3, 10), "按期办结的事项")
+    extended = _given(people, "330902", dt.date(2026, 3, 5), "延期后办结的事项")
+    forgotten = _given(people, "330902", dt.date(2026, 3, 20), "逾期未办的事项")
+    late = _given(people, "330903", dt.date(2026, 3, 3), "逾期办结的事项")
+    not_due = _given(people, "330903", dt.date(2026, 6, 30), "尚未到期的事项")
+    item_accept(actor=people["dinghai"], item_id=on_time.pk)
+    item_report(actor=people["dinghai"], item_id=on_time.pk, text="第一次反馈")
+    item_review(actor=people["city"], item_id=on_time.pk, close=False, text="请补充材料")
+    item_report(actor=people["dinghai"], item_id=on_time.pk, text="已补充")
+    item_review(actor=people["city"], item_id=on_time.pk, close=True, text="同意")
+    now(at(2026, 3, 4, 9))
+    asked = extension_ask(
+        actor=people["dinghai"],
+        item_id=extended.pk,
+        reason="台风停航",
+        new_deadline=dt.date(2026, 3, 12),
+    )
+    extension_decide(actor=people["city"], extension_id=asked.pk, grant=True)
+    now(at(2026, 3, 11, 9))
+    _closed(people, "dinghai", extended)  # a day before the deadline it was granted
+    _closed(people, "putuo", late)  # eight days after its deadline
+    day = dt.date(2026, 3, 25)
+    reviews = {
+        r.unit.code: r
+        for r in units_review(people["city"], dt.date(2026, 1, 1), dt.date(2026, 3, 31), day)
+    }
+    dinghai, putuo = reviews["330902"], reviews["330903"]
+    assert (dinghai.given, dinghai.closed, dinghai.closed_on_time) == (3, 2, 2)
+    assert (dinghai.overdue_open, dinghai.sent_back, dinghai.more_time) == (1, 1, 1)
+    assert dinghai.on_time_share == pytest.approx(2 / 3)
+    assert (putuo.given, putuo.closed, putuo.closed_on_time, putuo.overdue_open) == (2, 1, 0, 0)
+    assert putuo.on_time_share == 0.0  # the one not yet due is not held against it
+    # A district sees its own units only; the page and the half-year draft say the same.
+    assert [r.unit.code for r in units_review(people["putuo"], dt.date(2026, 1, 1), day, day)] == [
+        "330903"
+    ]
+    now(at(2026, 3, 25, 9))
+    page = signed_in(people["city"]).get("/board/supervision/").content.decode()
+    assert "督考问效" in page and "67%" in page
+    draft_page = signed_in(people["city"]).get("/board/summary/?period=2026S1").content.decode()
+    assert "定海区：交办3件，办结2件，其中按期办结2件，按期办结率67%，逾期未办结1件，退办1次。" in (
+        draft_page
+    )
+    assert forgotten.pk and not_due.pk

@@ -136,6 +136,54 @@ def board(actor: Any, region: Region, day: dt.date, period_id: str | None = None
     return [row_for(i, region, wanted[i.pk], day, known) for i in indicators]
 
 
+def _places(values: dict[int, float], direction: str) -> dict[int, int]:
+    """Competition ranking, direction-aware: equal values share a place, the next is skipped."""
+
+    def better(x: float, y: float) -> bool:
+        return x > y if direction == "higher" else x < y
+
+    return {
+        pk: 1 + sum(better(other, mine) for other in values.values()) for pk, mine in values.items()
+    }
+
+
+def board_ranks(region: Region, rows: list[Row]) -> dict[int, str]:
+    """Each indicator's standing, by indicator id, in words: the unit's place among the units
+    beside it (第2名/共4个); for the city, which district leads and which trails. One query."""
+    ranked = (
+        list(Region.objects.filter(parent=region))
+        if region.parent_id is None
+        else list(Region.objects.filter(parent_id=region.parent_id))
+    )
+    names = {r.pk: r.name for r in ranked}
+    found: dict[tuple[int, str], dict[int, float]] = {}
+    for pk, indicator_id, period_id, value in DataValue.objects.filter(
+        region__in=ranked,
+        period_id__in={row.period_id for row in rows},
+        status__in=COUNTED,
+        value__isnull=False,
+    ).values_list("region_id", "indicator_id", "period_id", "value"):
+        found.setdefault((indicator_id, period_id), {})[pk] = value
+    words: dict[int, str] = {}
+    for row in rows:
+        values = found.get((row.indicator.pk, row.period_id), {})
+        if len(values) < 2:
+            continue
+        places = _places(values, row.indicator.direction)
+        if region.parent_id is None:
+            best, worst = min(places.values()), max(places.values())
+            if best == worst:
+                continue  # all level: nobody leads
+
+            def named(place: int, places: dict[int, int] = places) -> str:
+                return "、".join(names[pk] for pk in sorted(places) if places[pk] == place)
+
+            words[row.indicator.pk] = f"首位{named(best)} · 末位{named(worst)}"
+        elif region.pk in places:
+            words[row.indicator.pk] = f"第{places[region.pk]}名/共{len(places)}个"
+    return words
+
+
 @dataclass(frozen=True)
 class Known:
     """A unit's counted values and targets for some periods, read in two queries."""
@@ -180,16 +228,7 @@ def league(actor: Any, indicator: Indicator, period_id: str, day: dt.date) -> li
     def ranks(pid: str) -> tuple[dict[int, Row], dict[int, int]]:
         rows = {d.pk: row_for(indicator, d, pid, day) for d in districts}
         valued = {pk: r.shown for pk, r in rows.items() if r.shown is not None}
-
-        def better(x: float, y: float) -> bool:
-            return x > y if indicator.direction == "higher" else x < y
-
-        # Competition ranking: equal values share a place, the next place is skipped.
-        places = {
-            pk: 1 + sum(better(other, mine) for other in valued.values())
-            for pk, mine in valued.items()
-        }
-        return rows, places
+        return rows, _places(valued, indicator.direction)
 
     rows, now = ranks(period_id)
     _before_rows, before = ranks(periods.previous(period_id))

@@ -64,9 +64,10 @@ def board(request: HttpRequest) -> HttpResponseBase:
     rows = selectors.board(request.user, area, day, _period(request))
     if request.GET.get("format") == "xlsx":
         return _board_xlsx(area, rows)
-    groups: dict[str, list[selectors.Row]] = defaultdict(list)
+    ranks = selectors.board_ranks(area, rows)
+    groups: dict[str, list[tuple[selectors.Row, str]]] = defaultdict(list)
     for row in rows:
-        groups[row.indicator.group].append(row)
+        groups[row.indicator.group].append((row, ranks.get(row.indicator.pk, "—")))
     counts = [
         (colour, word, sum(1 for r in rows if r.light.colour == colour))
         for colour, word in LIGHT_WORDS.items()

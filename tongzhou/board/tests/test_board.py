@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tongzhou.access.roles import Role
 from tongzhou.board import calc, periods
 from tongzhou.board.models import DataValue, Indicator, Target
-from tongzhou.board.selectors import board, league, row_for
+from tongzhou.board.selectors import board, board_ranks, league, row_for
 from tongzhou.board.services import (
     _rolled_up,
     board_recompute,
@@ -222,6 +222,13 @@ def test_the_league_ranks_districts_and_says_how_they_moved(catalogue: None, cit
         ("330921", 2, 1),
         ("330922", None, None),
     ]
+    # The board says each unit's standing beside its neighbours, and the city who leads.
+    rows_2026 = board(city, Region.objects.get(code="330902"), dt.date(2026, 6, 1), "2026")
+    assert board_ranks(Region.objects.get(code="330902"), rows_2026)[indicator.pk] == "第2名/共3个"
+    city_rows = board(city, Region.objects.get(code="330900"), dt.date(2026, 6, 1), "2026")
+    assert board_ranks(Region.objects.get(code="330900"), city_rows)[indicator.pk] == (
+        "首位普陀区 · 末位定海区、岱山县"
+    )
     Target.objects.create(
         indicator=indicator, region=Region.objects.get(code="330902"), period_id="2026", value=100
     )

@@ -161,9 +161,9 @@ def board_ranks(region: Region, rows: list[Row]) -> dict[int, str]:
         region__in=ranked,
         period_id__in={row.period_id for row in rows},
         status__in=COUNTED,
-        value__isnull=False,
     ).values_list("region_id", "indicator_id", "period_id", "value"):
-        found.setdefault((indicator_id, period_id), {})[pk] = value
+        if value is not None:
+            found.setdefault((indicator_id, period_id), {})[pk] = value
     words: dict[int, str] = {}
     for row in rows:
         values = found.get((row.indicator.pk, row.period_id), {})

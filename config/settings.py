@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "tongzhou.portal",
     "tongzhou.discovery",
     "tongzhou.network",
+    "tongzhou.oversight",
     "tongzhou.board",
     "tongzhou.dashboard",
     "tongzhou.operations",

@@ -59,6 +59,11 @@ class Cap(StrEnum):
     BOARD_VIEW = "board.view"  # the indicator board of the area
     BOARD_REPORT = "board.report"  # enter a reported indicator's value with its evidence
     BOARD_APPROVE = "board.approve"  # approve reported values (district, then city)
+    CANTEEN_APPLY = "canteen.apply"  # enter an operator's application to run a canteen
+    CANTEEN_GOVERN = "canteen.govern"  # review, inspect, accept, record; trace; suspend
+    KITCHEN_RECORD = "kitchen.record"  # the kitchen's daily records (晨检, 留样, 进货, 消毒)
+    MEAL_RATE = "meal.rate"  # take an elder's rating or complaint by phone
+    COMPLAINT_ANSWER = "complaint.answer"  # the canteen answers its complaints
 
 
 REGION_ROLES = {
@@ -116,6 +121,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.BOARD_VIEW,
             Cap.BOARD_REPORT,
             Cap.BOARD_APPROVE,
+            Cap.CANTEEN_GOVERN,
         }
     ),
     Role.DISTRICT_OFFICER: frozenset(
@@ -136,6 +142,7 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.BOARD_VIEW,
             Cap.BOARD_REPORT,
             Cap.BOARD_APPROVE,
+            Cap.CANTEEN_GOVERN,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -152,6 +159,9 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.CARE_REVIEW,
             Cap.BOARD_VIEW,
             Cap.BOARD_REPORT,
+            Cap.CANTEEN_GOVERN,
+            Cap.CANTEEN_APPLY,
+            Cap.MEAL_RATE,
         }
     ),
     Role.VILLAGE_WORKER: frozenset(
@@ -166,6 +176,8 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.CARE_ORDER,
             Cap.VISIT_RECORD,
             Cap.DISCOVERY_REVIEW,
+            Cap.CANTEEN_APPLY,
+            Cap.MEAL_RATE,
         }
     ),
     Role.CANTEEN_MANAGER: frozenset(
@@ -181,9 +193,13 @@ CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.KITCHEN_VIEW,
             Cap.DELIVERY_PLAN,
             Cap.DELIVERY_RECORD,
+            Cap.KITCHEN_RECORD,
+            Cap.COMPLAINT_ANSWER,
         }
     ),
-    Role.CASHIER: frozenset({Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID, Cap.KITCHEN_VIEW}),
+    Role.CASHIER: frozenset(
+        {Cap.CANTEEN_VIEW, Cap.MEAL_VIEW, Cap.MEAL_VOID, Cap.KITCHEN_VIEW, Cap.KITCHEN_RECORD}
+    ),
     Role.DELIVERY_VOLUNTEER: frozenset({Cap.CANTEEN_VIEW, Cap.DELIVERY_RECORD}),
     Role.AUDITOR: frozenset(
         {

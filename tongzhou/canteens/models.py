@@ -93,6 +93,11 @@ class Canteen(models.Model):
         _("status"), max_length=10, choices=CanteenStatus.choices, default=CanteenStatus.PLANNED
     )
     opened_on = models.DateField(_("opening date"), null=True, blank=True)
+    # 食品经营许可证: a canteen whose licence has lapsed stops selling until it is renewed.
+    licence_no = models.CharField(_("food business licence number"), max_length=30, blank=True)
+    licence_expires_on = models.DateField(_("licence valid until"), null=True, blank=True)
+    # Why a canteen is suspended or closed, said to whoever tries to sell or book there.
+    status_reason = models.CharField(_("reason for the status"), max_length=200, blank=True)
     # Booking: a meal on day D is booked or cancelled until `booking_cutoff` on D - lead days.
     booking_cutoff = models.TimeField(_("booking cut-off time"), default=dt.time(16, 0))
     booking_lead_days = models.PositiveSmallIntegerField(_("booking days ahead"), default=1)

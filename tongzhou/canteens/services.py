@@ -19,6 +19,7 @@ from tongzhou.canteens.models import (
     Canteen,
     CanteenKind,
     CanteenStatus,
+    Dish,
     MealSession,
     MenuItem,
     ServiceTag,
@@ -26,7 +27,7 @@ from tongzhou.canteens.models import (
     TerminalStatus,
 )
 from tongzhou.core import clock, sql
-from tongzhou.core.errors import DomainError, NotFound, ValidationFailed
+from tongzhou.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from tongzhou.geo.models import Region, RegionLevel
 
 CANTEEN_FIELDS = (
@@ -425,6 +426,78 @@ def service_terminal(canteen: Canteen, name: str) -> Terminal:
         defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
     )
     return terminal
+
+
+@transaction.atomic
+def canteen_status_set(*, actor: Any, canteen_id: int, status: str, reason: str) -> Canteen:
+    """Suspend, reopen or close a canteen, saying why (the counter and the booking page say
+    it too)."""
+    require_cap(actor, Cap.CANTEEN_EDIT, "暂停或恢复食堂", "suspend or reopen canteens")
+    canteen = _canteen_in_scope(actor, canteen_id)
+    if status not in CanteenStatus.values or not reason.strip():
+        raise ValidationFailed(
+            "canteen_status_invalid", "请选择状态并填写原因。", "Choose a status and give a reason."
+        )
+    before = snapshot(canteen, ("status", "status_reason"))
+    canteen.status, canteen.status_reason = status, reason.strip()[:200]
+    if status == CanteenStatus.OPEN:
+        canteen.status_reason = ""
+        canteen.opened_on = canteen.opened_on or clock.today()
+    canteen.save(update_fields=["status", "status_reason", "opened_on", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="canteen.status",
+        target=canteen,
+        before=before,
+        after=snapshot(canteen, ("status", "status_reason")) | {"reason": reason.strip()[:200]},
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    return canteen
+
+
+@transaction.atomic
+def dish_stop(*, actor: Any, dish_id: int, reason: str) -> Dish:
+    """Take a dish off sale at once (it stays on past menus and sales)."""
+    require_cap(actor, Cap.CANTEEN_EDIT, "停售菜品", "stop a dish")
+    dish = (
+        Dish.objects.select_for_update()
+        .select_related("canteen__village")
+        .filter(scope_for(actor).canteen_q("canteen__"), pk=dish_id)
+        .first()
+    )
+    if dish is None:
+        raise NotFound("菜品", "dish")
+    dish.is_active = False
+    dish.save(update_fields=["is_active"])
+    MenuItem.objects.filter(dish=dish, menu__date__gte=clock.today()).delete()
+    audit_record(
+        actor=actor,
+        action="canteen.dish_stop",
+        target=dish,
+        after={"reason": reason.strip()[:200]},
+        scope_path=dish.canteen.village.path,
+        canteen_id=dish.canteen_id,
+    )
+    return dish
+
+
+def refuse_unless_selling(canteen: Canteen, day: dt.date) -> None:
+    """A canteen sells only once accepted (open) and while its food business licence holds."""
+    if canteen.status != CanteenStatus.OPEN:
+        reason = f"（{canteen.status_reason}）" if canteen.status_reason else ""
+        raise Conflict(
+            "canteen_not_selling",
+            f"本食堂{canteen.get_status_display()}{reason}，暂不能售餐。",
+            f"This canteen is {canteen.status}; it cannot sell meals now.",
+        )
+    if canteen.licence_expires_on is not None and canteen.licence_expires_on < day:
+        raise Conflict(
+            "canteen_licence_expired",
+            f"本食堂的食品经营许可证已于{canteen.licence_expires_on:%Y年%m月%d日}到期，"
+            "续证前不能售餐，请联系食堂负责人。",
+            "This canteen's food business licence has expired; it cannot sell until renewed.",
+        )
 
 
 def menu_save(*, actor: Any, obj: Any, canteen: Canteen) -> Any:

@@ -122,6 +122,7 @@ class JournalKind(models.TextChoices):
     ALLOCATION = "allocation", _("allocation")
     CORRECTION = "correction", _("correction")
     SERVICE = "service", _("care service")
+    CONSTRUCTION = "construction", _("canteen construction subsidy")
 
 
 class AppendOnly(models.QuerySet[Any]):

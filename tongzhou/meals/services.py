@@ -33,6 +33,7 @@ from tongzhou.canteens.services import (
     BACK_OFFICE_TERMINAL,
     PresentedTerminal,
     TerminalAuthError,
+    refuse_unless_selling,
     service_terminal,
     terminal_authenticate,
     terminal_verify,
@@ -326,6 +327,7 @@ class _Sale:
     card_hashes: tuple[str, str] | None  # set when a card was presented: the read looks it up
     resolved: Resolved | None  # otherwise, who was recognised (QR, face, a booking)
     answer_to: tuple[str, str] | None  # (Idempotency-Key, fingerprint) of an API request
+    late: bool = False  # made earlier on a counter that was offline: it stands as it was made
 
     @property
     def day(self) -> dt.date:
@@ -362,6 +364,8 @@ class _Sale:
         )
         if presented is not None:
             terminal_verify(presented, terminal_row)  # refuses before anything else is said
+        if not self.late:
+            refuse_unless_selling(self.terminal.canteen, self.day)
         if facts is None:
             raise card_unknown()
         if facts.card_status is not None:
@@ -547,6 +551,7 @@ def _checkout(
         card_hashes=card_hashes,
         resolved=resolved,
         answer_to=answer_to,
+        late=at is not None,
     )
     if at_the_counter and card_hashes is None:
         if writes_on_recognition(request.card):

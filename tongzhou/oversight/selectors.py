@@ -1,0 +1,336 @@
+"""Reads of a canteen's governed life, each inside the actor's area: applications waiting for
+the actor's step, the kitchen's day sheet (what is recorded and what is missing), papers about
+to lapse, inspections and findings open, ratings and complaints, and who ate a dish on a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, QuerySet
+
+from tongzhou.access.roles import Cap, Role
+from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.accounts.models import User
+from tongzhou.canteens.models import Canteen, Dish, Menu, MenuItem
+from tongzhou.core import clock
+from tongzhou.core.errors import NotFound
+from tongzhou.geo.models import RegionLevel
+from tongzhou.meals.models import Meal, MealStatus
+from tongzhou.oversight.models import (
+    COMPLAINT_ANSWER_DAYS,
+    Application,
+    ApplicationStatus,
+    Complaint,
+    Finding,
+    FoodSample,
+    HygieneRecord,
+    Inspection,
+    KitchenStaff,
+    MealRating,
+    MorningCheck,
+    PurchaseCheck,
+    TraceCase,
+)
+
+WARN_DAYS = 30  # papers are warned of this many days before they lapse
+
+# The step each level takes on an application.
+STEP_OF_LEVEL = {
+    RegionLevel.TOWN: ApplicationStatus.SUBMITTED,
+    RegionLevel.DISTRICT: ApplicationStatus.TOWN_PASSED,
+    RegionLevel.CITY: ApplicationStatus.ACCEPTED,
+}
+
+
+def applications_visible_to(actor: Any) -> QuerySet[Application]:
+    scope = scope_for(actor)
+    return Application.objects.filter(scope.region_q("village__path")).select_related(
+        "village", "canteen"
+    )
+
+
+def application_get(actor: Any, application_id: int) -> Application:
+    found = applications_visible_to(actor).filter(pk=application_id).first()
+    if found is None:
+        raise NotFound("食堂申请", "application")
+    return found
+
+
+def waiting_step(actor: Any) -> str | None:
+    """The application status the actor's level acts on (None: none)."""
+    region = getattr(actor, "region", None)
+    level = region.level if region is not None else RegionLevel.CITY
+    return STEP_OF_LEVEL.get(level)
+
+
+def canteens_governed(actor: Any) -> QuerySet[Canteen]:
+    return Canteen.objects.filter(scope_for(actor).canteen_q()).select_related("village")
+
+
+def canteen_get(actor: Any, canteen_id: int) -> Canteen:
+    found = canteens_governed(actor).filter(pk=canteen_id).first()
+    if found is None:
+        raise NotFound("食堂", "canteen")
+    return found
+
+
+# --- the kitchen's day -----------------------------------------------------------------------
+
+
+@dataclass
+class DaySheet:
+    canteen: Canteen
+    day: dt.date
+    staff: list[tuple[KitchenStaff, MorningCheck | None]]
+    served: list[tuple[str, Dish, FoodSample | None]]  # (session, dish, its sample)
+    purchases: list[PurchaseCheck]
+    hygiene: list[HygieneRecord]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        """What the day still lacks, in words (a missing sample is flagged here)."""
+        gaps = [f"{s.name}未晨检" for s, check in self.staff if check is None]
+        gaps += [
+            f"{_SESSION_WORDS.get(session, session)}“{dish.name}”未留样"
+            for session, dish, sample in self.served
+            if sample is None
+        ]
+        kinds = {h.kind for h in self.hygiene}
+        if "disinfection" not in kinds:
+            gaps.append("餐具未记录消毒")
+        if not kinds & {"fridge", "sample_fridge"}:
+            gaps.append("冰箱温度未记录")
+        return gaps
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+_SESSION_WORDS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
+
+
+def paper_warnings(canteen: Canteen, day: dt.date) -> list[str]:
+    """The licence and the health certificates lapsed or lapsing within 30 days."""
+    found: list[str] = []
+    soon = day + dt.timedelta(days=WARN_DAYS)
+    if canteen.licence_expires_on is not None:
+        if canteen.licence_expires_on < day:
+            found.append(
+                f"食品经营许可证已于{canteen.licence_expires_on:%Y年%m月%d日}到期，已停止售餐"
+            )
+        elif canteen.licence_expires_on <= soon:
+            found.append(
+                f"食品经营许可证将于{canteen.licence_expires_on:%Y年%m月%d日}到期，请及时续证"
+            )
+    for staff in KitchenStaff.objects.filter(
+        canteen=canteen, is_active=True, health_cert_expires_on__lte=soon
+    ):
+        word = "已过期，不得上岗" if staff.health_cert_expires_on < day else "即将到期"
+        found.append(f"{staff.name}的健康证{staff.health_cert_expires_on:%Y年%m月%d日}{word}")
+    return found
+
+
+def day_sheet(canteen: Canteen, day: dt.date) -> DaySheet:
+    checks = {c.staff_id: c for c in MorningCheck.objects.filter(canteen=canteen, day=day)}
+    staff = [
+        (s, checks.get(s.pk)) for s in KitchenStaff.objects.filter(canteen=canteen, is_active=True)
+    ]
+    samples = {
+        (s.session, s.dish_id): s for s in FoodSample.objects.filter(canteen=canteen, day=day)
+    }
+    served = [
+        (item.menu.session, item.dish, samples.get((item.menu.session, item.dish_id)))
+        for item in MenuItem.objects.filter(menu__canteen=canteen, menu__date=day)
+        .select_related("menu", "dish")
+        .order_by("menu__session", "dish__name")
+    ]
+    return DaySheet(
+        canteen=canteen,
+        day=day,
+        staff=staff,
+        served=served,
+        purchases=list(PurchaseCheck.objects.filter(canteen=canteen, day=day)),
+        hygiene=list(HygieneRecord.objects.filter(canteen=canteen, day=day)),
+        warnings=paper_warnings(canteen, day),
+    )
+
+
+def samples_to_discard(canteen: Canteen) -> QuerySet[FoodSample]:
+    """Samples kept their 48 hours and not yet discarded."""
+    return FoodSample.objects.filter(
+        canteen=canteen, discarded_at__isnull=True, keep_until__lte=clock.now()
+    ).select_related("dish")
+
+
+# --- inspections, ratings, complaints --------------------------------------------------------
+
+
+def findings_open(actor: Any) -> QuerySet[Finding]:
+    return (
+        Finding.objects.filter(scope_for(actor).canteen_q("canteen__"), confirmed_at__isnull=True)
+        .select_related("canteen", "inspection")
+        .order_by("deadline", "pk")
+    )
+
+
+def inspections_of(canteen: Canteen) -> QuerySet[Inspection]:
+    return Inspection.objects.filter(canteen=canteen).prefetch_related("findings")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What the elders say of a canteen over a span."""
+
+    ratings: int
+    average: float | None
+    spread: dict[int, int]
+    complaints: int
+    answered_in_time: int
+    open_complaints: list[Complaint]
+
+
+def voice_of(canteen: Canteen, start: dt.date, end: dt.date) -> Voice:
+    ratings = MealRating.objects.filter(canteen=canteen, day__range=(start, end))
+    summary = ratings.aggregate(n=Count("pk"), mean=Avg("stars"))
+    spread = Counter(dict(ratings.values_list("stars").annotate(n=Count("pk")).order_by()))
+    complaints = list(Complaint.objects.filter(canteen=canteen, made_at__date__range=(start, end)))
+    in_time = sum(
+        1
+        for c in complaints
+        if c.answered_at is not None
+        and c.answered_at - c.made_at <= dt.timedelta(days=COMPLAINT_ANSWER_DAYS)
+    )
+    return Voice(
+        ratings=summary["n"] or 0,
+        average=summary["mean"],
+        spread={stars: spread.get(stars, 0) for stars in range(5, 0, -1)},
+        complaints=len(complaints),
+        answered_in_time=in_time,
+        open_complaints=[c for c in complaints if c.answered_at is None],
+    )
+
+
+def rateable_meals(elder_id: int, days: int = 7) -> QuerySet[Meal]:
+    """The elder's meals of the last week not yet rated (for their own page)."""
+    since = clock.today() - dt.timedelta(days=days)
+    return (
+        Meal.objects.filter(
+            elder_id=elder_id,
+            status=MealStatus.COMPLETED,
+            business_date__gte=since,
+            rating__isnull=True,
+        )
+        .select_related("canteen")
+        .order_by("-business_date", "-pk")
+    )
+
+
+# --- traceability ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eater:
+    elder_id: int
+    name: str
+    phone_masked: str
+    village: str
+    village_id: int
+    session: str
+    how: str  # ordered the dish | the set meal of a menu holding it
+    receipt_no: str
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "elder": self.elder_id,
+            "name": self.name,
+            "phone": self.phone_masked,
+            "village": self.village,
+            "village_id": self.village_id,
+            "session": self.session,
+            "how": self.how,
+            "receipt": self.receipt_no,
+        }
+
+
+def who_ate(canteen_id: int, day: dt.date, dish: Dish | None) -> list[Eater]:
+    """Everyone who ate at the canteen that day (dish None), or ate the dish: ordered it by
+    name at the counter, or had that session's set meal (booked, delivered) while the menu
+    held it. A refunded meal counts (it was eaten, then paid back); a voided sale was a
+    mistake at the counter and does not."""
+    menus_with_dish: set[str] = set()
+    if dish is not None:
+        menus_with_dish = set(
+            Menu.objects.filter(canteen_id=canteen_id, date=day, items__dish=dish).values_list(
+                "session", flat=True
+            )
+        )
+        menu_names = set(
+            MenuItem.objects.filter(menu__canteen_id=canteen_id, menu__date=day).values_list(
+                "dish__name", flat=True
+            )
+        )
+    meals = (
+        Meal.objects.filter(canteen_id=canteen_id, business_date=day)
+        .exclude(status=MealStatus.VOIDED)
+        .select_related("elder__residence")
+        .order_by("session", "created_at")
+        .only(
+            "pk",
+            "session",
+            "lines",
+            "receipt_no",
+            "elder__name",
+            "elder__phone_masked",
+            "elder__residence__name",
+            "elder__residence_id",
+        )
+    )
+    found: dict[int, Eater] = {}
+    for meal in meals:
+        names = {line.get("name") for line in meal.lines}
+        if dish is None:
+            how = "当日就餐"
+        elif dish.name in names:
+            how = "点了这道菜"
+        elif meal.session in menus_with_dish and not names & menu_names:
+            how = "当餐套餐或送餐（菜单含此菜）"
+        else:
+            continue
+        elder = meal.elder
+        found.setdefault(
+            elder.pk,
+            Eater(
+                elder_id=elder.pk,
+                name=elder.name,
+                phone_masked=elder.phone_masked,
+                village=elder.residence.name if elder.residence else "",
+                village_id=elder.residence_id or 0,
+                session=meal.session,
+                how=how,
+                receipt_no=meal.receipt_no,
+            ),
+        )
+    return list(found.values())
+
+
+def village_workers(village_ids: set[int]) -> dict[int, list[User]]:
+    """The village workers who make the call round, by village."""
+    workers: dict[int, list[User]] = {}
+    for user in User.objects.filter(
+        role=Role.VILLAGE_WORKER, region_id__in=village_ids, is_active=True
+    ):
+        assert user.region_id is not None
+        workers.setdefault(user.region_id, []).append(user)
+    return workers
+
+
+def traces_visible_to(actor: Any) -> QuerySet[TraceCase]:
+    require_cap(actor, Cap.CANTEEN_GOVERN, "查看食品安全追溯", "see food-safety traces")
+    return TraceCase.objects.filter(scope_for(actor).canteen_q("canteen__")).select_related(
+        "canteen", "dish"
+    )

@@ -1,3 +1,4 @@
+from tongzhou.bookings.tests.conftest import now  # noqa: F401 - the clock the tests move
 from tongzhou.meals.tests.conftest import (  # noqa: F401 - a counter at lunch, elders with cards
     counter,
     lunch_time,
@@ -5,4 +6,3 @@ from tongzhou.meals.tests.conftest import (  # noqa: F401 - a counter at lunch, 
     make_member,
     policy,
 )
-from tongzhou.bookings.tests.conftest import now  # noqa: F401 - the clock the tests move

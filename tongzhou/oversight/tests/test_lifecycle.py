@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tongzhou.access.roles import Role
-from tongzhou.canteens.models import Canteen
 from tongzhou.bookings.tests.conftest import at
+from tongzhou.canteens.models import Canteen
 from tongzhou.core.errors import DomainError
 from tongzhou.geo.models import Region
 from tongzhou.ledger.models import Account, AccountKind, Entry

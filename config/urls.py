@@ -18,6 +18,7 @@ urlpatterns = [
     path("care/", include("tongzhou.care.urls")),
     path("visits/", include("tongzhou.visits.urls")),
     path("network/", include("tongzhou.network.urls")),
+    path("oversight/", include("tongzhou.oversight.urls")),
     path("board/", include("tongzhou.board.urls")),
     path("discovery/", include("tongzhou.discovery.urls")),
     path("terminal/", counter, name="counter"),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from tongzhou.oversight import views
+
+app_name = "oversight"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("kitchen/", views.kitchen, name="kitchen"),
+    path("applications/<int:application_id>/", views.application, name="application"),
+    path("canteens/<int:canteen_id>/", views.canteen, name="canteen"),
+    path("traces/<int:case_id>/", views.trace, name="trace"),
+]

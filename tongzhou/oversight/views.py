@@ -1,0 +1,419 @@
+"""Pages of a canteen's governed life: the kitchen's tablet page for the day's records, the
+officials' overview (applications at their step, findings open, traces), an application with
+its steps, a canteen's records and inspections, and a food-safety trace with its call round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+
+from tongzhou.access.roles import Cap
+from tongzhou.access.scope import has_cap, scope_for
+from tongzhou.canteens.models import Canteen, Dish
+from tongzhou.core import clock
+from tongzhou.core.errors import DomainError
+from tongzhou.core.views import form_id, run_and_report
+from tongzhou.oversight import selectors, services
+from tongzhou.oversight.models import (
+    ApplicationStatus,
+    HygieneKind,
+    InspectorBody,
+    TraceCall,
+)
+
+CHECKLIST = [
+    "食品经营许可证、从业人员健康证在有效期内并公示",
+    "后厨布局合理，生熟分开，防蝇防鼠设施完好",
+    "留样冰箱专用，留样记录完整（每样不少于125克、48小时）",
+    "餐具清洗消毒设施正常，消毒记录完整",
+    "食品原料进货查验记录和票证齐全",
+    "明厨亮灶设施正常",
+    "就餐区适老化（防滑、扶手、照明）",
+    "消防设施和安全通道符合要求",
+]
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        return Decimal((value or "").strip())
+    except InvalidOperation:
+        return None
+
+
+# --- the kitchen's tablet page ---------------------------------------------------------------
+
+
+def _my_kitchen(request: HttpRequest) -> Canteen:
+    if not has_cap(request.user, Cap.KITCHEN_RECORD):
+        raise Http404
+    canteen_id = scope_for(request.user).canteen_id or form_id(request.GET.get("canteen"))
+    found = Canteen.objects.filter(scope_for(request.user).canteen_q(), pk=canteen_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@login_required
+def kitchen(request: HttpRequest) -> HttpResponse:
+    """The day's records, each where it is done: a check per worker, a sample per dish served,
+    disinfection and temperatures, goods received."""
+    canteen = _my_kitchen(request)
+    if request.method == "POST":
+        _kitchen_post(request, canteen)
+        return redirect(f"{request.path}#{request.POST.get('form', '')}")
+    day = clock.today()
+    return render(
+        request,
+        "oversight/kitchen.html",
+        {
+            "canteen": canteen,
+            "sheet": selectors.day_sheet(canteen, day),
+            "to_discard": list(selectors.samples_to_discard(canteen)),
+            "hygiene_kinds": HygieneKind.choices,
+            "findings": list(selectors.findings_open(request.user).filter(canteen=canteen)),
+            "complaints": selectors.voice_of(
+                canteen, day - dt.timedelta(days=90), day
+            ).open_complaints,
+        },
+    )
+
+
+def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
+    user, post, files = request.user, request.POST, request.FILES
+    form = post.get("form", "")
+    if form == "check":
+        temperature = _decimal(post.get("temperature"))
+        run_and_report(
+            request,
+            lambda: services.morning_check_record(
+                actor=user,
+                canteen_id=canteen.pk,
+                staff_id=form_id(post.get("staff")),
+                temperature=temperature if temperature is not None else Decimal(0),
+                symptoms=post.get("symptoms", ""),
+            ),
+            gettext("Morning check saved."),
+        )
+    elif form == "sample":
+        run_and_report(
+            request,
+            lambda: services.sample_record(
+                actor=user,
+                canteen_id=canteen.pk,
+                session=post.get("session", ""),
+                dish_id=form_id(post.get("dish")),
+                grams=form_id(post.get("grams")),
+                photo=files.get("photo"),
+                taken_by=post.get("taken_by", ""),
+            ),
+            gettext("Sample saved: keep it 48 hours."),
+        )
+    elif form == "discard":
+        run_and_report(
+            request,
+            lambda: services.sample_discard(actor=user, sample_id=form_id(post.get("sample"))),
+            gettext("Sample discarded."),
+        )
+    elif form == "hygiene":
+        run_and_report(
+            request,
+            lambda: services.hygiene_record(
+                actor=user,
+                canteen_id=canteen.pk,
+                kind=post.get("kind", ""),
+                reading=_decimal(post.get("reading")),
+                method=post.get("method", ""),
+            ),
+            gettext("Record saved."),
+        )
+    elif form == "purchase":
+        run_and_report(
+            request,
+            lambda: services.purchase_record(
+                actor=user,
+                canteen_id=canteen.pk,
+                supplier=post.get("supplier", ""),
+                goods=post.get("goods", ""),
+                invoice_no=post.get("invoice_no", ""),
+                certificate_no=post.get("certificate_no", ""),
+                photo=files.get("photo"),
+                accepted=post.get("accepted", "1") == "1",
+                note=post.get("note", ""),
+            ),
+            gettext("Goods received saved."),
+        )
+    elif form == "rectify":
+        run_and_report(
+            request,
+            lambda: services.finding_rectify(
+                actor=user,
+                finding_id=form_id(post.get("finding")),
+                text=post.get("text", ""),
+                photo=files.get("photo"),
+            ),
+            gettext("Rectification reported: the inspectors will confirm it."),
+        )
+    elif form == "answer":
+        run_and_report(
+            request,
+            lambda: services.complaint_answer(
+                actor=user,
+                complaint_id=form_id(post.get("complaint")),
+                answer=post.get("answer", ""),
+            ),
+            gettext("Answer saved."),
+        )
+
+
+# --- the officials' pages --------------------------------------------------------------------
+
+
+def _governor(request: HttpRequest) -> None:
+    if not has_cap(request.user, Cap.CANTEEN_GOVERN) and not has_cap(
+        request.user, Cap.CANTEEN_APPLY
+    ):
+        raise Http404
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    _governor(request)
+    user, day = request.user, clock.today()
+    step = selectors.waiting_step(user)
+    applications = selectors.applications_visible_to(user)
+    canteens = list(selectors.canteens_governed(user).filter(status__in=["open", "suspended"]))
+    governs = has_cap(user, Cap.CANTEEN_GOVERN)
+    return render(
+        request,
+        "oversight/overview.html",
+        {
+            "waiting": list(applications.filter(status=step)) if governs and step else [],
+            "underway": list(
+                applications.exclude(status=ApplicationStatus.RECORDED).order_by("-created_at")[:30]
+            ),
+            "findings": list(selectors.findings_open(user)[:50]) if governs else [],
+            "traces": list(selectors.traces_visible_to(user)[:10]) if governs else [],
+            "sheets": [(c, selectors.day_sheet(c, day)) for c in canteens[:60]] if governs else [],
+            "may_apply": has_cap(user, Cap.CANTEEN_APPLY),
+            "today": day,
+        },
+    )
+
+
+@login_required
+def application(request: HttpRequest, application_id: int) -> HttpResponse:
+    _governor(request)
+    try:
+        found = selectors.application_get(request.user, application_id)
+    except DomainError:
+        raise Http404 from None
+    if request.method == "POST":
+        _application_post(request, found.pk)
+        return redirect(request.path)
+    mine = has_cap(request.user, Cap.CANTEEN_GOVERN) and selectors.waiting_step(request.user) == (
+        found.status
+    )
+    return render(
+        request,
+        "oversight/application.html",
+        {
+            "application": found,
+            "my_step": found.status if mine else "",
+            "checklist": CHECKLIST,
+            "steps": list(found.steps.select_related("actor")),
+            "files": list(found.files.all()),
+            "staff": list(found.staff.all()),
+            "stages": list(found.stage_payments.all()),
+        },
+    )
+
+
+def _application_post(request: HttpRequest, application_id: int) -> None:
+    user, post = request.user, request.POST
+    step, comment = post.get("step", ""), post.get("comment", "")
+    if step == "town_pass":
+        run_and_report(
+            request,
+            lambda: services.application_town_pass(
+                actor=user, application_id=application_id, comment=comment
+            ),
+            gettext("Passed to the district for its inspection."),
+        )
+    elif step == "return":
+        run_and_report(
+            request,
+            lambda: services.application_return(
+                actor=user, application_id=application_id, comment=comment
+            ),
+            gettext("Sent back with your comment."),
+        )
+    elif step == "accept":
+        points = [
+            services.ChecklistPoint(point, post.get(f"met_{n}") == "1", post.get(f"note_{n}", ""))
+            for n, point in enumerate(CHECKLIST)
+        ]
+        run_and_report(
+            request,
+            lambda: services.application_accept(
+                actor=user,
+                application_id=application_id,
+                checklist=points,
+                inspectors=post.get("inspectors", ""),
+                photos=request.FILES.getlist("photos"),
+                comment=comment,
+            ),
+            gettext("Accepted: the canteen is registered and may sell from today."),
+        )
+    elif step == "record":
+        run_and_report(
+            request,
+            lambda: services.application_record(
+                actor=user, application_id=application_id, comment=comment
+            ),
+            gettext("Recorded; the construction subsidy's first stage is released."),
+        )
+
+
+@login_required
+def canteen(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """A canteen's records and inspections, for the officials over it; they inspect here."""
+    _governor(request)
+    try:
+        found = selectors.canteen_get(request.user, canteen_id)
+    except DomainError:
+        raise Http404 from None
+    if request.method == "POST":
+        return redirect(_inspect_post(request, found) or request.path)
+    day = clock.today()
+    return render(
+        request,
+        "oversight/canteen.html",
+        {
+            "canteen": found,
+            "sheet": selectors.day_sheet(found, day),
+            "inspections": list(selectors.inspections_of(found)[:20]),
+            "voice": selectors.voice_of(found, day - dt.timedelta(days=180), day),
+            "checklist": CHECKLIST,
+            "bodies": InspectorBody.choices,
+            "dishes": list(Dish.objects.filter(canteen=found).order_by("name")),
+            "governs": has_cap(request.user, Cap.CANTEEN_GOVERN),
+            "today": day,
+        },
+    )
+
+
+def _inspect_post(request: HttpRequest, canteen: Canteen) -> str | None:
+    """Saves the form posted; the page to go to next when it is not the canteen's own."""
+    user, post = request.user, request.POST
+    if post.get("form") == "trace":
+        day = _day(post.get("day"))
+        outcome: dict[str, int] = {}
+
+        def open_trace() -> None:
+            outcome["case"] = services.trace_open(
+                actor=user,
+                canteen_id=canteen.pk,
+                day=day,
+                reason=post.get("reason", ""),
+                dish_id=form_id(post.get("dish")) or None,
+                stop_canteen=post.get("stop_canteen") == "1",
+            ).pk
+
+        run_and_report(request, open_trace, gettext("Sales stopped; the list of who ate is below."))
+        return f"/oversight/traces/{outcome['case']}/" if "case" in outcome else None
+    if post.get("form") == "confirm":
+        run_and_report(
+            request,
+            lambda: services.finding_confirm(
+                actor=user,
+                finding_id=form_id(post.get("finding")),
+                accept=post.get("accept") == "1",
+                comment=post.get("comment", ""),
+            ),
+            gettext("Saved."),
+        )
+        return None
+    points = [
+        services.ChecklistPoint(point, post.get(f"met_{n}") == "1", post.get(f"note_{n}", ""))
+        for n, point in enumerate(CHECKLIST)
+    ]
+    findings = [
+        services.FindingRow(
+            post.get(f"finding_{n}", ""),
+            _day(post.get(f"deadline_{n}")),
+            request.FILES.get(f"finding_photo_{n}"),
+        )
+        for n in range(3)
+        if post.get(f"finding_{n}", "").strip()
+    ]
+    run_and_report(
+        request,
+        lambda: services.inspection_record(
+            actor=user,
+            canteen_id=canteen.pk,
+            checklist=points,
+            inspectors=post.get("inspectors", ""),
+            findings=findings,
+            with_market_regulator=post.get("market") == "1",
+        ),
+        gettext("Inspection saved."),
+    )
+    return None
+
+
+def _day(value: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return clock.today()
+
+
+@login_required
+def trace(request: HttpRequest, case_id: int) -> HttpResponse:
+    _governor(request)
+    try:
+        case = selectors.traces_visible_to(request.user).filter(pk=case_id).first()
+    except DomainError:
+        raise Http404 from None
+    if case is None:
+        raise Http404
+    if request.method == "POST":
+        post = request.POST
+        if post.get("form") == "close":
+            run_and_report(
+                request,
+                lambda: services.trace_close(
+                    actor=request.user, case_id=case.pk, conclusion=post.get("conclusion", "")
+                ),
+                gettext("Trace closed."),
+            )
+        else:
+            run_and_report(
+                request,
+                lambda: services.trace_call(
+                    actor=request.user,
+                    case_id=case.pk,
+                    elder_id=form_id(post.get("elder")),
+                    outcome=post.get("outcome", ""),
+                    note=post.get("note", ""),
+                ),
+                gettext("Call saved."),
+            )
+        return redirect(request.path)
+    calls: dict[int, TraceCall] = {c.elder_id: c for c in case.calls.all()}
+    workers = selectors.village_workers({e["village_id"] for e in case.eaters})
+    return render(
+        request,
+        "oversight/trace.html",
+        {
+            "case": case,
+            "rows": [
+                (e, calls.get(e["elder"]), workers.get(e["village_id"], [])) for e in case.eaters
+            ],
+        },
+    )

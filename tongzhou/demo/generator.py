@@ -42,6 +42,7 @@ from tongzhou.demo.care import build_care
 from tongzhou.demo.history import build_last_month
 from tongzhou.demo.meal_service import build_meal_service
 from tongzhou.demo.network import build_network, plan_rota
+from tongzhou.demo.oversight import build_oversight
 from tongzhou.elders.ages import years_before
 from tongzhou.elders.idnumber import make_id_number
 from tongzhou.elders.models import Category, Elder, ElderStatus, LivingArrangement
@@ -173,6 +174,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     )
     facilities = build_network(rng)
     plan_rota()
+    build_oversight(rng)
     build_board()
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("kitchen/", views.kitchen, name="kitchen"),
     path("applications/<int:application_id>/", views.application, name="application"),
+    path("files/<int:file_id>/", views.application_file, name="application_file"),
     path("canteens/<int:canteen_id>/", views.canteen, name="canteen"),
     path("traces/<int:case_id>/", views.trace, name="trace"),
 ]

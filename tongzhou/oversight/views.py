@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
@@ -20,6 +20,7 @@ from tongzhou.core.errors import DomainError
 from tongzhou.core.views import form_id, run_and_report
 from tongzhou.oversight import selectors, services
 from tongzhou.oversight.models import (
+    ApplicationFile,
     ApplicationStatus,
     HygieneKind,
     InspectorBody,
@@ -277,6 +278,20 @@ def _application_post(request: HttpRequest, application_id: int) -> None:
             ),
             gettext("Recorded; the construction subsidy's first stage is released."),
         )
+
+
+@login_required
+def application_file(request: HttpRequest, file_id: int) -> FileResponse:
+    """An application's photo or paper, only to those who see the application."""
+    _governor(request)
+    found = (
+        ApplicationFile.objects.filter(pk=file_id)
+        .filter(application__in=selectors.applications_visible_to(request.user))
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return FileResponse(found.file.open("rb"), filename=found.file.name.rsplit("/", 1)[-1])
 
 
 @login_required

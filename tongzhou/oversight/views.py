@@ -291,7 +291,7 @@ def application_file(request: HttpRequest, file_id: int) -> FileResponse:
     )
     if found is None:
         raise Http404
-    return FileResponse(found.file.open("rb"), filename=found.file.name.rsplit("/", 1)[-1])
+    return FileResponse(found.file.open("rb"), filename=(found.file.name or "").rsplit("/")[-1])
 
 
 @login_required

@@ -895,7 +895,8 @@ def complaint_make(
 def complaint_answer(*, actor: Any, complaint_id: int, answer: str) -> Complaint:
     require_cap(actor, Cap.COMPLAINT_ANSWER, "答复投诉", "answer complaints")
     complaint = (
-        Complaint.objects.select_for_update()
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("canteen__village")
         .filter(scope_for(actor).canteen_q("canteen__"), pk=complaint_id)
         .first()
     )
@@ -911,7 +912,7 @@ def complaint_answer(*, actor: Any, complaint_id: int, answer: str) -> Complaint
         action="oversight.complaint.answer",
         target=complaint,
         after={"answer": complaint.answer},
-        scope_path="",
+        scope_path=complaint.canteen.village.path,
         canteen_id=complaint.canteen_id,
     )
     return complaint

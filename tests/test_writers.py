@@ -50,7 +50,16 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.board.supervision": [
             "board.Extension", "board.ItemStep", "board.SupervisionItem",
         ],
-        "tongzhou.canteens.services": ["canteens.MealSession", "canteens.Terminal"],
+        "tongzhou.canteens.services": [
+            "canteens.MealSession", "canteens.MenuItem", "canteens.Operator", "canteens.Terminal",
+        ],
+        "tongzhou.oversight.services": [
+            "oversight.ApplicationFile", "oversight.ApplicationStaff", "oversight.ApplicationStep",
+            "oversight.Complaint", "oversight.Finding", "oversight.FoodSample",
+            "oversight.HygieneRecord", "oversight.Inspection", "oversight.KitchenStaff",
+            "oversight.MealRating", "oversight.MorningCheck", "oversight.PurchaseCheck",
+            "oversight.StagePayment", "oversight.TraceCall", "oversight.TraceCase",
+        ],
         "tongzhou.care.services": [
             "care.Entitlement", "care.EntitlementPurse", "care.ProviderStatement",
             "care.ServiceGroup", "care.ServiceItem", "care.ServiceListVersion", "care.ServiceOrder",
@@ -66,6 +75,10 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.discovery.services": ["discovery.DiscoveryCase"],
         "tongzhou.demo.history": ["meals.Meal"],
         "tongzhou.demo.board": ["board.Target"],
+        "tongzhou.demo.oversight": [
+            "canteens.Canteen", "oversight.ConstructionSubsidy", "oversight.KitchenStaff",
+            "oversight.MealRating",
+        ],
         "tongzhou.demo.network": [
             "care.Carer", "network.BuildPlan", "network.CommunityWorker", "network.Facility",
             "network.TrainingAttendance", "network.TrainingSession",

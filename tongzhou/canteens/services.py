@@ -22,6 +22,7 @@ from tongzhou.canteens.models import (
     Dish,
     MealSession,
     MenuItem,
+    Operator,
     ServiceTag,
     Terminal,
     TerminalStatus,
@@ -426,6 +427,19 @@ def service_terminal(canteen: Canteen, name: str) -> Terminal:
         defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
     )
     return terminal
+
+
+def operator_for(*, name: str, credit_code: str, contact_name: str, contact_phone: str) -> Operator:
+    """The operator of this name, registered on first use (an accepted application's)."""
+    operator, _created = Operator.objects.get_or_create(
+        name=name,
+        defaults={
+            "credit_code": credit_code,
+            "contact_name": contact_name,
+            "contact_phone": contact_phone,
+        },
+    )
+    return operator
 
 
 @transaction.atomic

@@ -21,12 +21,13 @@ from django.db import IntegrityError, transaction
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import require_cap, scope_for
 from tongzhou.audit.services import audit_record
-from tongzhou.canteens.models import Canteen, CanteenStatus, Dish, Operator, SessionKind
+from tongzhou.canteens.models import Canteen, CanteenStatus, Dish, SessionKind
 from tongzhou.canteens.services import (
     canteen_save,
     canteen_status_set,
     dish_stop,
     meal_session_set,
+    operator_for,
 )
 from tongzhou.core import clock
 from tongzhou.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -315,13 +316,11 @@ def application_accept(
         ApplicationFile.objects.create(
             application=application, what="验收现场", file=_photo(upload), added_by=actor
         )
-    operator, _created = Operator.objects.get_or_create(
+    operator = operator_for(
         name=application.operator_name,
-        defaults={
-            "credit_code": application.credit_code,
-            "contact_name": application.contact_name,
-            "contact_phone": application.contact_phone,
-        },
+        credit_code=application.credit_code,
+        contact_name=application.contact_name,
+        contact_phone=application.contact_phone,
     )
     canteen = canteen_save(
         actor=actor,

@@ -69,6 +69,13 @@ def scope_for(user: Any) -> Scope:
     return scope
 
 
+def level_of(user: Any) -> str:
+    """The level of the region a user is bound to ("city" for a user bound to none: the
+    city's own staff and the platform's administrators)."""
+    region = getattr(user, "region", None)
+    return region.level if region is not None else "city"
+
+
 def has_cap(user: Any, cap: Cap) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

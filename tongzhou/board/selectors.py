@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.access.scope import level_of, require_cap, scope_for
 from tongzhou.board import calc, periods
 from tongzhou.board.models import DataValue, Evidence, Indicator, Target, ValueStatus
 from tongzhou.core.errors import NotFound
@@ -256,7 +256,7 @@ def indicator_get(actor: Any, code: str) -> Indicator:
 def waiting_for(actor: Any) -> QuerySet[DataValue]:
     """Reported values inside the actor's area that wait for their approval step."""
     scope = scope_for(actor)
-    level = actor.region.level if getattr(actor, "region", None) else RegionLevel.CITY
+    level = level_of(actor)
     values = DataValue.objects.filter(scope.region_q("region__path")).select_related(
         "indicator", "region", "entered_by"
     )

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import has_cap, require_cap, scope_for
+from tongzhou.access.scope import has_cap, level_of, require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.board import calc, periods
 from tongzhou.board.models import (
@@ -295,7 +295,7 @@ def value_approve(*, actor: Any, value_id: int) -> DataValue:
     the city approves a district's and locks it."""
     require_cap(actor, Cap.BOARD_APPROVE, "审核指标数值", "approve indicator values")
     value = _value_locked(actor, value_id)
-    level = actor.region.level if getattr(actor, "region", None) else RegionLevel.CITY
+    level = level_of(actor)
     if level == RegionLevel.DISTRICT and value.status == ValueStatus.SUBMITTED:
         if value.region.level == RegionLevel.DISTRICT:
             waiting = DataValue.objects.filter(

@@ -29,7 +29,13 @@ from tongzhou.board.models import (
     SupervisionItem,
 )
 from tongzhou.core import clock
-from tongzhou.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tongzhou.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    required_text,
+)
 from tongzhou.core.notify import Message, notify
 from tongzhou.geo.models import Region
 
@@ -62,12 +68,6 @@ def _step(item: SupervisionItem, actor: Any, step: str, text: str = "") -> None:
     )
 
 
-def _text(text: str, zh: str, en: str) -> str:
-    if not text.strip():
-        raise ValidationFailed("text_required", zh, en)
-    return text.strip()
-
-
 @transaction.atomic
 def item_raise(
     *,
@@ -91,9 +91,9 @@ def item_raise(
             "deadline_past", "办理期限须晚于今天。", "The deadline must be after today."
         )
     item = SupervisionItem.objects.create(
-        title=_text(title, "请填写督办事项。", "Give the item a title.")[:120],
+        title=required_text(title, "请填写督办事项。", "Give the item a title.")[:120],
         source=source,
-        basis=_text(basis, "请写明立项依据。", "Say what the item rests on.")[:300],
+        basis=required_text(basis, "请写明立项依据。", "Say what the item rests on.")[:300],
         unit=unit,
         person=person.strip()[:40],
         deadline=deadline,
@@ -177,7 +177,7 @@ def item_progress(*, actor: Any, item_id: int, text: str) -> SupervisionItem:
     _expect(item, ItemStatus.ACCEPTED, ItemStatus.IN_PROGRESS)
     item.status = ItemStatus.IN_PROGRESS
     item.save(update_fields=["status"])
-    _step(item, actor, "progress", _text(text, "请写明办理进展。", "Say what was done."))
+    _step(item, actor, "progress", required_text(text, "请写明办理进展。", "Say what was done."))
     return item
 
 
@@ -189,7 +189,9 @@ def item_report(*, actor: Any, item_id: int, text: str) -> SupervisionItem:
     _expect(item, ItemStatus.ACCEPTED, ItemStatus.IN_PROGRESS)
     item.status = ItemStatus.REPORTED
     item.save(update_fields=["status"])
-    _step(item, actor, "report", _text(text, "请写明办理结果。", "Say how it was resolved."))
+    _step(
+        item, actor, "report", required_text(text, "请写明办理结果。", "Say how it was resolved.")
+    )
     return item
 
 
@@ -208,7 +210,7 @@ def item_review(*, actor: Any, item_id: int, close: bool, text: str) -> Supervis
     item = _locked(actor, item_id)
     _reviewer(actor, item)
     _expect(item, ItemStatus.REPORTED)
-    reason = _text(text, "请写明复核意见。", "Give the review's reason.")
+    reason = required_text(text, "请写明复核意见。", "Give the review's reason.")
     if close:
         item.status, item.closed_at = ItemStatus.CLOSED, clock.now()
     else:
@@ -246,7 +248,7 @@ def extension_ask(*, actor: Any, item_id: int, reason: str, new_deadline: dt.dat
         item=item,
         asked_by=actor,
         new_deadline=new_deadline,
-        reason=_text(reason, "请写明延期理由。", "Say why more time is needed.")[:300],
+        reason=required_text(reason, "请写明延期理由。", "Say why more time is needed.")[:300],
     )
     _step(item, actor, "ask_more_time", f"{new_deadline:%Y-%m-%d}：{asked.reason}")
     return asked

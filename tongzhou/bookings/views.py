@@ -3,8 +3,6 @@ courier's route on a phone, and the wellness alerts a community worker closes.""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,7 +17,7 @@ from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import has_cap
 from tongzhou.accounts.models import User
 from tongzhou.bookings import services
-from tongzhou.bookings.actions import booking_action, parse_date, parse_session
+from tongzhou.bookings.actions import booking_action, parse_session
 from tongzhou.bookings.models import (
     WEEKDAY_DIGITS,
     WEEKDAY_LABELS,
@@ -43,18 +41,10 @@ from tongzhou.canteens.models import Canteen
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.masking import mask_name
-from tongzhou.core.views import form_id, run_and_report
+from tongzhou.core.views import day_asked, form_id, run_and_report
 from tongzhou.elders.models import Elder, ElderStatus
 from tongzhou.elders.selectors import elder_get, elders_visible_to
 from tongzhou.meals.models import SESSION_CHOICES
-
-
-def _day(value: str | None) -> dt.date:
-    """A date from a query string; today when absent or unreadable."""
-    try:
-        return parse_date(value)
-    except DomainError:
-        return clock.today()
 
 
 @login_required
@@ -147,7 +137,7 @@ def _save_profile(request: HttpRequest, elder: Elder) -> None:
 def kitchen(request: HttpRequest, canteen_id: int) -> HttpResponse:
     """The kitchen's sheet for one session: counts by diet and mode, the list, and labels
     (one per meal, printed on A4 label sheets)."""
-    day = _day(request.GET.get("date"))
+    day = day_asked(request.GET.get("date"))
     session = parse_session(request.GET.get("session"))
     try:
         sheet = kitchen_sheet(actor=request.user, canteen_id=canteen_id, day=day, session=session)
@@ -164,7 +154,7 @@ def delivery(request: HttpRequest) -> HttpResponse:
     """A courier's round for the day on a phone; a canteen manager also plans the routes."""
     if not has_cap(request.user, Cap.DELIVERY_RECORD):
         raise Http404
-    day = _day(request.GET.get("date"))
+    day = day_asked(request.GET.get("date"))
     session = parse_session(request.GET.get("session"))
     now = clock.now()
     runs = []
@@ -203,7 +193,7 @@ def delivery(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_plan(request: HttpRequest) -> HttpResponse:
-    day = _day(request.POST.get("date"))
+    day = day_asked(request.POST.get("date"))
     session = parse_session(request.POST.get("session"))
     try:
         canteen = require_canteen_in_scope(

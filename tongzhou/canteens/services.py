@@ -426,6 +426,7 @@ def service_terminal(canteen: Canteen, name: str) -> Terminal:
         name=name,
         defaults={"key_id": secrets.token_hex(6), "secret_hash": UNUSABLE_SECRET},
     )
+    terminal.canteen = canteen  # the sale reads it (may it sell?): no second query
     return terminal
 
 

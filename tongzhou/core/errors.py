@@ -64,6 +64,13 @@ class ValidationFailed(DomainError):
         )
 
 
+def required_text(text: str, message_zh: str, message_en: str) -> str:
+    """`text` stripped, or refused (`text_required`) with the message saying what to write."""
+    if not text.strip():
+        raise ValidationFailed("text_required", message_zh, message_en)
+    return text.strip()
+
+
 class Conflict(DomainError):
     """The request collides with the state of things (409): already done, already used,
     closed, or raced by another request. Retrying the same request will not help unless

@@ -29,6 +29,14 @@ def form_id(value: str | None) -> int:
     return int(value) if value and only_ascii_digits(value) else 0
 
 
+def day_asked(value: str | None) -> dt.date:
+    """A date a page was asked for (YYYY-MM-DD); today when absent or unreadable."""
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return clock.today()
+
+
 def month_asked(value: str | None) -> dt.date:
     """The first day of the month a page was asked for (YYYY-MM), else of this month."""
     try:

@@ -5,14 +5,14 @@ to lapse, inspections and findings open, ratings and complaints, and who ate a d
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, QuerySet
 
 from tongzhou.access.roles import Cap, Role
-from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.access.scope import level_of, require_cap, scope_for
 from tongzhou.accounts.models import User
 from tongzhou.canteens.models import Canteen, Dish, Menu, MenuItem
 from tongzhou.core import clock
@@ -38,7 +38,7 @@ from tongzhou.oversight.models import (
 WARN_DAYS = 30  # papers are warned of this many days before they lapse
 
 # The step each level takes on an application.
-STEP_OF_LEVEL = {
+STEP_OF_LEVEL: dict[str, str] = {
     RegionLevel.TOWN: ApplicationStatus.SUBMITTED,
     RegionLevel.DISTRICT: ApplicationStatus.TOWN_PASSED,
     RegionLevel.CITY: ApplicationStatus.ACCEPTED,
@@ -61,9 +61,7 @@ def application_get(actor: Any, application_id: int) -> Application:
 
 def waiting_step(actor: Any) -> str | None:
     """The application status the actor's level acts on (None: none)."""
-    region = getattr(actor, "region", None)
-    level = region.level if region is not None else RegionLevel.CITY
-    return STEP_OF_LEVEL.get(level)
+    return STEP_OF_LEVEL.get(level_of(actor))
 
 
 def canteens_governed(actor: Any) -> QuerySet[Canteen]:
@@ -114,8 +112,11 @@ class DaySheet:
 _SESSION_WORDS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 
 
-def paper_warnings(canteen: Canteen, day: dt.date) -> list[str]:
-    """The licence and the health certificates lapsed or lapsing within 30 days."""
+def paper_warnings(
+    canteen: Canteen, day: dt.date, staff: list[KitchenStaff] | None = None
+) -> list[str]:
+    """The licence and the health certificates (of `staff`, else of the canteen's working
+    staff) lapsed or lapsing within 30 days."""
     found: list[str] = []
     soon = day + dt.timedelta(days=WARN_DAYS)
     if canteen.licence_expires_on is not None:
@@ -127,37 +128,56 @@ def paper_warnings(canteen: Canteen, day: dt.date) -> list[str]:
             found.append(
                 f"食品经营许可证将于{canteen.licence_expires_on:%Y年%m月%d日}到期，请及时续证"
             )
-    for staff in KitchenStaff.objects.filter(
-        canteen=canteen, is_active=True, health_cert_expires_on__lte=soon
-    ):
-        word = "已过期，不得上岗" if staff.health_cert_expires_on < day else "即将到期"
-        found.append(f"{staff.name}的健康证{staff.health_cert_expires_on:%Y年%m月%d日}{word}")
+    if staff is None:
+        staff = list(KitchenStaff.objects.filter(canteen=canteen, is_active=True))
+    for person in staff:
+        if person.health_cert_expires_on <= soon:
+            word = "已过期，不得上岗" if person.health_cert_expires_on < day else "即将到期"
+            found.append(f"{person.name}的健康证{person.health_cert_expires_on:%Y年%m月%d日}{word}")
     return found
 
 
 def day_sheet(canteen: Canteen, day: dt.date) -> DaySheet:
-    checks = {c.staff_id: c for c in MorningCheck.objects.filter(canteen=canteen, day=day)}
-    staff = [
-        (s, checks.get(s.pk)) for s in KitchenStaff.objects.filter(canteen=canteen, is_active=True)
-    ]
+    return day_sheets([canteen], day)[0]
+
+
+def day_sheets(canteens: list[Canteen], day: dt.date) -> list[DaySheet]:
+    """Each canteen's day, every record table read once for them all."""
+    ids = [c.pk for c in canteens]
+    staff: dict[int, list[KitchenStaff]] = defaultdict(list)
+    for person in KitchenStaff.objects.filter(canteen_id__in=ids, is_active=True):
+        staff[person.canteen_id].append(person)
+    checks = {c.staff_id: c for c in MorningCheck.objects.filter(canteen_id__in=ids, day=day)}
     samples = {
-        (s.session, s.dish_id): s for s in FoodSample.objects.filter(canteen=canteen, day=day)
+        (s.canteen_id, s.session, s.dish_id): s
+        for s in FoodSample.objects.filter(canteen_id__in=ids, day=day)
     }
-    served = [
-        (item.menu.session, item.dish, samples.get((item.menu.session, item.dish_id)))
-        for item in MenuItem.objects.filter(menu__canteen=canteen, menu__date=day)
+    served: dict[int, list[tuple[str, Dish, FoodSample | None]]] = defaultdict(list)
+    for item in (
+        MenuItem.objects.filter(menu__canteen_id__in=ids, menu__date=day)
         .select_related("menu", "dish")
         .order_by("menu__session", "dish__name")
+    ):
+        key = (item.menu.canteen_id, item.menu.session, item.dish_id)
+        served[item.menu.canteen_id].append((item.menu.session, item.dish, samples.get(key)))
+    purchases: dict[int, list[PurchaseCheck]] = defaultdict(list)
+    for purchase in PurchaseCheck.objects.filter(canteen_id__in=ids, day=day):
+        purchases[purchase.canteen_id].append(purchase)
+    hygiene: dict[int, list[HygieneRecord]] = defaultdict(list)
+    for row in HygieneRecord.objects.filter(canteen_id__in=ids, day=day):
+        hygiene[row.canteen_id].append(row)
+    return [
+        DaySheet(
+            canteen=canteen,
+            day=day,
+            staff=[(person, checks.get(person.pk)) for person in staff[canteen.pk]],
+            served=served[canteen.pk],
+            purchases=purchases[canteen.pk],
+            hygiene=hygiene[canteen.pk],
+            warnings=paper_warnings(canteen, day, staff[canteen.pk]),
+        )
+        for canteen in canteens
     ]
-    return DaySheet(
-        canteen=canteen,
-        day=day,
-        staff=staff,
-        served=served,
-        purchases=list(PurchaseCheck.objects.filter(canteen=canteen, day=day)),
-        hygiene=list(HygieneRecord.objects.filter(canteen=canteen, day=day)),
-        warnings=paper_warnings(canteen, day),
-    )
 
 
 def samples_to_discard(canteen: Canteen) -> QuerySet[FoodSample]:

@@ -10,6 +10,7 @@ who ate it listed."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import require_cap, scope_for
+from tongzhou.access.scope import level_of, require_cap, scope_for
 from tongzhou.audit.services import audit_record
 from tongzhou.canteens.models import Canteen, CanteenStatus, Dish, SessionKind
 from tongzhou.canteens.services import (
@@ -30,7 +31,13 @@ from tongzhou.canteens.services import (
     operator_for,
 )
 from tongzhou.core import clock
-from tongzhou.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tongzhou.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    required_text,
+)
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.ledger.models import AccountKind, JournalKind
 from tongzhou.ledger.services import account_for, post
@@ -68,17 +75,6 @@ SESSION_HOURS = {
 }
 FEVER = Decimal("37.3")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-
-
-def _level(actor: Any) -> str:
-    region = getattr(actor, "region", None)
-    return region.level if region is not None else RegionLevel.CITY
-
-
-def _text(text: str, zh: str, en: str) -> str:
-    if not text.strip():
-        raise ValidationFailed("text_required", zh, en)
-    return text.strip()
 
 
 def _photo(upload: UploadedFile | None, required: bool = True) -> UploadedFile | None:
@@ -213,7 +209,7 @@ def _application_locked(actor: Any, application_id: int) -> Application:
 
 def _expect(application: Application, status: str, level: str, actor: Any) -> None:
     require_cap(actor, Cap.CANTEEN_GOVERN, "审核食堂申请", "review canteen applications")
-    if _level(actor) != level:
+    if level_of(actor) != level:
         raise PermissionDenied("办理这一步", "take this step")
     if application.status != status:
         raise Conflict(
@@ -239,11 +235,13 @@ def application_return(*, actor: Any, application_id: int, comment: str) -> Appl
     application = _application_locked(actor, application_id)
     step_of: dict[str, str] = {RegionLevel.TOWN: ApplicationStatus.SUBMITTED}
     step_of[RegionLevel.DISTRICT] = ApplicationStatus.TOWN_PASSED
-    level = _level(actor)
+    level = level_of(actor)
     if level not in step_of:
         raise PermissionDenied("退回食堂申请", "send applications back")
     _expect(application, step_of[level], level, actor)
-    comment = _text(comment, "请写明退回原因和要补正的内容。", "Say why and what to correct.")
+    comment = required_text(
+        comment, "请写明退回原因和要补正的内容。", "Say why and what to correct."
+    )
     application.status = ApplicationStatus.RETURNED
     application.save(update_fields=["status"])
     _step(application, actor, "return", comment)
@@ -309,7 +307,7 @@ def application_accept(
         day=today,
         checklist=rows,
         score=score,
-        inspectors=_text(inspectors, "请填写验收人员。", "Name the inspectors."),
+        inspectors=required_text(inspectors, "请填写验收人员。", "Name the inspectors."),
         recorded_by=actor,
     )
     for upload in photos:
@@ -364,14 +362,10 @@ def application_accept(
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    """The same day `months` later (the month's last day where it is shorter)."""
+    years, month = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _schedule_stages(application: Application, accepted_on: dt.date) -> None:
@@ -459,7 +453,7 @@ def _release_due(actor: Any, application: Application, day: dt.date) -> int:
 def stages_release(*, actor: Any, day: dt.date | None = None) -> int:
     """Release every recorded canteen's stages due by `day` (run by the city, or nightly)."""
     require_cap(actor, Cap.CANTEEN_GOVERN, "发放建设补助", "release construction subsidies")
-    if _level(actor) != RegionLevel.CITY:
+    if level_of(actor) != RegionLevel.CITY:
         raise PermissionDenied("发放建设补助", "release construction subsidies")
     day = day or clock.today()
     released = 0
@@ -481,14 +475,7 @@ def stages_release(*, actor: Any, day: dt.date | None = None) -> int:
 
 def _kitchen(actor: Any, canteen_id: int) -> Canteen:
     require_cap(actor, Cap.KITCHEN_RECORD, "记录后厨台账", "keep the kitchen's records")
-    canteen = (
-        Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen_id)
-        .select_related("village")
-        .first()
-    )
-    if canteen is None:
-        raise NotFound("食堂", "canteen")
-    return canteen
+    return selectors.canteen_get(actor, canteen_id)
 
 
 def _recorded(actor: Any, action: str, row: Any, canteen: Canteen, after: dict[str, Any]) -> None:
@@ -567,7 +554,7 @@ def sample_record(
         dish=dish,
         grams=grams,
         photo=_photo(photo),
-        taken_by=_text(taken_by, "请填写留样人。", "Say who took the sample."),
+        taken_by=required_text(taken_by, "请填写留样人。", "Say who took the sample."),
         taken_at=now,
         keep_until=now + dt.timedelta(hours=SAMPLE_KEEP_HOURS),
         recorded_by=actor,
@@ -618,9 +605,9 @@ def purchase_record(
     check = PurchaseCheck.objects.create(
         canteen=canteen,
         day=clock.today(),
-        supplier=_text(supplier, "请填写供货单位。", "Name the supplier."),
-        goods=_text(goods, "请填写货品。", "Say what came in."),
-        invoice_no=_text(invoice_no, "请填写票据号。", "Give the invoice number."),
+        supplier=required_text(supplier, "请填写供货单位。", "Name the supplier."),
+        goods=required_text(goods, "请填写货品。", "Say what came in."),
+        invoice_no=required_text(invoice_no, "请填写票据号。", "Give the invoice number."),
         certificate_no=certificate_no.strip()[:40],
         photo=_photo(photo),
         accepted=accepted,
@@ -639,7 +626,7 @@ def hygiene_record(
     canteen = _kitchen(actor, canteen_id)
     if kind == "disinfection":
         within = True
-        method = _text(method, "请填写消毒方式。", "Say how it was disinfected.")
+        method = required_text(method, "请填写消毒方式。", "Say how it was disinfected.")
     elif kind in HYGIENE_LIMITS:
         if reading is None:
             raise ValidationFailed(
@@ -693,13 +680,7 @@ def inspection_record(
     """An inspection of an open canteen with its checklist; each finding has a deadline to be
     put right by, after today."""
     require_cap(actor, Cap.CANTEEN_GOVERN, "检查食堂", "inspect canteens")
-    canteen = (
-        Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen_id)
-        .select_related("village")
-        .first()
-    )
-    if canteen is None:
-        raise NotFound("食堂", "canteen")
+    canteen = selectors.canteen_get(actor, canteen_id)
     rows, score = _checklist(checklist)
     today = clock.today()
     if any(f.deadline <= today for f in findings):
@@ -715,18 +696,18 @@ def inspection_record(
     inspection = Inspection.objects.create(
         canteen=canteen,
         purpose=purpose,
-        body="market" if with_market_regulator else BODY_OF_LEVEL.get(_level(actor), "city"),
+        body="market" if with_market_regulator else BODY_OF_LEVEL.get(level_of(actor), "city"),
         day=today,
         checklist=rows,
         score=score,
-        inspectors=_text(inspectors, "请填写检查人员。", "Name the inspectors."),
+        inspectors=required_text(inspectors, "请填写检查人员。", "Name the inspectors."),
         recorded_by=actor,
     )
     for row in findings:
         Finding.objects.create(
             inspection=inspection,
             canteen=canteen,
-            text=_text(row.text, "请写明问题。", "Describe the finding."),
+            text=required_text(row.text, "请写明问题。", "Describe the finding."),
             photo=_photo(row.photo, required=False) or "",
             deadline=row.deadline,
         )
@@ -752,7 +733,7 @@ def finding_rectify(
     canteen = _kitchen(actor, finding.canteen_id)
     if finding.confirmed_at is not None:
         raise Conflict("finding_closed", "该问题已确认整改。", "This finding is closed.")
-    finding.rectified_text = _text(text, "请写明整改情况。", "Say what was done.")[:200]
+    finding.rectified_text = required_text(text, "请写明整改情况。", "Say what was done.")[:200]
     finding.rectified_photo = _photo(photo)
     finding.rectified_at = clock.now()
     finding.save(update_fields=["rectified_text", "rectified_photo", "rectified_at"])
@@ -783,7 +764,9 @@ def finding_confirm(*, actor: Any, finding_id: int, accept: bool, comment: str =
     if accept:
         finding.confirmed_at, finding.confirmed_by = clock.now(), actor
     else:
-        comment = _text(comment, "请写明需要重新整改的原因。", "Say why it is not put right.")
+        comment = required_text(
+            comment, "请写明需要重新整改的原因。", "Say why it is not put right."
+        )
         finding.rectified_at = None
         finding.rectified_text = f"（退回：{comment[:80]}）{finding.rectified_text}"[:200]
     finding.save(update_fields=["confirmed_at", "confirmed_by", "rectified_at", "rectified_text"])
@@ -876,7 +859,7 @@ def complaint_make(
     complaint = Complaint.objects.create(
         canteen=canteen,
         elder_id=elder_id,
-        text=_text(text, "请说说遇到的问题。", "Say what went wrong.")[:300],
+        text=required_text(text, "请说说遇到的问题。", "Say what went wrong.")[:300],
         channel=channel,
     )
     audit_record(
@@ -903,7 +886,7 @@ def complaint_answer(*, actor: Any, complaint_id: int, answer: str) -> Complaint
         raise NotFound("投诉", "complaint")
     if complaint.answered_at is not None:
         raise Conflict("complaint_answered", "该投诉已答复。", "Already answered.")
-    complaint.answer = _text(answer, "请填写答复。", "Write the answer.")[:300]
+    complaint.answer = required_text(answer, "请填写答复。", "Write the answer.")[:300]
     complaint.answered_at, complaint.answered_by = clock.now(), actor
     complaint.save(update_fields=["answer", "answered_at", "answered_by"])
     audit_record(
@@ -933,13 +916,7 @@ def trace_open(
     """A suspected incident: the dish (or the canteen) stops selling at once, and the list of
     everyone who ate it that day is fixed in the case for the call round and the regulator."""
     require_cap(actor, Cap.CANTEEN_GOVERN, "食品安全追溯", "trace a food-safety incident")
-    canteen = (
-        Canteen.objects.filter(scope_for(actor).canteen_q(), pk=canteen_id)
-        .select_related("village")
-        .first()
-    )
-    if canteen is None:
-        raise NotFound("食堂", "canteen")
+    canteen = selectors.canteen_get(actor, canteen_id)
     dish = Dish.objects.filter(canteen=canteen, pk=dish_id).first() if dish_id else None
     if dish_id and dish is None:
         raise NotFound("菜品", "dish")
@@ -947,7 +924,7 @@ def trace_open(
         raise ValidationFailed(
             "trace_what", "请选择菜品，或停止整个食堂售餐。", "Choose a dish, or stop the canteen."
         )
-    reason = _text(reason, "请写明报告的情况。", "Say what was reported.")
+    reason = required_text(reason, "请写明报告的情况。", "Say what was reported.")
     if dish is not None:
         dish_stop(actor=actor, dish_id=dish.pk, reason=f"食品安全追溯：{reason}")
     if stop_canteen and canteen.status == CanteenStatus.OPEN:
@@ -978,6 +955,16 @@ def trace_open(
     return case
 
 
+def _case(actor: Any, case_id: int, *, lock: bool = False) -> TraceCase:
+    found = TraceCase.objects.select_related("canteen__village").filter(
+        scope_for(actor).canteen_q("canteen__"), pk=case_id
+    )
+    case = (found.select_for_update(of=("self",)) if lock else found).first()
+    if case is None:
+        raise NotFound("追溯", "trace")
+    return case
+
+
 CALL_OUTCOMES = ("well", "unwell", "unreached")
 
 
@@ -986,10 +973,8 @@ def trace_call(
     *, actor: Any, case_id: int, elder_id: int, outcome: str, note: str = ""
 ) -> TraceCall:
     """One call of the round (an unwell elder is said so, with what was done)."""
-    case = TraceCase.objects.select_related("canteen__village").filter(pk=case_id).first()
-    if case is None or not scope_for(actor).contains_path(case.canteen.village.path):
-        raise NotFound("追溯", "trace")
     require_cap(actor, Cap.CANTEEN_GOVERN, "追溯回访", "call round")
+    case = _case(actor, case_id)
     if elder_id not in {e["elder"] for e in case.eaters}:
         raise NotFound("就餐老人", "elder")
     if outcome not in CALL_OUTCOMES:
@@ -1015,17 +1000,10 @@ def trace_call(
 @transaction.atomic
 def trace_close(*, actor: Any, case_id: int, conclusion: str) -> TraceCase:
     require_cap(actor, Cap.CANTEEN_GOVERN, "结束追溯", "close a trace")
-    case = (
-        TraceCase.objects.select_for_update(of=("self",))
-        .select_related("canteen__village")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None or not scope_for(actor).contains_path(case.canteen.village.path):
-        raise NotFound("追溯", "trace")
+    case = _case(actor, case_id, lock=True)
     if case.closed_at is not None:
         raise Conflict("trace_closed", "该追溯已结束。", "This trace is closed.")
-    case.conclusion = _text(conclusion, "请写明调查结论。", "Give the conclusion.")[:300]
+    case.conclusion = required_text(conclusion, "请写明调查结论。", "Give the conclusion.")[:300]
     case.closed_at = clock.now()
     case.save(update_fields=["conclusion", "closed_at"])
     audit_record(

@@ -17,7 +17,7 @@ from tongzhou.access.scope import has_cap, scope_for
 from tongzhou.canteens.models import Canteen, Dish
 from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
-from tongzhou.core.views import form_id, run_and_report
+from tongzhou.core.views import day_asked, form_id, run_and_report
 from tongzhou.oversight import selectors, services
 from tongzhou.oversight.models import (
     ApplicationFile,
@@ -187,7 +187,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     user, day = request.user, clock.today()
     step = selectors.waiting_step(user)
     applications = selectors.applications_visible_to(user)
-    canteens = list(selectors.canteens_governed(user).filter(status__in=["open", "suspended"]))
+    canteens = list(
+        selectors.canteens_governed(user).filter(status__in=["open", "suspended"])[:200]
+    )
     governs = has_cap(user, Cap.CANTEEN_GOVERN)
     return render(
         request,
@@ -199,7 +201,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             ),
             "findings": list(selectors.findings_open(user)[:50]) if governs else [],
             "traces": list(selectors.traces_visible_to(user)[:10]) if governs else [],
-            "sheets": [(c, selectors.day_sheet(c, day)) for c in canteens[:60]] if governs else [],
+            "sheets": [(sheet.canteen, sheet) for sheet in selectors.day_sheets(canteens, day)]
+            if governs
+            else [],
             "may_apply": has_cap(user, Cap.CANTEEN_APPLY),
             "today": day,
         },
@@ -326,7 +330,7 @@ def _inspect_post(request: HttpRequest, canteen: Canteen) -> str | None:
     """Saves the form posted; the page to go to next when it is not the canteen's own."""
     user, post = request.user, request.POST
     if post.get("form") == "trace":
-        day = _day(post.get("day"))
+        day = day_asked(post.get("day"))
         outcome: dict[str, int] = {}
 
         def open_trace() -> None:
@@ -360,7 +364,7 @@ def _inspect_post(request: HttpRequest, canteen: Canteen) -> str | None:
     findings = [
         services.FindingRow(
             post.get(f"finding_{n}", ""),
-            _day(post.get(f"deadline_{n}")),
+            day_asked(post.get(f"deadline_{n}")),
             request.FILES.get(f"finding_photo_{n}"),
         )
         for n in range(3)
@@ -379,13 +383,6 @@ def _inspect_post(request: HttpRequest, canteen: Canteen) -> str | None:
         gettext("Inspection saved."),
     )
     return None
-
-
-def _day(value: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return clock.today()
 
 
 @login_required

@@ -66,6 +66,11 @@ def dispatched(
     return order_dispatch(actor=worker, order_id=order.pk, provider=provider)
 
 
+def _late(route: Any) -> None:
+    time.sleep(1.5)
+    route.continue_()
+
+
 def _phone(chromium: Any, live_server: Any, user: Any, **context: Any) -> Any:
     browser_context = chromium.new_context(
         viewport={"width": 360, "height": 740}, locale="zh-CN", **context
@@ -73,6 +78,9 @@ def _phone(chromium: Any, live_server: Any, user: Any, **context: Any) -> Any:
     if "geolocation" in context.get("permissions", []):
         # Granted for the live server's own origin too, so no question is ever left open.
         browser_context.grant_permissions(["geolocation"], origin=live_server.url)
+    # The page's script arrives late, as on a loaded machine or a weak signal: the buttons
+    # must not send the form before it runs.
+    browser_context.route("**/care/care*.js", _late)
     page = browser_context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", user.username)

@@ -3,6 +3,11 @@
 (function () {
   "use strict";
   document.querySelectorAll("form[data-geo]").forEach(function (form) {
+    // The buttons come disabled: pressed before this script runs, the form would go without
+    // the position and be refused (a slow phone on a weak signal does just that).
+    form.querySelectorAll("[data-geo-button]").forEach(function (button) {
+      button.disabled = false;
+    });
     form.addEventListener("submit", function (event) {
       if (form.dataset.located === "1") return;
       event.preventDefault();
@@ -158,4 +163,7 @@
       }, 1200); // a moment for the elder to look at the camera
     }).catch(function () { faceButton.disabled = false; fail(words.noCamera); });
   });
+  // Enabled once their handlers are in place (they come disabled: see the check-in above).
+  ways.querySelector("[data-scan]").disabled = false;
+  faceButton.disabled = false;
 })();

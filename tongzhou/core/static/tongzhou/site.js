@@ -92,3 +92,7 @@ document.addEventListener("submit", function (event) {
   var query = new URLSearchParams(new FormData(form)).toString();
   tongzhouDownload(event, button, form.action + (query ? "?" + query : ""));
 });
+
+// Until this file has run, a confirmed step cannot be tapped (site.css): pressed earlier, on
+// a slow phone, its form would go without the question being asked.
+document.documentElement.classList.add("js-ready");

@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from tongzhou.accounts.models import User
-from tongzhou.board.periods import bounds
 from tongzhou.canteens.models import Canteen, CanteenStatus
 from tongzhou.care.models import OrderStatus, ServiceOrder
+from tongzhou.core.periods import bounds
 from tongzhou.coverage.selectors import coverage_report
 from tongzhou.discovery.models import DiscoveryCase
 from tongzhou.elders.models import CategoryMembership, Elder, ElderStatus

@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import level_of, require_cap, scope_for
-from tongzhou.board import calc, periods
+from tongzhou.board import calc
 from tongzhou.board.models import DataValue, Evidence, Indicator, Target, ValueStatus
+from tongzhou.core import periods
 from tongzhou.core.errors import NotFound
 from tongzhou.core.masking import mask_name
 from tongzhou.discovery.models import DiscoveryCase

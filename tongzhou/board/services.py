@@ -16,7 +16,7 @@ from django.db import transaction
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, level_of, require_cap, scope_for
 from tongzhou.audit.services import audit_record
-from tongzhou.board import calc, periods
+from tongzhou.board import calc
 from tongzhou.board.models import (
     DataValue,
     Evidence,
@@ -26,7 +26,7 @@ from tongzhou.board.models import (
     ValueStatus,
 )
 from tongzhou.board.registry import REGISTRY, compute
-from tongzhou.core import clock
+from tongzhou.core import clock, periods
 from tongzhou.core.errors import Conflict, NotFound, ValidationFailed
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.selectors import city_code

@@ -8,11 +8,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from tongzhou.board import periods
 from tongzhou.board.models import OPEN_ITEM_STATUSES, Indicator
 from tongzhou.board.selectors import Row, row_for
 from tongzhou.board.supervision import items_visible_to, units_review
-from tongzhou.core import clock
+from tongzhou.core import clock, periods
 from tongzhou.geo.models import Region
 
 GROUP_NUMBERS = "一二三四五六七八九十"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, scope_for
-from tongzhou.board import periods, selectors, services
+from tongzhou.board import selectors, services
 from tongzhou.board.models import OPEN_ITEM_STATUSES, Indicator, SupervisionItem
 from tongzhou.board.summary import as_docx, as_pdf, draft
 from tongzhou.board.supervision import (
@@ -31,7 +31,7 @@ from tongzhou.board.supervision import (
     items_visible_to,
     units_review,
 )
-from tongzhou.core import clock
+from tongzhou.core import clock, periods
 from tongzhou.core.charts import Chart, Series
 from tongzhou.core.downloads import Column, xlsx_download
 from tongzhou.core.errors import DomainError, ValidationFailed

@@ -1,6 +1,6 @@
 from django import template
 
-from tongzhou.board.periods import label
+from tongzhou.core.periods import label
 
 register = template.Library()
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tongzhou.access.roles import Role
-from tongzhou.board import calc, periods
+from tongzhou.board import calc
 from tongzhou.board.models import DataValue, Indicator, Target
 from tongzhou.board.selectors import board, board_ranks, league, row_for
 from tongzhou.board.services import (
@@ -25,6 +25,7 @@ from tongzhou.board.services import (
     value_report,
     value_return,
 )
+from tongzhou.core import periods
 from tongzhou.core.errors import DomainError
 from tongzhou.geo.models import Region
 

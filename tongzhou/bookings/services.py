@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -52,7 +53,7 @@ from tongzhou.elders.models import Elder, ElderStatus, LivingArrangement
 from tongzhou.elders.selectors import require_elder_in_scope
 from tongzhou.elders.services import normalise_phone
 from tongzhou.identity.services import Resolved
-from tongzhou.meals.models import Meal
+from tongzhou.meals.models import SESSION_CHOICES, Meal
 from tongzhou.meals.services import CheckoutRequest, Line, sell_to_known_elder
 from tongzhou.subsidies.selectors import policy_in_force
 from tongzhou.subsidies.services import elder_facts
@@ -683,3 +684,97 @@ def proofs_reencrypt(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, 
     with transaction.atomic():
         Booking.objects.bulk_update(changed, ["proof_photo_encrypted"])
     return len(changed), rows[-1].pk if rows else None
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What moving a canteen's bookings did: the elders now booked at the new canteen, and
+    those who could not be moved, each with why (a worker arranges them by hand)."""
+
+    elders: list[Elder]
+    not_moved: list[tuple[Elder, str]]
+
+
+@transaction.atomic
+def bookings_move(
+    *, actor: Any, from_canteen: Canteen, to_canteen: Canteen, from_day: dt.date
+) -> Moved:
+    """A canteen closing: its standing bookings and booked days from `from_day` go to another
+    canteen (a plan running already ends the day before and continues there, its coming pauses
+    with it); a meal the other canteen cannot give (delivery it does not do, a session it does
+    not serve) is not moved and is said."""
+    require_cap(actor, Cap.BOOKING_EDIT, "转移预订", "move bookings")
+    scope = scope_for(actor)
+    found = Canteen.objects.filter(scope.canteen_q(), pk__in=[from_canteen.pk, to_canteen.pk])
+    if found.count() != 2:
+        raise NotFound("食堂", "canteen")
+    serves = set(MealSession.objects.filter(canteen=to_canteen).values_list("kind", flat=True))
+    moved: dict[int, Elder] = {}
+    not_moved: dict[int, tuple[Elder, str]] = {}
+
+    def refusal(elder: Elder, session: str, mode: str) -> str | None:
+        if session not in serves:
+            return f"{to_canteen.name}不供应{dict(SESSION_CHOICES)[session]}"
+        if mode == BookingMode.DELIVERY:
+            refused = delivery_refusal(elder, to_canteen, from_day)
+            if refused is not None:
+                return refused.message_zh
+        return None
+
+    plans = (
+        BookingPlan.objects.select_for_update(of=("self",))
+        .select_related("elder__residence")
+        .filter(canteen=from_canteen)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=from_day))
+    )
+    for plan in plans:
+        why = refusal(plan.elder, plan.session, plan.mode)
+        last_day, original_end = from_day - dt.timedelta(days=1), plan.ends_on
+        keeps_past = plan.starts_on < from_day
+        if keeps_past:
+            plan.ends_on = last_day
+            plan.save(update_fields=["ends_on"])
+        if why is not None:
+            if not keeps_past:
+                plan.ends_on = plan.starts_on  # it never ran: ends where it starts
+                plan.save(update_fields=["ends_on"])
+            not_moved[plan.elder_id] = (plan.elder, why)
+            continue
+        if keeps_past:
+            follower = BookingPlan.objects.create(
+                elder=plan.elder,
+                canteen=to_canteen,
+                session=plan.session,
+                mode=plan.mode,
+                weekdays=plan.weekdays,
+                starts_on=from_day,
+                ends_on=original_end,
+                booked_by=actor_label(actor),
+            )
+            for pause in plan.pauses.filter(ends_on__gte=from_day):
+                BookingPause.objects.create(
+                    plan=follower,
+                    starts_on=max(pause.starts_on, from_day),
+                    ends_on=pause.ends_on,
+                    reason=pause.reason,
+                )
+        else:
+            plan.canteen = to_canteen
+            plan.save(update_fields=["canteen"])
+        moved[plan.elder_id] = plan.elder
+        where = {"from": from_canteen.code, "to": to_canteen.code, "day": from_day.isoformat()}
+        _audit(actor, "booking.plan_move", plan, plan.elder, where)
+    for booking in (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("elder__residence")
+        .filter(canteen=from_canteen, date__gte=from_day, status=BookingStatus.BOOKED)
+    ):
+        why = refusal(booking.elder, booking.session, booking.mode)
+        if why is None:
+            booking.canteen = to_canteen
+            moved[booking.elder_id] = booking.elder
+        else:
+            booking.status, booking.cancelled_at = BookingStatus.CANCELLED, clock.now()
+            not_moved[booking.elder_id] = (booking.elder, why)
+        booking.save()
+    return Moved(list(moved.values()), list(not_moved.values()))

@@ -88,6 +88,11 @@ def is_registered(elder: Elder) -> bool:
     return bool(registered_among([elder]))
 
 
+def phone_for_notice(elder: Elder) -> str:
+    """The elder's own phone, for a notice the platform sends them (empty when unknown)."""
+    return crypto.decrypt(elder.phone_encrypted) if elder.phone_encrypted else ""
+
+
 def normalise_phone(raw: str) -> str:
     phone = ascii_folded(raw)
     if phone and not _PHONE.match(phone):

@@ -398,6 +398,7 @@ class InspectionPurpose(models.TextChoices):
     ACCEPTANCE = "acceptance", _("acceptance on site")
     ROUTINE = "routine", _("routine inspection")
     FOLLOW_UP = "follow_up", _("follow-up")
+    EVALUATION = "evaluation", _("rectification after an evaluation")
 
 
 class Inspection(models.Model):
@@ -587,3 +588,66 @@ class TraceCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.elder_id} {self.outcome}"
+
+
+# --- 事后: evaluations and stars --------------------------------------------------------------
+
+
+class StarPolicy(models.Model):
+    """Policy data: how a canteen's half-year or year is scored (the parts' weights), the
+    stars each score earns, the score below which it must put things right, and the operating
+    subsidy per elder-day at each star. A version is in force from its date."""
+
+    valid_from = models.DateField(_("in force from"), unique=True)
+    # {"ratings": 30, "complaints": 15, "inspections": 25, "records": 20, "settlement": 10}
+    weights = models.JSONField(_("weights"))
+    bands = models.JSONField(_("star bands"))  # [[90, 5], [80, 4], [70, 3], [60, 2], [0, 1]]
+    rectify_below = models.PositiveSmallIntegerField(_("rectification below score"), default=60)
+    subsidy_fen_by_star = models.JSONField(_("operating subsidy per elder-day by stars (fen)"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("star rating policy")
+        verbose_name_plural = _("star rating policies")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return str(self.valid_from)
+
+
+class Evaluation(models.Model):
+    """A canteen's half-year (2026S1) or year (2026), computed from its own data: the
+    figures, each part's score, the total, the stars and the operating subsidy they earn."""
+
+    canteen = models.ForeignKey(Canteen, on_delete=models.PROTECT, related_name="evaluations")
+    period_id = models.CharField(_("period"), max_length=8)
+    policy = models.ForeignKey(StarPolicy, on_delete=models.PROTECT, related_name="+")
+    figures = models.JSONField(_("figures"))
+    parts = models.JSONField(_("part scores"))
+    score = models.FloatField(_("score"), null=True, blank=True)
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    elder_days = models.PositiveIntegerField(_("elder-days served"))
+    subsidy_fen_per_elder_day = models.PositiveIntegerField(_("subsidy per elder-day (fen)"))
+    subsidy_fen = models.PositiveBigIntegerField(_("operating subsidy (fen)"))
+    rectification = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    computed_at = models.DateTimeField(_("computed at"), default=clock.stamp)
+
+    class Meta:
+        verbose_name = _("canteen evaluation")
+        verbose_name_plural = _("canteen evaluations")
+        ordering = ["-period_id", "canteen"]
+        constraints = [
+            models.UniqueConstraint(fields=["canteen", "period_id"], name="evaluation_once"),
+            models.CheckConstraint(condition=Q(stars__lte=5), name="evaluation_stars_0_to_5"),
+            models.CheckConstraint(
+                condition=Q(
+                    subsidy_fen=models.F("elder_days") * models.F("subsidy_fen_per_elder_day")
+                ),
+                name="evaluation_subsidy_is_days_times_rate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.canteen_id} {self.period_id}"

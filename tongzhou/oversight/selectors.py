@@ -9,7 +9,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, QuerySet
+from django.utils import timezone
 
 from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import level_of, require_cap, scope_for
@@ -24,6 +26,7 @@ from tongzhou.oversight.models import (
     Application,
     ApplicationStatus,
     Complaint,
+    Evaluation,
     Finding,
     FoodSample,
     HygieneRecord,
@@ -34,6 +37,7 @@ from tongzhou.oversight.models import (
     PurchaseCheck,
     TraceCase,
 )
+from tongzhou.settlement.models import Statement
 
 WARN_DAYS = 30  # papers are warned of this many days before they lapse
 
@@ -353,4 +357,138 @@ def traces_visible_to(actor: Any) -> QuerySet[TraceCase]:
     require_cap(actor, Cap.CANTEEN_GOVERN, "查看食品安全追溯", "see food-safety traces")
     return TraceCase.objects.filter(scope_for(actor).canteen_q("canteen__")).select_related(
         "canteen", "dish"
+    )
+
+
+# --- 事后: the figures an evaluation is computed from ----------------------------------------
+
+STATEMENT_DUE_DAYS = 10  # a month's statement is submitted within 10 days of its end
+
+
+def _elder_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, int]:
+    """Distinct (elder, day) pairs served per canteen: what the operating subsidy pays for."""
+    meal = Meal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT canteen_id, COUNT(*) FROM (SELECT DISTINCT canteen_id, elder_id, "  # noqa: S608
+            f"business_date FROM {meal} WHERE canteen_id IN ({', '.join(['%s'] * len(ids))}) "
+            "AND business_date BETWEEN %s AND %s AND status = %s) served GROUP BY canteen_id",
+            [*ids, start, end, MealStatus.COMPLETED],
+        )
+        return dict(cursor.fetchall())
+
+
+def _complete_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
+    """Per canteen: (days with complete records, days it served). A day is complete with a
+    morning check, a sample of every dish on its menus, a disinfection and a fridge read."""
+    span = {"day__range": (start, end), "canteen_id__in": ids}
+    served = set(
+        Meal.objects.filter(
+            canteen_id__in=ids, business_date__range=(start, end), status=MealStatus.COMPLETED
+        )
+        .values_list("canteen_id", "business_date")
+        .distinct()
+    )
+    checked = set(MorningCheck.objects.filter(**span).values_list("canteen_id", "day").distinct())
+    sampled = {
+        (c, d): n
+        for c, d, n in FoodSample.objects.filter(**span)
+        .values_list("canteen_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    on_menu = {
+        (c, d): n
+        for c, d, n in MenuItem.objects.filter(
+            menu__canteen_id__in=ids, menu__date__range=(start, end)
+        )
+        .values_list("menu__canteen_id", "menu__date")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    kinds: dict[tuple[int, dt.date], set[str]] = defaultdict(set)
+    for c, d, kind in HygieneRecord.objects.filter(**span).values_list("canteen_id", "day", "kind"):
+        kinds[(c, d)].add(kind)
+    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for key in served:
+        tally[key[0]][1] += 1
+        complete = (
+            key in checked
+            and sampled.get(key, 0) >= on_menu.get(key, 0)
+            and "disinfection" in kinds[key]
+            and bool(kinds[key] & {"fridge", "sample_fridge"})
+        )
+        tally[key[0]][0] += complete
+    return {pk: (done, of) for pk, (done, of) in tally.items()}
+
+
+def evaluation_figures(
+    canteens: list[Canteen], start: dt.date, end: dt.date, day: dt.date
+) -> dict[int, dict[str, Any]]:
+    """Each canteen's figures over [start, end], as of `day`: elder-days, ratings, complaints
+    answered in time, inspections' mean score, days with complete records, statements on
+    time. A handful of grouped queries for all the canteens together."""
+    ids = [c.pk for c in canteens]
+    figures: dict[int, dict[str, Any]] = {
+        pk: {
+            "elder_days": 0,
+            "ratings": 0,
+            "rating_average": None,
+            "complaints": 0,
+            "complaints_in_time": 0,
+            "inspections": 0,
+            "inspection_average": None,
+            "days_served": 0,
+            "days_complete": 0,
+            "statements": 0,
+            "statements_on_time": 0,
+        }
+        for pk in ids
+    }
+    for pk, n in _elder_days(ids, start, end).items():
+        figures[pk]["elder_days"] = n
+    for pk, n, mean in (
+        MealRating.objects.filter(canteen_id__in=ids, day__range=(start, end))
+        .values_list("canteen_id")
+        .annotate(n=Count("pk"), mean=Avg("stars"))
+        .order_by()
+    ):
+        figures[pk]["ratings"], figures[pk]["rating_average"] = n, round(mean, 2)
+    for complaint in Complaint.objects.filter(
+        canteen_id__in=ids, made_at__date__range=(start, end)
+    ).only("canteen_id", "made_at", "answered_at"):
+        row = figures[complaint.canteen_id]
+        row["complaints"] += 1
+        row["complaints_in_time"] += (
+            complaint.answered_at is not None
+            and complaint.answered_at - complaint.made_at
+            <= dt.timedelta(days=COMPLAINT_ANSWER_DAYS)
+        )
+    for pk, n, mean in (
+        Inspection.objects.filter(canteen_id__in=ids, day__range=(start, end))
+        .exclude(purpose__in=["acceptance", "evaluation"])
+        .values_list("canteen_id")
+        .annotate(n=Count("pk"), mean=Avg("score"))
+        .order_by()
+    ):
+        figures[pk]["inspections"], figures[pk]["inspection_average"] = n, round(mean, 1)
+    for pk, (done, of) in _complete_days(ids, start, end).items():
+        figures[pk]["days_complete"], figures[pk]["days_served"] = done, of
+    due_by = day - dt.timedelta(days=STATEMENT_DUE_DAYS)
+    for statement in Statement.objects.filter(
+        canteen_id__in=ids, period__ends_on__range=(start, min(end, due_by))
+    ).select_related("period"):
+        row = figures[statement.canteen_id]
+        row["statements"] += 1
+        row["statements_on_time"] += statement.submitted_at is not None and timezone.localdate(
+            statement.submitted_at
+        ) <= statement.period.ends_on + dt.timedelta(days=STATEMENT_DUE_DAYS)
+    return figures
+
+
+def evaluations_of(actor: Any, period_id: str) -> QuerySet[Evaluation]:
+    return (
+        Evaluation.objects.filter(scope_for(actor).canteen_q("canteen__"), period_id=period_id)
+        .select_related("canteen__village", "rectification")
+        .order_by("-score", "canteen__code")
     )

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import level_of, require_cap, scope_for
 from tongzhou.audit.services import audit_record
+from tongzhou.bookings.services import Moved, bookings_move
 from tongzhou.canteens.models import Canteen, CanteenStatus, Dish, SessionKind
 from tongzhou.canteens.services import (
     canteen_save,
@@ -30,7 +31,7 @@ from tongzhou.canteens.services import (
     meal_session_set,
     operator_for,
 )
-from tongzhou.core import clock
+from tongzhou.core import clock, periods
 from tongzhou.core.errors import (
     Conflict,
     NotFound,
@@ -38,11 +39,13 @@ from tongzhou.core.errors import (
     ValidationFailed,
     required_text,
 )
+from tongzhou.core.notify import Message, notify
+from tongzhou.elders.services import phone_for_notice
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.ledger.models import AccountKind, JournalKind
 from tongzhou.ledger.services import account_for, post
 from tongzhou.meals.models import Meal, MealStatus
-from tongzhou.oversight import selectors
+from tongzhou.oversight import selectors, stars
 from tongzhou.oversight.models import (
     HYGIENE_LIMITS,
     SAMPLE_KEEP_HOURS,
@@ -54,6 +57,7 @@ from tongzhou.oversight.models import (
     ApplicationStep,
     Complaint,
     ConstructionSubsidy,
+    Evaluation,
     Finding,
     FoodSample,
     HygieneRecord,
@@ -63,6 +67,7 @@ from tongzhou.oversight.models import (
     MorningCheck,
     PurchaseCheck,
     StagePayment,
+    StarPolicy,
     TraceCall,
     TraceCase,
 )
@@ -1015,3 +1020,182 @@ def trace_close(*, actor: Any, case_id: int, conclusion: str) -> TraceCase:
         canteen_id=case.canteen_id,
     )
     return case
+
+
+# --- 事后: evaluations, stars, exit ----------------------------------------------------------
+
+
+def policy_in_force(day: dt.date) -> StarPolicy:
+    policy = StarPolicy.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
+    if policy is None:
+        raise Conflict(
+            "star_policy_missing",
+            "尚未设置食堂星级评定规则，请先在后台录入。",
+            "No star rating policy is in force; enter one in the back office.",
+        )
+    return policy
+
+
+def _parts(figures: dict[str, Any]) -> dict[str, float | None]:
+    return {
+        "ratings": stars.rating_part(figures["rating_average"]),
+        "complaints": stars.share_part(figures["complaints_in_time"], figures["complaints"])
+        if figures["complaints"]
+        else 100.0,
+        "inspections": figures["inspection_average"],
+        "records": stars.share_part(figures["days_complete"], figures["days_served"]),
+        "settlement": stars.share_part(figures["statements_on_time"], figures["statements"]),
+    }
+
+
+@transaction.atomic
+def evaluations_run(*, actor: Any, period_id: str) -> list[Evaluation]:
+    """Evaluate every canteen of the actor's area that served in the half-year or year: the
+    figures, the parts, the score, the stars and the operating subsidy by the policy in force
+    at the period's end. A score below the policy's line asks for rectification (a finding with
+    a deadline, followed up like an inspection's). Run again, it replaces the figures."""
+    require_cap(actor, Cap.CANTEEN_GOVERN, "食堂考评", "evaluate canteens")
+    if level_of(actor) not in (RegionLevel.CITY, RegionLevel.DISTRICT):
+        raise PermissionDenied("食堂考评", "evaluate canteens")
+    if not period_id.endswith(("S1", "S2")) and len(period_id) != 4:
+        raise ValidationFailed(
+            "evaluation_period_invalid",
+            "考评按半年或全年进行。",
+            "Canteens are evaluated by half-year or year.",
+        )
+    start, end = periods.bounds(period_id)
+    today = clock.today()
+    if start > today:
+        raise ValidationFailed(
+            "evaluation_period_future", "该期间尚未开始。", "That period has not begun."
+        )
+    policy = policy_in_force(min(end, today))
+    canteens = list(
+        selectors.canteens_governed(actor)
+        .exclude(status=CanteenStatus.PLANNED)
+        .filter(opened_on__lte=end)
+    )
+    figures = selectors.evaluation_figures(canteens, start, min(end, today), today)
+    done: list[Evaluation] = []
+    for canteen in canteens:
+        found = figures[canteen.pk]
+        parts = _parts(found)
+        total = stars.score(parts, policy.weights)
+        earned = stars.stars_for(total, policy.bands)
+        rate = int(policy.subsidy_fen_by_star.get(str(earned), 0))
+        evaluation, _created = Evaluation.objects.update_or_create(
+            canteen=canteen,
+            period_id=period_id,
+            defaults={
+                "policy": policy,
+                "figures": found,
+                "parts": parts,
+                "score": total,
+                "stars": earned,
+                "elder_days": found["elder_days"],
+                "subsidy_fen_per_elder_day": rate,
+                "subsidy_fen": found["elder_days"] * rate,
+                "computed_at": clock.now(),
+            },
+        )
+        if total is not None and total < policy.rectify_below and evaluation.rectification is None:
+            inspection = Inspection.objects.create(
+                canteen=canteen,
+                purpose="evaluation",
+                body=BODY_OF_LEVEL.get(level_of(actor), "city"),
+                day=today,
+                checklist=[],
+                score=round(total),
+                inspectors=str(actor)[:100],
+                recorded_by=actor,
+            )
+            evaluation.rectification = Finding.objects.create(
+                inspection=inspection,
+                canteen=canteen,
+                text=f"{periods.label(period_id)}考评{total:.0f}分，低于{policy.rectify_below}分，"
+                "请对照扣分项限期整改",
+                deadline=today + dt.timedelta(days=30),
+            )
+            evaluation.save(update_fields=["rectification"])
+        done.append(evaluation)
+    audit_record(
+        actor=actor,
+        action="oversight.evaluate",
+        target=policy,
+        after={"period": period_id, "canteens": len(done)},
+        scope_path=scope_for(actor).region_path or "",
+    )
+    return done
+
+
+@dataclass(frozen=True)
+class Exit:
+    canteen: Canteen
+    moved: Moved
+    told: int
+
+
+@transaction.atomic
+def canteen_exit(
+    *, actor: Any, canteen_id: int, reason: str, move_to_id: int, from_day: dt.date
+) -> Exit:
+    """A canteen leaves (退出): it is closed, its standing bookings and booked days from
+    `from_day` go to a canteen nearby, the elders booked there are told by message, and
+    their purses are not touched (they spend them at any canteen)."""
+    require_cap(actor, Cap.CANTEEN_GOVERN, "食堂退出", "close a canteen")
+    canteen = selectors.canteen_get(actor, canteen_id)
+    to = selectors.canteen_get(actor, move_to_id)
+    reason = required_text(reason, "请写明退出原因。", "Say why the canteen leaves.")
+    if to.pk == canteen.pk or to.status != CanteenStatus.OPEN:
+        raise ValidationFailed(
+            "exit_move_to_invalid",
+            "请选择另一家正在营业的食堂承接老人的预订。",
+            "Choose another open canteen to take the bookings.",
+        )
+    if from_day < clock.today():
+        raise ValidationFailed(
+            "exit_day_past", "转移日期不能早于今天。", "The day cannot be in the past."
+        )
+    moved = bookings_move(actor=actor, from_canteen=canteen, to_canteen=to, from_day=from_day)
+    canteen_status_set(
+        actor=actor, canteen_id=canteen.pk, status=CanteenStatus.CLOSED, reason=reason[:200]
+    )
+    told = [
+        Message(
+            to_name=elder.name,
+            to_phone=phone,
+            text=f"【同舟】{canteen.name}自{from_day:%m月%d日}起停止供餐，您的订餐已转到{to.name}，"
+            "助餐卡和余额照常使用。",
+            kind="canteen_exit",
+        )
+        for elder in moved.elders
+        if (phone := phone_for_notice(elder))
+    ]
+    told += [
+        Message(
+            to_name=elder.name,
+            to_phone=phone,
+            text=f"【同舟】{canteen.name}自{from_day:%m月%d日}起停止供餐，"
+            "村（社区）工作人员会联系您重新安排，余额照常使用。",
+            kind="canteen_exit",
+        )
+        for elder, _why in moved.not_moved
+        if (phone := phone_for_notice(elder))
+    ]
+    notify(told)
+    audit_record(
+        actor=actor,
+        action="oversight.canteen.exit",
+        target=canteen,
+        after={
+            "to": to.code,
+            "from_day": from_day.isoformat(),
+            "moved": len(moved.elders),
+            "not_moved": len(moved.not_moved),
+            "told": len(told),
+        },
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    canteen.refresh_from_db()
+    return Exit(canteen, moved, len(told))

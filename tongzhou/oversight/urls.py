@@ -9,5 +9,7 @@ urlpatterns = [
     path("applications/<int:application_id>/", views.application, name="application"),
     path("files/<int:file_id>/", views.application_file, name="application_file"),
     path("canteens/<int:canteen_id>/", views.canteen, name="canteen"),
+    path("evaluations/", views.evaluations, name="evaluations"),
+    path("canteens/<int:canteen_id>/status/", views.canteen_status, name="canteen_status"),
     path("traces/<int:case_id>/", views.trace, name="trace"),
 ]

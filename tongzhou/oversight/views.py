@@ -9,13 +9,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
-from tongzhou.access.scope import has_cap, scope_for
+from tongzhou.access.scope import has_cap, level_of, scope_for
 from tongzhou.canteens.models import Canteen, Dish
-from tongzhou.core import clock
+from tongzhou.canteens.services import canteen_status_set
+from tongzhou.core import clock, periods
+from tongzhou.core.downloads import Column, xlsx_download
 from tongzhou.core.errors import DomainError
 from tongzhou.core.views import day_asked, form_id, run_and_report
 from tongzhou.oversight import selectors, services
@@ -322,6 +325,13 @@ def canteen(request: HttpRequest, canteen_id: int) -> HttpResponse:
             "dishes": list(Dish.objects.filter(canteen=found).order_by("name")),
             "governs": has_cap(request.user, Cap.CANTEEN_GOVERN),
             "today": day,
+            "evaluations": list(found.evaluations.order_by("-period_id")[:6]),
+            "others": list(
+                selectors.canteens_governed(request.user)
+                .filter(status="open")
+                .exclude(pk=found.pk)
+                .order_by("code")
+            ),
         },
     )
 
@@ -429,3 +439,131 @@ def trace(request: HttpRequest, case_id: int) -> HttpResponse:
             ],
         },
     )
+
+
+# --- 事后: evaluations -----------------------------------------------------------------------
+
+EVALUATION_COLUMNS = [
+    Column("食堂", width=22),
+    Column("所在地", width=14),
+    Column("服务人天", "int", total=True),
+    Column("评价条数", "int", total=True),
+    Column("平均评分", "decimal"),
+    Column("投诉", "int", total=True),
+    Column("按时答复", "int", total=True),
+    Column("检查次数", "int", total=True),
+    Column("检查平均得分", "decimal"),
+    Column("供餐天数", "int", total=True),
+    Column("台账完整天数", "int", total=True),
+    Column("结算单按时报送", "text", width=12),
+    Column("总分", "decimal"),
+    Column("星级", "int"),
+    Column("每人天运营补贴（元）", "yuan"),
+    Column("运营补贴（元）", "yuan", total=True),
+    Column("整改", width=10),
+]
+
+
+def _period_asked(request: HttpRequest) -> str:
+    asked = request.GET.get("period", "")
+    try:
+        periods.bounds(asked)
+    except ValueError:
+        today = clock.today()
+        # The half-year just ended is what is evaluated by default.
+        previous = periods.previous(periods.period_of("half", today))
+        return previous
+    return asked
+
+
+@login_required
+def evaluations(request: HttpRequest) -> HttpResponseBase:
+    """The half-year's (or year's) evaluations of the area's canteens: figures, parts, score,
+    stars and operating subsidy; run again by the district or city; as Excel."""
+    if not has_cap(request.user, Cap.CANTEEN_GOVERN):
+        raise Http404
+    period_id = _period_asked(request)
+    if request.method == "POST":
+        run_and_report(
+            request,
+            lambda: services.evaluations_run(actor=request.user, period_id=period_id),
+            gettext("Evaluated from the canteens' own data."),
+        )
+        return redirect(f"{request.path}?period={period_id}")
+    rows = list(selectors.evaluations_of(request.user, period_id))
+    if request.GET.get("format") == "xlsx":
+        return xlsx_download(
+            filename=f"幸福食堂考评-{periods.label(period_id)}.xlsx",
+            title=f"幸福食堂考评（{periods.label(period_id)}）",
+            columns=EVALUATION_COLUMNS,
+            rows=[
+                (
+                    e.canteen.name,
+                    e.canteen.village.name,
+                    e.figures["elder_days"],
+                    e.figures["ratings"],
+                    e.figures["rating_average"],
+                    e.figures["complaints"],
+                    e.figures["complaints_in_time"],
+                    e.figures["inspections"],
+                    e.figures["inspection_average"],
+                    e.figures["days_served"],
+                    e.figures["days_complete"],
+                    f"{e.figures['statements_on_time']}/{e.figures['statements']}",
+                    e.score,
+                    e.stars,
+                    e.subsidy_fen_per_elder_day,
+                    e.subsidy_fen,
+                    "需整改" if e.rectification_id else "",
+                )
+                for e in rows
+            ],
+        )
+    return render(
+        request,
+        "oversight/evaluations.html",
+        {
+            "rows": rows,
+            "period_id": period_id,
+            "choices": [
+                periods.previous(periods.period_of("half", clock.today())),
+                periods.period_of("half", clock.today()),
+                str(clock.today().year - 1),
+            ],
+            "may_run": level_of(request.user) in ("city", "district"),
+        },
+    )
+
+
+@login_required
+def canteen_status(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """Suspend, reopen or close (exit, with the bookings moved) a canteen."""
+    _governor(request)
+    if request.method != "POST" or not has_cap(request.user, Cap.CANTEEN_GOVERN):
+        raise Http404
+    post, user = request.POST, request.user
+    step = post.get("step", "")
+    if step == "exit":
+        run_and_report(
+            request,
+            lambda: services.canteen_exit(
+                actor=user,
+                canteen_id=canteen_id,
+                reason=post.get("reason", ""),
+                move_to_id=form_id(post.get("move_to")),
+                from_day=day_asked(post.get("from_day")),
+            ),
+            gettext("The canteen is closed; its elders' bookings are moved and they are told."),
+        )
+    else:
+        run_and_report(
+            request,
+            lambda: canteen_status_set(
+                actor=user,
+                canteen_id=canteen_id,
+                status="suspended" if step == "suspend" else "open",
+                reason=post.get("reason", "") or gettext("reopened"),
+            ),
+            gettext("Saved."),
+        )
+    return redirect("oversight:canteen", canteen_id=canteen_id)

@@ -23,6 +23,7 @@ from tongzhou.geo.api import router as geo_router
 from tongzhou.identity.api import router as identity_router
 from tongzhou.meals.api import router as meals_router
 from tongzhou.operations.metrics import count_refusal
+from tongzhou.oversight.api import router as oversight_router
 from tongzhou.purses.api import router as purses_router
 
 api = NinjaAPI(
@@ -51,6 +52,7 @@ api.add_router("/", purses_router)
 api.add_router("/", bookings_router)
 api.add_router("/charity", charity_router)
 api.add_router("/care", care_router)
+api.add_router("/", oversight_router)
 
 
 def refused(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -54,6 +54,9 @@ class MealSessionInline(admin.TabularInline):
 
 class CanteenForm(forms.ModelForm):
     actor: Any = None
+    kitchen_camera_url = forms.URLField(
+        label=_("kitchen camera (明厨亮灶) link"), required=False, assume_scheme="https"
+    )
 
     class Meta:
         model = Canteen
@@ -71,6 +74,9 @@ class CanteenForm(forms.ModelForm):
             "status",
             "opened_on",
             "open_amount_max_fen",
+            "licence_no",
+            "licence_expires_on",
+            "kitchen_camera_url",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -96,6 +96,8 @@ class Canteen(models.Model):
     # 食品经营许可证: a canteen whose licence has lapsed stops selling until it is renewed.
     licence_no = models.CharField(_("food business licence number"), max_length=30, blank=True)
     licence_expires_on = models.DateField(_("licence valid until"), null=True, blank=True)
+    # 明厨亮灶: the kitchen camera's live view, for inspectors and families.
+    kitchen_camera_url = models.URLField(_("kitchen camera (明厨亮灶) link"), blank=True)
     # Why a canteen is suspended or closed, said to whoever tries to sell or book there.
     status_reason = models.CharField(_("reason for the status"), max_length=200, blank=True)
     # Booking: a meal on day D is booked or cancelled until `booking_cutoff` on D - lead days.

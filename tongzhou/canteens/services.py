@@ -45,6 +45,9 @@ CANTEEN_FIELDS = (
     "status",
     "opened_on",
     "open_amount_max_fen",
+    "licence_no",
+    "licence_expires_on",
+    "kitchen_camera_url",
 )
 TERMINAL_FIELDS = ("canteen", "name", "key_id", "status", "rotated_at", "revoked_at")
 CREDENTIAL_PREFIX = "tzt"

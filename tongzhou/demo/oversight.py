@@ -15,16 +15,23 @@ from PIL import Image
 
 from tongzhou.accounts.models import User
 from tongzhou.canteens.models import Canteen, MenuItem
-from tongzhou.core import clock
+from tongzhou.core import clock, periods
 from tongzhou.geo.models import Region
 from tongzhou.meals.models import Meal, MealStatus
-from tongzhou.oversight.models import Application, ConstructionSubsidy, KitchenStaff, MealRating
+from tongzhou.oversight.models import (
+    Application,
+    ConstructionSubsidy,
+    KitchenStaff,
+    MealRating,
+    StarPolicy,
+)
 from tongzhou.oversight.services import (
     ChecklistPoint,
     FindingRow,
     StaffRow,
     application_submit,
     application_town_pass,
+    evaluations_run,
     hygiene_record,
     inspection_record,
     morning_check_record,
@@ -163,4 +170,23 @@ def build_oversight(rng: random.Random) -> int:
         files=[("场地照片", _photo("site2.jpg"))],
     )
     application_town_pass(actor=changguo, application_id=waiting.pk, comment="材料齐全，请区里验收")
+    StarPolicy.objects.get_or_create(
+        valid_from=start,
+        defaults={
+            "weights": {
+                "ratings": 30,
+                "complaints": 15,
+                "inspections": 25,
+                "records": 20,
+                "settlement": 10,
+            },
+            "bands": [[90, 5], [80, 4], [70, 3], [60, 2], [0, 1]],
+            "rectify_below": 60,
+            "subsidy_fen_by_star": {"5": 400, "4": 300, "3": 200, "2": 100, "1": 0},
+            "source": "演示数据，非本局标准",
+        },
+    )
+    evaluations_run(
+        actor=User.objects.get(username="city"), period_id=periods.period_of("half", today)
+    )
     return len(canteens)

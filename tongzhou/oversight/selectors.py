@@ -492,3 +492,9 @@ def evaluations_of(actor: Any, period_id: str) -> QuerySet[Evaluation]:
         .select_related("canteen__village", "rectification")
         .order_by("-score", "canteen__code")
     )
+
+
+def meal_id_for_receipt(receipt_no: str) -> int:
+    """The meal a receipt number names (0 when none: refused as not found by the service)."""
+    found = Meal.objects.filter(receipt_no=receipt_no).values_list("pk", flat=True).first()
+    return found or 0

@@ -81,6 +81,24 @@ def test_cashier_sells_by_card_and_voids(counter_page: Any, make_member: Any) ->
     assert "已撤销 1 笔，12.00 元" in summary, summary
 
 
+def test_the_elder_rates_the_meal_with_one_tap(counter_page: Any, make_member: Any) -> None:
+    from tongzhou.oversight.models import MealRating
+
+    _elder, card = make_member(name="评价阿婆")
+    page = counter_page
+    page.get_by_role("button", name="荤素套餐").click()
+    page.get_by_test_id("scan").fill(card)
+    page.get_by_test_id("scan").press("Enter")
+    until(page, "document.getElementById('result').classList.contains('ok')")
+    rate = page.get_by_test_id("rate")
+    assert "这顿饭怎么样" in rate.inner_text()
+    rate.locator("[data-stars='5']").click()
+    until(page, "document.getElementById('result').innerText.includes('谢谢')")
+    assert rate.is_hidden()
+    rating = MealRating.objects.get()
+    assert (rating.stars, rating.channel, rating.meal_id) == (5, "counter", Meal.objects.get().pk)
+
+
 def test_a_double_tap_charges_once(counter_page: Any, make_member: Any) -> None:
     _elder, card = make_member()
     page = counter_page

@@ -96,6 +96,7 @@
   function sell(credential, acceptFullPrice) {
     if (state.inFlight) return;  // a double tap while a sale is on its way does nothing
     if (!state.order.length) { show("bad", text.chooseFirst); beep(false); return; }
+    $("rate").hidden = true;
     state.inFlight = true;
     state.receiptSeq += 1;
     const attempt = {
@@ -112,6 +113,24 @@
     submit(attempt, 0);
   }
 
+  // After a sale the elder may say in one tap how the meal was (once per meal).
+  function offerRating(receiptNo) {
+    const box = $("rate");
+    box.hidden = false;
+    box.querySelectorAll("[data-stars]").forEach((button) => {
+      button.disabled = false;
+      button.onclick = () => {
+        box.querySelectorAll("[data-stars]").forEach((b) => { b.disabled = true; });
+        api("POST", "/meals/" + encodeURIComponent(receiptNo) + "/rating",
+            { stars: Number(button.dataset.stars) }).then(({ status }) => {
+          box.hidden = true;
+          if (status === 201) show("ok", '<div class="big-line">' + escapeHtml(box.dataset.thanks) + "</div>");
+          $("scan").focus();
+        }).catch(() => { box.hidden = true; });
+      };
+    });
+  }
+
   function submit(attempt, tries) {
     api("POST", "/checkout", attempt.body, attempt.key).then(({ status, data }) => {
       state.inFlight = false;
@@ -122,6 +141,7 @@
         $("void-last").disabled = false;
         $("print-receipt").hidden = false;
         show("ok", receiptHtml(data));
+        offerRating(data.receipt_no);
         beep(true);
         state.order = [];
         renderOrder();

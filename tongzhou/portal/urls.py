@@ -15,4 +15,5 @@ urlpatterns = [
     path("cancel/", views.cancel, name="cancel"),
     path("family/", views.family, name="family"),
     path("services/", views.care_services, name="services"),
+    path("rate/", views.rate, name="rate"),
 ]

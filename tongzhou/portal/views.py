@@ -25,10 +25,13 @@ from tongzhou.core import clock
 from tongzhou.core.errors import DomainError
 from tongzhou.core.masking import mask_name
 from tongzhou.core.net import client_address
+from tongzhou.core.views import form_id
 from tongzhou.identity.qr import STEP_SECONDS
 from tongzhou.identity.render import qr_svg
 from tongzhou.identity.services import qr_current_code, qr_identity_for
 from tongzhou.meals.models import SESSION_CHOICES
+from tongzhou.oversight.selectors import rateable_meals
+from tongzhou.oversight.services import complaint_make, meal_rate
 from tongzhou.portal.models import AccessGrant, GrantKind
 from tongzhou.portal.selectors import elder_page, nearby_canteens
 from tongzhou.portal.services import code_for_family, sign_in
@@ -320,3 +323,53 @@ def family(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_KEY, None)
     return redirect("portal:login")
+
+
+RATING_WORDS = {5: "满意", 3: "一般", 1: "不满意"}
+
+
+@_signed_in
+def rate(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
+    """The last week's meals not yet rated, each with three big answers, and a word to the
+    canteen where something was wrong; the answer shows at the top."""
+    elder = grant.elder
+    if request.method == "POST":
+        try:
+            if request.POST.get("complaint", "").strip():
+                complaint_make(
+                    canteen_id=form_id(request.POST.get("canteen")),
+                    text=request.POST["complaint"],
+                    channel="elder_page",
+                    elder_id=elder.pk,
+                )
+                title = gettext("Sent to the canteen; it answers within 3 days")
+            else:
+                rating = meal_rate(
+                    meal_id=form_id(request.POST.get("meal")),
+                    stars=form_id(request.POST.get("stars")),
+                    channel="elder_page",
+                    elder_id=elder.pk,
+                )
+                title = gettext("Thank you: %(answer)s") % {
+                    "answer": RATING_WORDS.get(rating.stars, rating.stars)
+                }
+        except DomainError as refused:
+            request.session["portal_result"] = {"ok": False, "text": refused.message()}
+        else:
+            request.session["portal_result"] = {"ok": True, "title": title, "text": ""}
+        return redirect("portal:rate")
+    meals = list(rateable_meals(elder.pk)[:10])
+    today = clock.today()
+    canteens = {meal.canteen_id: meal.canteen for meal in meals}
+    return _page(
+        request,
+        grant,
+        "portal/rate.html",
+        result=request.session.pop("portal_result", None),
+        meals=[
+            (meal, f"{_day_label(meal.business_date, today)} {SESSION_LABELS[meal.session]}")
+            for meal in meals
+        ],
+        answers=list(RATING_WORDS.items()),
+        canteens=list(canteens.values()) or list(nearby_canteens(elder)[:3]),
+    )

@@ -208,3 +208,34 @@ def test_a_meal_is_rated_once_and_complaints_are_answered(
     assert (voice.ratings, voice.average, voice.complaints, voice.answered_in_time) == (
         1, 3.0, 1, 1,
     )  # fmt: skip
+
+
+def test_the_elder_rates_a_meal_and_complains_on_their_own_page(
+    counter: Any, make_member: Any, make_user: Callable[..., Any], lunch_time: Any
+) -> None:
+    from django.test import Client
+
+    from tongzhou.oversight.models import Complaint
+    from tongzhou.portal.services import grant_and_code
+
+    elder, card = make_member(name="林阿婆")
+    assert sell(counter, card).status_code == 201
+    meal = Meal.objects.get(elder=elder)
+    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    issued = grant_and_code(actor=worker, elder=elder, kind="self", holder_name="林阿婆")
+    phone = Client()
+    phone.post("/me/login/", {"code": issued.code})
+    page = phone.get("/me/rate/").content.decode()
+    assert f'data-testid="rate-{meal.pk}"' in page and "今天" in page and "午餐" in page
+    answer = phone.post("/me/rate/", {"meal": meal.pk, "stars": "3"}, follow=True)
+    text = answer.content.decode()
+    assert "谢谢您的评价：一般" in text and f'data-testid="rate-{meal.pk}"' not in text
+    assert MealRating.objects.get().channel == "elder_page"
+    # A second answer for the same meal is refused in words; nothing changes.
+    again = phone.post("/me/rate/", {"meal": meal.pk, "stars": "5"}, follow=True)
+    assert "已经评价过了" in again.content.decode() and MealRating.objects.get().stars == 3
+    phone.post("/me/rate/", {"canteen": counter.canteen.pk, "complaint": "菜太咸了"})
+    complaint = Complaint.objects.get()
+    assert (complaint.elder_id, complaint.text, complaint.channel) == (
+        elder.pk, "菜太咸了", "elder_page",
+    )  # fmt: skip

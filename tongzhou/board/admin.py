@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from tongzhou.access.admin_base import ScopedAdmin
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import scope_for
 from tongzhou.audit.services import reference_save
 from tongzhou.board.models import Indicator, Target
+from tongzhou.board.registry import REGISTRY
 from tongzhou.geo.selectors import city_path
 
 INDICATOR_FIELDS = (
@@ -37,8 +40,25 @@ INDICATOR_FIELDS = (
 TARGET_FIELDS = ("indicator", "region", "period_id", "value", "source")
 
 
+class IndicatorForm(forms.ModelForm):
+    # Computed by one of the platform's registered computations, or reported (blank).
+    function = forms.ChoiceField(
+        label=_("computed by"),
+        required=False,
+        choices=lambda: (
+            [("", _("reported by the responsible unit"))]
+            + [(name, name) for name in sorted(REGISTRY)]
+        ),
+    )
+
+    class Meta:
+        model = Indicator
+        fields = INDICATOR_FIELDS
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(ScopedAdmin):
+    form = IndicatorForm
     view_cap = Cap.BOARD_VIEW
     add_cap = change_cap = Cap.CARE_LIST_EDIT  # the city's catalogue
     list_display = ("code", "name", "group", "measure", "period_type", "provenance", "is_active")

@@ -178,6 +178,7 @@ class ItemSource(models.TextChoices):
     VISIT = "visit", _("a caring visit's finding")
     DISCOVERY = "discovery", _("a discovery case")
     ANOMALY = "anomaly", _("an anomaly case")
+    FINDING = "finding", _("a canteen inspection's finding")
     INSTRUCTION = "instruction", _("a leader's instruction")
 
 

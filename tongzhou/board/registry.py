@@ -26,6 +26,8 @@ from tongzhou.meals.models import Meal, MealStatus
 from tongzhou.network.models import Facility, FacilityStatus, TrainingAttendance, TrainingSession
 from tongzhou.network.selectors import city_coverage, profile_for
 from tongzhou.network.workforce import certified_carers, workforce
+from tongzhou.oversight.models import MealRating
+from tongzhou.oversight.selectors import complete_days
 from tongzhou.visits.selectors import due_and_visited
 
 Figures = dict[str, tuple[float, float | None]]
@@ -97,6 +99,31 @@ def canteens_new(start: dt.date, end: dt.date) -> Figures:
         .annotate(n=Count("pk"))
     )
     return _counts(rows, "village__path")
+
+
+@registered("canteen_records_complete")
+def canteen_records_complete(start: dt.date, end: dt.date) -> Figures:
+    """Days a canteen served with its kitchen's records complete ÷ days it served."""
+    canteens = dict(
+        Canteen.objects.exclude(status=CanteenStatus.PLANNED).values_list("pk", "village__path")
+    )
+    found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for pk, (done, of) in complete_days(list(canteens), start, end).items():
+        found[canteens[pk]][0] += done
+        found[canteens[pk]][1] += of
+    return {path: (done, of) for path, (done, of) in found.items()}
+
+
+@registered("canteen_meals_satisfied")
+def canteen_meals_satisfied(start: dt.date, end: dt.date) -> Figures:
+    """Meals rated 满意 (4 or 5 stars) ÷ meals rated, where the canteen is."""
+    rows = (
+        MealRating.objects.filter(day__range=(start, end))
+        .order_by()
+        .values("canteen__village__path")
+        .annotate(n=Count("pk"), good=Count("pk", filter=Q(stars__gte=4)))
+    )
+    return {row["canteen__village__path"]: (float(row["good"]), float(row["n"])) for row in rows}
 
 
 def _meals(start: dt.date, end: dt.date) -> Any:

@@ -20,6 +20,7 @@ from tongzhou.core.masking import mask_name
 from tongzhou.discovery.models import DiscoveryCase
 from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.geo.selectors import city_code
+from tongzhou.oversight.models import Finding
 from tongzhou.settlement.models import AnomalyCase
 from tongzhou.visits.models import FollowUp
 
@@ -323,6 +324,21 @@ def source_brief(actor: Any, source: str, ref: int) -> SourceBrief | None:
                 follow.finding[:300],
                 follow.village.parent,
                 f"visit:{follow.pk}",
+            )
+    if source == "finding":
+        finding = (
+            Finding.objects.filter(scope.region_q("canteen__village__path"), pk=ref)
+            .select_related("canteen__village__parent")
+            .first()
+        )
+        if finding is not None and finding.canteen is not None:
+            town = finding.canteen.village.parent
+            assert town is not None
+            return SourceBrief(
+                f"{finding.canteen.name}检查问题整改",
+                f"{finding.text}（限{finding.deadline:%Y-%m-%d}前整改）"[:300],
+                town,
+                f"finding:{finding.pk}",
             )
     if source == "anomaly":
         anomaly = AnomalyCase.objects.filter(scope.region_q("scope_path"), pk=ref).first()

@@ -378,7 +378,7 @@ def _elder_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _complete_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
+def complete_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
     """Per canteen: (days with complete records, days it served). A day is complete with a
     morning check, a sample of every dish on its menus, a disinfection and a fridge read."""
     span = {"day__range": (start, end), "canteen_id__in": ids}
@@ -472,7 +472,7 @@ def evaluation_figures(
         .order_by()
     ):
         figures[pk]["inspections"], figures[pk]["inspection_average"] = n, round(mean, 1)
-    for pk, (done, of) in _complete_days(ids, start, end).items():
+    for pk, (done, of) in complete_days(ids, start, end).items():
         figures[pk]["days_complete"], figures[pk]["days_served"] = done, of
     due_by = day - dt.timedelta(days=STATEMENT_DUE_DAYS)
     for statement in Statement.objects.filter(

@@ -274,3 +274,34 @@ def test_units_are_reviewed_on_how_they_kept_their_deadlines(
         draft_page
     )
     assert forgotten.pk and not_due.pk
+
+
+def test_an_item_raised_from_a_canteen_inspection_finding_goes_to_its_town(
+    people: dict[str, Any], signed_in: Callable[[Any], Any], make_canteen: Any, now: Any
+) -> None:
+    from tongzhou.oversight.services import ChecklistPoint, FindingRow, inspection_record
+
+    now(at(2026, 3, 1, 9))
+    canteen = make_canteen("330902002001", name="西安社区幸福食堂")
+    inspection = inspection_record(
+        actor=people["town"], canteen_id=canteen.pk,
+        checklist=[ChecklistPoint("留样冰箱", False, "留样冰箱温度12℃")],
+        inspectors="镇民政办", findings=[FindingRow("留样冰箱温度超标", dt.date(2026, 3, 8))],
+    )  # fmt: skip
+    finding = inspection.findings.get()
+    district = signed_in(people["dinghai"])
+    form = district.get(f"/board/supervision/new/?source=finding&ref={finding.pk}").content.decode()
+    assert "西安社区幸福食堂检查问题整改" in form and "留样冰箱温度超标" in form
+    district.post(
+        f"/board/supervision/new/?source=finding&ref={finding.pk}",
+        {"title": "西安社区幸福食堂检查问题整改", "basis": "留样冰箱温度超标",
+         "unit": "330902002", "deadline": "2026-03-08"},
+    )  # fmt: skip
+    item = SupervisionItem.objects.get()
+    assert (item.source, item.source_ref, item.unit.code) == (
+        "finding", f"finding:{finding.pk}", "330902002",
+    )  # fmt: skip
+    other = signed_in(people["putuo"]).get(
+        f"/board/supervision/new/?source=finding&ref={finding.pk}"
+    )
+    assert "留样冰箱温度超标" not in other.content.decode()

@@ -123,6 +123,12 @@ def test_a_half_year_is_evaluated_from_the_canteens_own_data(
     assert (evaluation.subsidy_fen_per_elder_day, evaluation.subsidy_fen) == (0, 0)
     assert evaluation.rectification is not None
     assert "低于60分" in evaluation.rectification.text
+    # The board can use the same figures: meals rated 满意, days with complete records.
+    from tongzhou.board.registry import compute
+
+    village = canteen.village.path
+    assert compute("canteen_meals_satisfied", "202603")[village] == (1.0, 2.0)
+    assert compute("canteen_records_complete", "202603")[village] == (0.0, 1.0)
     # Run again: the figures replaced, no second rectification.
     evaluations_run(actor=district, period_id="2026S1")
     assert Evaluation.objects.count() == 1

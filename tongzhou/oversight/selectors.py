@@ -19,7 +19,7 @@ from tongzhou.accounts.models import User
 from tongzhou.canteens.models import Canteen, Dish, Menu, MenuItem
 from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
-from tongzhou.geo.models import RegionLevel
+from tongzhou.geo.models import Region, RegionLevel
 from tongzhou.meals.models import Meal, MealStatus
 from tongzhou.oversight.models import (
     COMPLAINT_ANSWER_DAYS,
@@ -498,3 +498,64 @@ def meal_id_for_receipt(receipt_no: str) -> int:
     """The meal a receipt number names (0 when none: refused as not found by the service)."""
     found = Meal.objects.filter(receipt_no=receipt_no).values_list("pk", flat=True).first()
     return found or 0
+
+
+@dataclass
+class AreaSummary:
+    """An area's canteens over an evaluated period, summed from their evaluations (a mean is
+    a sum over a sum, never a mean of means)."""
+
+    area: Region
+    canteens: int = 0
+    elder_days: int = 0
+    ratings: int = 0
+    stars_given: float = 0.0
+    complaints: int = 0
+    complaints_in_time: int = 0
+    inspections: int = 0
+    findings_open: int = 0
+    days_served: int = 0
+    days_complete: int = 0
+    subsidy_fen: int = 0
+    by_stars: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.stars_given / self.ratings, 2) if self.ratings else None
+
+    @property
+    def records_share(self) -> float | None:
+        return self.days_complete / self.days_served if self.days_served else None
+
+
+def area_summaries(actor: Any, evaluations: list[Evaluation]) -> list[AreaSummary]:
+    """The evaluations summed by the level below the actor's own: by district for the city,
+    by town for a district or a town."""
+    level = "district" if level_of(actor) == RegionLevel.CITY else "town"
+    depth = 2 if level == "district" else 3
+    areas = {region.path: region for region in Region.objects.filter(level=level).order_by("code")}
+    open_findings = Counter(
+        Finding.objects.filter(
+            canteen_id__in=[e.canteen_id for e in evaluations], confirmed_at__isnull=True
+        ).values_list("canteen_id", flat=True)
+    )
+    found: dict[str, AreaSummary] = {}
+    for evaluation in evaluations:
+        path = "/".join(evaluation.canteen.village.path.split("/")[:depth]) + "/"
+        if path not in areas:
+            continue
+        row = found.setdefault(path, AreaSummary(areas[path]))
+        figures = evaluation.figures
+        row.canteens += 1
+        row.elder_days += evaluation.elder_days
+        row.ratings += figures["ratings"]
+        row.stars_given += (figures["rating_average"] or 0) * figures["ratings"]
+        row.complaints += figures["complaints"]
+        row.complaints_in_time += figures["complaints_in_time"]
+        row.inspections += figures["inspections"]
+        row.findings_open += open_findings[evaluation.canteen_id]
+        row.days_served += figures["days_served"]
+        row.days_complete += figures["days_complete"]
+        row.subsidy_fen += evaluation.subsidy_fen
+        row.by_stars[evaluation.stars] = row.by_stars.get(evaluation.stars, 0) + 1
+    return [found[path] for path in areas if path in found]

@@ -464,6 +464,22 @@ EVALUATION_COLUMNS = [
 ]
 
 
+AREA_COLUMNS = [
+    Column("地区", width=14),
+    Column("食堂数", "int", total=True),
+    Column("服务人天", "int", total=True),
+    Column("评价条数", "int", total=True),
+    Column("平均评分", "decimal"),
+    Column("投诉", "int", total=True),
+    Column("按时答复", "int", total=True),
+    Column("检查次数", "int", total=True),
+    Column("未整改问题", "int", total=True),
+    Column("台账完整率", "percent"),
+    Column("星级分布", width=24),
+    Column("运营补贴（元）", "yuan", total=True),
+]
+
+
 def _period_asked(request: HttpRequest) -> str:
     asked = request.GET.get("period", "")
     try:
@@ -491,6 +507,30 @@ def evaluations(request: HttpRequest) -> HttpResponseBase:
         )
         return redirect(f"{request.path}?period={period_id}")
     rows = list(selectors.evaluations_of(request.user, period_id))
+    areas = selectors.area_summaries(request.user, rows)
+    if request.GET.get("format") == "xlsx" and request.GET.get("by") == "area":
+        return xlsx_download(
+            filename=f"幸福食堂考评汇总-{periods.label(period_id)}.xlsx",
+            title=f"幸福食堂考评汇总（{periods.label(period_id)}）",
+            columns=AREA_COLUMNS,
+            rows=[
+                (
+                    a.area.name,
+                    a.canteens,
+                    a.elder_days,
+                    a.ratings,
+                    a.rating_average,
+                    a.complaints,
+                    a.complaints_in_time,
+                    a.inspections,
+                    a.findings_open,
+                    a.records_share,
+                    "、".join(f"{n}星{c}家" for n, c in sorted(a.by_stars.items(), reverse=True)),
+                    a.subsidy_fen,
+                )
+                for a in areas
+            ],
+        )
     if request.GET.get("format") == "xlsx":
         return xlsx_download(
             filename=f"幸福食堂考评-{periods.label(period_id)}.xlsx",
@@ -524,6 +564,7 @@ def evaluations(request: HttpRequest) -> HttpResponseBase:
         "oversight/evaluations.html",
         {
             "rows": rows,
+            "areas": areas,
             "period_id": period_id,
             "choices": [
                 periods.previous(periods.period_of("half", clock.today())),

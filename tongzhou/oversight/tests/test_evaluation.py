@@ -138,6 +138,17 @@ def test_a_half_year_is_evaluated_from_the_canteens_own_data(
     assert canteen.name in text and "38.89" in text and "2026年上半年" in text
     sheet = signed_in(district).get("/oversight/evaluations/?period=2026S1&format=xlsx")
     assert sheet.status_code == 200
+    # Summed by town for the district: a rating mean over all ratings, records as a share.
+    assert 'data-testid="areas"' in text and "昌国街道" in text and "4.0（2）" in text
+    import io
+
+    from openpyxl import load_workbook
+
+    summary = signed_in(district).get("/oversight/evaluations/?period=2026S1&format=xlsx&by=area")
+    book = load_workbook(io.BytesIO(b"".join(summary.streaming_content))).active
+    row = next(r for r in book.iter_rows(values_only=True) if r[0] == "昌国街道")
+    # Open findings: the inspection's and the rectification the low score asked for.
+    assert row[1:4] == (1, 2, 2) and row[8] == 2 and row[9] == 0
 
 
 @pytest.mark.django_db

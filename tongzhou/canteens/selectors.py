@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -107,3 +108,53 @@ def counter_today(terminal: Terminal) -> dict[str, Any]:
         "sessions": sessions,
         "credential_renew_due": terminal_renew_due(terminal),
     }
+
+
+MENU_DAYS_AHEAD = 7  # a canteen publishes its menus a week ahead
+
+
+@dataclass(frozen=True)
+class MenuDay:
+    day: dt.date
+    session: str
+    dishes: list[Dish]
+
+
+def week_menus(canteen_ids: list[int], start: dt.date) -> dict[int, list[MenuDay]]:
+    """Each canteen's published menus for the week from `start`, by day and session."""
+    found: dict[int, dict[tuple[dt.date, str], list[Dish]]] = {pk: {} for pk in canteen_ids}
+    for item in (
+        MenuItem.objects.filter(
+            menu__canteen_id__in=canteen_ids,
+            menu__date__range=(start, start + dt.timedelta(days=MENU_DAYS_AHEAD - 1)),
+        )
+        .select_related("menu", "dish")
+        .order_by("menu__date", "menu__session", "dish__name")
+    ):
+        found[item.menu.canteen_id].setdefault((item.menu.date, item.menu.session), []).append(
+            item.dish
+        )
+    return {
+        pk: [MenuDay(day, session, dishes) for (day, session), dishes in days.items()]
+        for pk, days in found.items()
+    }
+
+
+def menu_gaps(canteen_ids: list[int], start: dt.date) -> dict[int, list[tuple[dt.date, str]]]:
+    """The days and sessions of the coming week a canteen serves but has no menu for yet."""
+    published = week_menus(canteen_ids, start)
+    serves: dict[int, list[str]] = {pk: [] for pk in canteen_ids}
+    for pk, kind in MealSession.objects.filter(canteen_id__in=canteen_ids).values_list(
+        "canteen_id", "kind"
+    ):
+        serves[pk].append(kind)
+    gaps: dict[int, list[tuple[dt.date, str]]] = {}
+    for pk in canteen_ids:
+        have = {(m.day, m.session) for m in published[pk]}
+        gaps[pk] = [
+            (start + dt.timedelta(days=n), kind)
+            for n in range(MENU_DAYS_AHEAD)
+            for kind in sorted(serves[pk])
+            if (start + dt.timedelta(days=n), kind) not in have
+        ]
+    return gaps

@@ -17,6 +17,7 @@ from tongzhou.access.roles import Cap, Role
 from tongzhou.access.scope import level_of, require_cap, scope_for
 from tongzhou.accounts.models import User
 from tongzhou.canteens.models import Canteen, Dish, Menu, MenuItem
+from tongzhou.canteens.selectors import menu_gaps
 from tongzhou.core import clock
 from tongzhou.core.errors import NotFound
 from tongzhou.geo.models import Region, RegionLevel
@@ -91,6 +92,17 @@ class DaySheet:
     purchases: list[PurchaseCheck]
     hygiene: list[HygieneRecord]
     warnings: list[str] = field(default_factory=list)
+    # The coming week's meals without a published menu (elders choose a week ahead).
+    menu_gaps: list[tuple[dt.date, str]] = field(default_factory=list)
+
+    @property
+    def menu_gaps_text(self) -> str:
+        shown = "、".join(
+            f"{day:%m月%d日}{_SESSION_WORDS.get(session, session)}"
+            for day, session in self.menu_gaps[:4]
+        )
+        more = f"等{len(self.menu_gaps)}餐" if len(self.menu_gaps) > 4 else ""
+        return f"{shown}{more}" if shown else ""
 
     @property
     def missing(self) -> list[str]:
@@ -167,6 +179,7 @@ def day_sheets(canteens: list[Canteen], day: dt.date) -> list[DaySheet]:
     purchases: dict[int, list[PurchaseCheck]] = defaultdict(list)
     for purchase in PurchaseCheck.objects.filter(canteen_id__in=ids, day=day):
         purchases[purchase.canteen_id].append(purchase)
+    gaps = menu_gaps(ids, day + dt.timedelta(days=1))
     hygiene: dict[int, list[HygieneRecord]] = defaultdict(list)
     for row in HygieneRecord.objects.filter(canteen_id__in=ids, day=day):
         hygiene[row.canteen_id].append(row)
@@ -179,6 +192,7 @@ def day_sheets(canteens: list[Canteen], day: dt.date) -> list[DaySheet]:
             purchases=purchases[canteen.pk],
             hygiene=hygiene[canteen.pk],
             warnings=paper_warnings(canteen, day, staff[canteen.pk]),
+            menu_gaps=gaps[canteen.pk],
         )
         for canteen in canteens
     ]

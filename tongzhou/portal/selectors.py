@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 
 from tongzhou.canteens.models import Canteen, CanteenStatus, MenuItem
@@ -53,3 +55,17 @@ def elder_page(elder: Elder, meals: int = 20) -> dict[str, Any]:
         "meals": recent,
         "nearby": [{**row, "menu": menus.get(row["canteen"].pk, [])} for row in nearby],
     }
+
+
+def elder_canteens(elder: Elder, limit: int = 2) -> list[Canteen]:
+    """The open canteens the elder ate at most over the last month."""
+    since = clock.today() - dt.timedelta(days=30)
+    ids = [
+        pk
+        for pk, _n in Meal.objects.filter(elder=elder, business_date__gte=since)
+        .values_list("canteen_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:limit]
+    ]
+    found = {c.pk: c for c in Canteen.objects.filter(pk__in=ids, status=CanteenStatus.OPEN)}
+    return [found[pk] for pk in ids if pk in found]

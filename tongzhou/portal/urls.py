@@ -16,4 +16,5 @@ urlpatterns = [
     path("family/", views.family, name="family"),
     path("services/", views.care_services, name="services"),
     path("rate/", views.rate, name="rate"),
+    path("menu/", views.menu, name="menu"),
 ]

@@ -19,6 +19,7 @@ from tongzhou.bookings.actions import booking_action, parse_date, parse_session
 from tongzhou.bookings.models import BookingMode
 from tongzhou.bookings.selectors import elder_upcoming
 from tongzhou.bookings.services import delivery_refusal, first_open_day
+from tongzhou.canteens.selectors import week_menus
 from tongzhou.care.selectors import elder_entitlements, elder_orders_coming
 from tongzhou.care.services import entitlements_refresh
 from tongzhou.core import clock
@@ -33,7 +34,7 @@ from tongzhou.meals.models import SESSION_CHOICES
 from tongzhou.oversight.selectors import rateable_meals
 from tongzhou.oversight.services import complaint_make, meal_rate
 from tongzhou.portal.models import AccessGrant, GrantKind
-from tongzhou.portal.selectors import elder_page, nearby_canteens
+from tongzhou.portal.selectors import elder_canteens, elder_page, nearby_canteens
 from tongzhou.portal.services import code_for_family, sign_in
 
 SESSION_KEY = "portal_grant"
@@ -371,5 +372,30 @@ def rate(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
             for meal in meals
         ],
         answers=list(RATING_WORDS.items()),
-        canteens=list(canteens.values()) or list(nearby_canteens(elder)[:3]),
+        canteens=list(canteens.values())
+        or [row["canteen"] for row in nearby_canteens(elder, limit=3)],
+    )
+
+
+@_signed_in
+def menu(request: HttpRequest, grant: AccessGrant) -> HttpResponse:
+    """The coming week's menus of the canteens the elder eats at (or the nearest), with each
+    dish's notes on salt, sugar and softness."""
+    elder, today = grant.elder, clock.today()
+    canteens = elder_canteens(elder) or [row["canteen"] for row in nearby_canteens(elder, 2)]
+    menus = week_menus([c.pk for c in canteens], today)
+    return _page(
+        request,
+        grant,
+        "portal/menu.html",
+        canteens=[
+            (
+                canteen,
+                [
+                    (f"{_day_label(m.day, today)} {SESSION_LABELS[m.session]}", m.dishes)
+                    for m in menus[canteen.pk]
+                ],
+            )
+            for canteen in canteens
+        ],
     )

@@ -239,3 +239,33 @@ def test_the_elder_rates_a_meal_and_complains_on_their_own_page(
     assert (complaint.elder_id, complaint.text, complaint.channel) == (
         elder.pk, "菜太咸了", "elder_page",
     )  # fmt: skip
+
+
+def test_the_week_s_menus_are_published_and_shown_on_the_elder_s_page(
+    counter: Any, make_member: Any, make_user: Callable[..., Any], lunch_time: Any
+) -> None:
+    import datetime as dt
+
+    from django.test import Client
+
+    from tongzhou.canteens.models import Menu, MenuItem
+    from tongzhou.portal.services import grant_and_code
+
+    canteen, dish = counter.canteen, counter.menu_item.dish
+    dish.diet_tags = "低盐、软烂"
+    dish.save()
+    tomorrow = dt.date(2026, 3, 13)
+    menu = Menu.objects.create(canteen=canteen, date=tomorrow, session="lunch")
+    MenuItem.objects.create(menu=menu, dish=dish, price_fen=1200)
+    sheet = selectors.day_sheet(canteen, dt.date(2026, 3, 12))
+    # The canteen serves lunch: six of the next seven lunches still have no menu.
+    assert len(sheet.menu_gaps) == 6 and (tomorrow, "lunch") not in sheet.menu_gaps
+    assert sheet.menu_gaps_text == "03月14日午餐、03月15日午餐、03月16日午餐、03月17日午餐等6餐"
+    elder, card = make_member(name="林阿婆")
+    assert sell(counter, card).status_code == 201
+    worker = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    issued = grant_and_code(actor=worker, elder=elder, kind="self", holder_name="林阿婆")
+    phone = Client()
+    phone.post("/me/login/", {"code": issued.code})
+    page = phone.get("/me/menu/").content.decode()
+    assert canteen.name in page and "明天" in page and "荤素套餐" in page and "低盐、软烂" in page

@@ -31,6 +31,7 @@ from tongzhou.network.models import (
 )
 from tongzhou.network.routing import reach
 from tongzhou.network.tiers import TIER_FACILITIES, TIER_NAMES, IslandFacts, Tier, tier_of
+from tongzhou.oversight.models import Application, ApplicationStatus
 
 # The islands of the county seats (岱山县 at 高亭镇, 嵊泗县 at 菜园镇): central islands.
 COUNTY_SEAT_TOWNS = ("330921100", "330922100")
@@ -368,9 +369,16 @@ def plan_progress(actor: Any, year: int | None = None) -> list[PlanRow]:
                 status=CanteenStatus.OPEN,
                 opened_on__year=year,
             ).count()
-            underway = Canteen.objects.filter(
-                village__path__startswith=plan.region.path, status=CanteenStatus.PLANNED
-            ).count()
+            # Registered but not open, and applications on their way to acceptance.
+            underway = (
+                Canteen.objects.filter(
+                    village__path__startswith=plan.region.path, status=CanteenStatus.PLANNED
+                ).count()
+                + Application.objects.filter(
+                    village__path__startswith=plan.region.path,
+                    status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.TOWN_PASSED],
+                ).count()
+            )
         else:
             mine = Facility.objects.filter(
                 kind=plan.kind, village__path__startswith=plan.region.path

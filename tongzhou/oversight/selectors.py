@@ -573,3 +573,12 @@ def area_summaries(actor: Any, evaluations: list[Evaluation]) -> list[AreaSummar
         row.subsidy_fen += evaluation.subsidy_fen
         row.by_stars[evaluation.stars] = row.by_stars.get(evaluation.stars, 0) + 1
     return [found[path] for path in areas if path in found]
+
+
+def villages_for(actor: Any) -> list[Region]:
+    """The villages and communities an application may be entered for by the actor."""
+    return list(
+        Region.objects.filter(scope_for(actor).region_q("path"), level=RegionLevel.VILLAGE)
+        .select_related("parent")
+        .order_by("code")
+    )

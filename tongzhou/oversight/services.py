@@ -185,6 +185,8 @@ def application_submit(
                 "The application is being reviewed; it cannot change now.",
             )
     _check_application(application, staff, clock.today())
+    if not files and not (application.pk and application.files.exists()):
+        raise ValidationFailed("photo_required", "请上传场地照片。", "Add a photo of the site.")
     application.applied_by = getattr(application, "applied_by", None) or actor
     application.status = ApplicationStatus.SUBMITTED
     application.save()

@@ -6,6 +6,7 @@ app_name = "oversight"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("kitchen/", views.kitchen, name="kitchen"),
+    path("applications/new/", views.application_new, name="application_new"),
     path("applications/<int:application_id>/", views.application, name="application"),
     path("files/<int:file_id>/", views.application_file, name="application_file"),
     path("canteens/<int:canteen_id>/", views.canteen, name="canteen"),

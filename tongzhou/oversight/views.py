@@ -15,18 +15,20 @@ from django.utils.translation import gettext
 
 from tongzhou.access.roles import Cap
 from tongzhou.access.scope import has_cap, level_of, scope_for
-from tongzhou.canteens.models import Canteen, Dish
+from tongzhou.canteens.models import Canteen, CanteenKind, Dish, SessionKind
 from tongzhou.canteens.services import canteen_status_set
 from tongzhou.core import clock, periods
 from tongzhou.core.downloads import Column, xlsx_download
-from tongzhou.core.errors import DomainError
+from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.views import day_asked, form_id, run_and_report
 from tongzhou.oversight import selectors, services
 from tongzhou.oversight.models import (
+    Application,
     ApplicationFile,
     ApplicationStatus,
     HygieneKind,
     InspectorBody,
+    OperatorKind,
     TraceCall,
 )
 
@@ -209,6 +211,87 @@ def overview(request: HttpRequest) -> HttpResponse:
             else [],
             "may_apply": has_cap(user, Cap.CANTEEN_APPLY),
             "today": day,
+        },
+    )
+
+
+STAFF_ROWS = 5
+
+
+@login_required
+def application_new(request: HttpRequest) -> HttpResponse:
+    """An operator's application entered by its village or town, with its kitchen staff and
+    photos; submitted to the town. A refusal keeps what was typed."""
+    if not has_cap(request.user, Cap.CANTEEN_APPLY):
+        raise Http404
+    villages = selectors.villages_for(request.user)
+    post = request.POST
+    if request.method == "POST":
+        village = next((v for v in villages if str(v.pk) == post.get("village")), None)
+        staff = [
+            services.StaffRow(
+                post.get(f"staff_name_{n}", "").strip(),
+                post.get(f"staff_job_{n}", "").strip() or "厨师",
+                post.get(f"staff_cert_{n}", "").strip(),
+                day_asked(post.get(f"staff_until_{n}")),
+            )
+            for n in range(STAFF_ROWS)
+            if post.get(f"staff_name_{n}", "").strip()
+        ]
+        made: dict[str, int] = {}
+
+        def submit() -> None:
+            if village is None:
+                raise ValidationFailed(
+                    "village_required", "请选择所在村（社区）。", "Choose the village."
+                )
+            application = Application(
+                operator_name=post.get("operator_name", "").strip()[:100],
+                operator_kind=post.get("operator_kind", ""),
+                credit_code=post.get("credit_code", "").strip()[:18],
+                contact_name=post.get("contact_name", "").strip()[:40],
+                contact_phone=post.get("contact_phone", "").strip()[:20],
+                name=post.get("name", "").strip()[:60],
+                kind=post.get("kind", ""),
+                village=village,
+                address=post.get("address", "").strip()[:120],
+                lon=float(village.lon or 0),
+                lat=float(village.lat or 0),
+                seats=0 if post.get("kind") == "central_kitchen" else form_id(post.get("seats")),
+                daily_capacity=form_id(post.get("daily_capacity")),
+                sessions=post.getlist("sessions"),
+                licence_no=post.get("licence_no", "").strip()[:30],
+                licence_expires_on=day_asked(post.get("licence_expires_on")),
+                insurance_no=post.get("insurance_no", "").strip()[:40],
+                insurance_expires_on=day_asked(post.get("insurance_expires_on")),
+            )
+            if not application.operator_name or not application.name:
+                raise ValidationFailed(
+                    "application_names_missing",
+                    "请填写运营主体和食堂名称。",
+                    "Give the operator and the canteen's name.",
+                )
+            made["pk"] = services.application_submit(
+                actor=request.user,
+                application=application,
+                staff=staff,
+                files=[("场地照片", photo) for photo in request.FILES.getlist("photos")],
+            ).pk
+
+        run_and_report(request, submit, gettext("Submitted to the town for its review."))
+        if "pk" in made:
+            return redirect("oversight:application", application_id=made["pk"])
+    return render(
+        request,
+        "oversight/application_new.html",
+        {
+            "villages": villages,
+            "kinds": CanteenKind.choices,
+            "operator_kinds": OperatorKind.choices,
+            "sessions": SessionKind.choices,
+            "staff_rows": range(STAFF_ROWS),
+            "form": post,
+            "chosen_sessions": post.getlist("sessions") if post else ["lunch"],
         },
     )
 

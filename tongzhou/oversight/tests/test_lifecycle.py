@@ -196,6 +196,14 @@ def test_papers_out_of_date_are_refused(people: dict[str, Any]) -> None:
         )
         == "permission_denied"
     )
+    assert (
+        refused(
+            lambda: application_submit(
+                actor=people["village"], application=new_application(), staff=STAFF
+            )
+        )
+        == "photo_required"
+    )
     assert Application.objects.count() == 0
 
 

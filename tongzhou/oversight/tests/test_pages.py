@@ -58,7 +58,9 @@ def test_the_district_accepts_on_its_page_and_a_trace_is_opened(
     village = make_user(Role.VILLAGE_WORKER, region="330902002001")
     town = make_user(Role.TOWN_OFFICER, region="330902002")
     district = make_user(Role.DISTRICT_OFFICER, region="330902")
-    application = application_submit(actor=village, application=new_application(), staff=STAFF)
+    application = application_submit(
+        actor=village, application=new_application(), staff=STAFF, files=[("场地", photo())]
+    )
     application_town_pass(actor=town, application_id=application.pk)
     page = signed_in(district)
     assert "西安社区幸福食堂" in page.get("/oversight/").content.decode()
@@ -81,3 +83,37 @@ def test_the_district_accepts_on_its_page_and_a_trace_is_opened(
     case = TraceCase.objects.get()
     assert answer["Location"] == f"/oversight/traces/{case.pk}/"
     assert "0" in page.get(answer["Location"]).content.decode()
+
+
+def test_the_village_enters_an_application_on_its_page(
+    make_user: Callable[..., Any], signed_in: Callable[[Any], Any], now: Any
+) -> None:
+    from tongzhou.bookings.tests.conftest import at
+    from tongzhou.geo.models import Region
+
+    now(at(2026, 3, 2, 9))
+    village = make_user(Role.VILLAGE_WORKER, region="330902002001")
+    page = signed_in(village)
+    form = page.get("/oversight/applications/new/").content.decode()
+    assert 'data-testid="application-form"' in form and "西安社区" in form
+    fields: dict[str, Any] = {
+        "operator_name": "西安社区股份经济合作社", "operator_kind": "village",
+        "contact_name": "张主任", "contact_phone": "13800000000", "name": "西安社区幸福食堂",
+        "kind": "happiness_canteen", "village": Region.objects.get(code="330902002001").pk,
+        "address": "服务中心一楼", "seats": "40", "daily_capacity": "120",
+        "sessions": ["lunch", "dinner"], "licence_no": "JY123", "licence_expires_on": "2030-01-01",
+        "insurance_no": "PICC-1", "insurance_expires_on": "2027-01-01",
+        "staff_name_0": "李师傅", "staff_job_0": "厨师", "staff_cert_0": "JK-1",
+        "staff_until_0": "2027-01-01",
+    }  # fmt: skip
+    # Without a photo of the site it is refused in words, and what was typed stays.
+    refused = page.post("/oversight/applications/new/", fields).content.decode()
+    assert "请上传场地照片" in refused and 'value="西安社区幸福食堂"' in refused
+    answer = page.post("/oversight/applications/new/", fields | {"photos": [photo()]})
+    application = Application.objects.get()
+    assert answer["Location"] == f"/oversight/applications/{application.pk}/"
+    assert (application.status, application.sessions) == ("submitted", ["lunch", "dinner"])
+    assert application.staff.get().name == "李师傅" and application.files.count() == 1
+    # A district officer has no application form (the village or town enters it).
+    district = make_user(Role.DISTRICT_OFFICER, region="330902")
+    assert signed_in(district).get("/oversight/applications/new/").status_code == 404

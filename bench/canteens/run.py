@@ -56,6 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.rebuild or not DB.exists():
         care.build()
+    care.manage("migrate", "-v0")  # a database built by an earlier version catches up
     django.setup()
     from django.db.models import Count
 

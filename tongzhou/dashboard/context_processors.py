@@ -38,6 +38,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "board_raise": has_cap(user, Cap.BOARD_APPROVE),
             "oversight": has_cap(user, Cap.CANTEEN_GOVERN) or has_cap(user, Cap.CANTEEN_APPLY),
             "kitchen_records": has_cap(user, Cap.KITCHEN_RECORD) and not user.is_superuser,
+            "meal_rate": has_cap(user, Cap.MEAL_RATE),
             "serve": has_cap(user, Cap.CARE_SERVE) and not user.is_superuser,
             "coverage": may_see_coverage(user),
             "settlement": has_cap(user, Cap.MEAL_VIEW) and user.role != Role.CASHIER,

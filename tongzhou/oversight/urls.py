@@ -12,5 +12,6 @@ urlpatterns = [
     path("canteens/<int:canteen_id>/", views.canteen, name="canteen"),
     path("evaluations/", views.evaluations, name="evaluations"),
     path("canteens/<int:canteen_id>/status/", views.canteen_status, name="canteen_status"),
+    path("elders/<int:elder_id>/meals/", views.elder_meals, name="elder_meals"),
     path("traces/<int:case_id>/", views.trace, name="trace"),
 ]

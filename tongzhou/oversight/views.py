@@ -21,6 +21,7 @@ from tongzhou.core import clock, periods
 from tongzhou.core.downloads import Column, xlsx_download
 from tongzhou.core.errors import DomainError, ValidationFailed
 from tongzhou.core.views import day_asked, form_id, run_and_report
+from tongzhou.elders.selectors import elder_get
 from tongzhou.oversight import selectors, services
 from tongzhou.oversight.models import (
     Application,
@@ -691,3 +692,51 @@ def canteen_status(request: HttpRequest, canteen_id: int) -> HttpResponse:
             gettext("Saved."),
         )
     return redirect("oversight:canteen", canteen_id=canteen_id)
+
+
+@login_required
+def elder_meals(request: HttpRequest, elder_id: int) -> HttpResponse:
+    """A worker on the phone with an elder: the week's meals rated for them, and what went
+    wrong told to the canteen."""
+    if not has_cap(request.user, Cap.MEAL_RATE):
+        raise Http404
+    try:
+        elder = elder_get(actor=request.user, elder_id=elder_id)
+    except DomainError:
+        raise Http404 from None
+    post, user = request.POST, request.user
+    if request.method == "POST":
+        if post.get("complaint", "").strip():
+            run_and_report(
+                request,
+                lambda: services.complaint_make(
+                    canteen_id=form_id(post.get("canteen")),
+                    text=post["complaint"],
+                    channel="phone",
+                    actor=user,
+                    elder_id=elder.pk,
+                ),
+                gettext("Sent to the canteen; it answers within 3 days."),
+            )
+        else:
+            run_and_report(
+                request,
+                lambda: services.meal_rate(
+                    meal_id=form_id(post.get("meal")),
+                    stars=form_id(post.get("stars")),
+                    channel="phone",
+                    actor=user,
+                ),
+                gettext("Rating saved."),
+            )
+        return redirect(request.path)
+    meals = list(selectors.rateable_meals(elder.pk)[:10])
+    return render(
+        request,
+        "oversight/elder_meals.html",
+        {
+            "elder": elder,
+            "meals": meals,
+            "canteens": list({meal.canteen_id: meal.canteen for meal in meals}.values()),
+        },
+    )

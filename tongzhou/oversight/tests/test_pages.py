@@ -117,3 +117,29 @@ def test_the_village_enters_an_application_on_its_page(
     # A district officer has no application form (the village or town enters it).
     district = make_user(Role.DISTRICT_OFFICER, region="330902")
     assert signed_in(district).get("/oversight/applications/new/").status_code == 404
+
+
+def test_a_worker_takes_a_rating_and_a_complaint_by_phone(
+    counter: Any, make_member: Any, make_user: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    from tongzhou.meals.models import Meal
+    from tongzhou.meals.tests.test_checkout import sell
+    from tongzhou.oversight.models import Complaint, MealRating
+
+    elder, card = make_member(name="陈阿公")
+    assert sell(counter, card).status_code == 201
+    meal = Meal.objects.get()
+    worker = signed_in(make_user(Role.VILLAGE_WORKER, region="330902002001"))
+    assert 'data-testid="rate-link"' in worker.get(f"/bookings/elder/{elder.pk}/").content.decode()
+    page = worker.get(f"/oversight/elders/{elder.pk}/meals/").content.decode()
+    assert f'data-testid="phone-rate-{meal.pk}"' in page
+    worker.post(f"/oversight/elders/{elder.pk}/meals/", {"meal": meal.pk, "stars": "1"})
+    worker.post(
+        f"/oversight/elders/{elder.pk}/meals/",
+        {"canteen": counter.canteen.pk, "complaint": "饭是凉的"},
+    )
+    assert (MealRating.objects.get().stars, MealRating.objects.get().channel) == (1, "phone")
+    assert Complaint.objects.get().channel == "phone"
+    # Another village's worker cannot reach this elder.
+    stranger = signed_in(make_user(Role.VILLAGE_WORKER, region="330903001001"))
+    assert stranger.get(f"/oversight/elders/{elder.pk}/meals/").status_code == 404

@@ -174,7 +174,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     )
     facilities = build_network(rng)
     plan_rota()
-    build_oversight(rng)
+    credentials += build_oversight(rng, _menus)
     build_board()
     credentials_file = Path(settings.VAR_DIR) / "demo-terminals.txt"
     (Path(settings.VAR_DIR) / "demo-cards.txt").write_text("".join(f"{c}\n" for c in cards[:200]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +16,7 @@ from PIL import Image
 
 from tongzhou.accounts.models import User
 from tongzhou.canteens.models import Canteen, MenuItem
+from tongzhou.canteens.services import terminal_create
 from tongzhou.core import clock, periods
 from tongzhou.geo.models import Region
 from tongzhou.meals.models import Meal, MealStatus
@@ -29,6 +31,8 @@ from tongzhou.oversight.services import (
     ChecklistPoint,
     FindingRow,
     StaffRow,
+    application_accept,
+    application_record,
     application_submit,
     application_town_pass,
     evaluations_run,
@@ -38,6 +42,8 @@ from tongzhou.oversight.services import (
     sample_record,
 )
 
+# The district's acceptance checklist as the demo's inspectors go through it.
+ACCEPTANCE_POINTS = ["后厨布局合理、生熟分开", "留样冰箱专用", "消毒设施正常", "明厨亮灶"]
 COOKS = ["李师傅", "王阿姨", "陈师傅", "张阿姨", "刘师傅"]
 
 
@@ -72,8 +78,11 @@ def _application(village_code: str, name: str, kind: str, seats: int) -> Applica
     )
 
 
-def build_oversight(rng: random.Random) -> int:
-    """Returns the number of canteens given kitchen staff."""
+def build_oversight(
+    rng: random.Random, menus: Callable[[random.Random, list[Canteen]], None]
+) -> list[tuple[str, str]]:
+    """Returns the credential of the counter of the canteen the demo takes from application
+    to selling (`menus` gives it the week's dishes as the other canteens have)."""
     today = clock.today()
     start = today.replace(month=1, day=1)
     for kind, amount, stages in (
@@ -189,4 +198,26 @@ def build_oversight(rng: random.Random) -> int:
     evaluations_run(
         actor=User.objects.get(username="city"), period_id=periods.period_of("half", today)
     )
-    return len(canteens)
+    # One canteen all the way: applied for, reviewed, accepted on site, recorded, selling.
+    district, city = User.objects.get(username="dinghai"), User.objects.get(username="city")
+    walked = application_submit(
+        actor=xian,
+        application=_application("330902002001", "西安社区助餐点", "meal_point", 24),
+        staff=[StaffRow("钱阿姨", "厨师", "JK-NEW-2", today + dt.timedelta(days=330))],
+        files=[("场地照片", _photo("site3.jpg"))],
+    )
+    application_town_pass(actor=changguo, application_id=walked.pk, comment="同意上报")
+    application_accept(
+        actor=district,
+        application_id=walked.pk,
+        checklist=[ChecklistPoint(point, True) for point in ACCEPTANCE_POINTS],
+        inspectors="定海区民政局 王科长，市场监管所 陈所长",
+        photos=[_photo("accept.jpg")],
+        comment="验收合格",
+    )
+    application_record(actor=city, application_id=walked.pk, comment="同意备案")
+    walked.refresh_from_db()
+    assert walked.canteen is not None
+    menus(rng, [walked.canteen])
+    issued = terminal_create(actor=district, canteen=walked.canteen, name="收银台1")
+    return [(str(issued.terminal), issued.credential)]

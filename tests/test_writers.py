@@ -55,7 +55,8 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         ],
         "tongzhou.oversight.services": [
             "oversight.ApplicationFile", "oversight.ApplicationStaff", "oversight.ApplicationStep",
-            "oversight.Complaint", "oversight.Finding", "oversight.FoodSample",
+            "oversight.Complaint", "oversight.Evaluation", "oversight.Finding",
+            "oversight.FoodSample",
             "oversight.HygieneRecord", "oversight.Inspection", "oversight.KitchenStaff",
             "oversight.MealRating", "oversight.MorningCheck", "oversight.PurchaseCheck",
             "oversight.StagePayment", "oversight.TraceCall", "oversight.TraceCase",
@@ -77,7 +78,7 @@ def test_the_writers_read_off_the_source_are_these() -> None:
         "tongzhou.demo.board": ["board.Target"],
         "tongzhou.demo.oversight": [
             "canteens.Canteen", "oversight.ConstructionSubsidy", "oversight.KitchenStaff",
-            "oversight.MealRating",
+            "oversight.MealRating", "oversight.StarPolicy",
         ],
         "tongzhou.demo.network": [
             "care.Carer", "network.BuildPlan", "network.CommunityWorker", "network.Facility",

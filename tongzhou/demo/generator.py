@@ -183,7 +183,7 @@ def generate_demo(*, scale: str, seed: int) -> DemoResult:
     return DemoResult(
         elders=elders,
         memberships=memberships,
-        canteens=len(canteens),
+        canteens=Canteen.objects.count(),
         terminals=len(credentials),
         users=users,
         seconds=time.perf_counter() - started,

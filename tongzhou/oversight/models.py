@@ -177,6 +177,21 @@ class ConstructionSubsidy(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.valid_from}"
 
+    def clean(self) -> None:
+        """Stages are [months after acceptance, share in basis points] whose shares make the
+        whole grant."""
+        from django.core.exceptions import ValidationError
+
+        stages = self.stages if isinstance(self.stages, list) else []
+        shaped = all(
+            isinstance(s, list) and len(s) == 2 and all(isinstance(n, int) and n >= 0 for n in s)
+            for s in stages
+        )
+        if not stages or not shaped or sum(s[1] for s in stages) != 10000:
+            raise ValidationError(
+                {"stages": _("Stages are [months, share in basis points]; shares sum to 10000.")}
+            )
+
 
 class StagePayment(models.Model):
     """One stage of a canteen's construction subsidy: due on a date, posted to the ledger
@@ -613,6 +628,31 @@ class StarPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.valid_from)
+
+    def clean(self) -> None:
+        """The weights name the evaluation's parts, the bands are [floor, stars] pairs, and
+        every star earned has a subsidy rate."""
+        from django.core.exceptions import ValidationError
+
+        parts = ("ratings", "complaints", "inspections", "records", "settlement")
+        weights = self.weights if isinstance(self.weights, dict) else {}
+        if (
+            not weights
+            or set(weights) - set(parts)
+            or any(not isinstance(w, int | float) or w < 0 for w in weights.values())
+        ):
+            raise ValidationError({"weights": _("Weights are numbers for: %s.") % ", ".join(parts)})
+        bands = self.bands if isinstance(self.bands, list) else []
+        if not bands or any(
+            not isinstance(b, list) or len(b) != 2 or not 0 <= b[1] <= 5 for b in bands
+        ):
+            raise ValidationError({"bands": _("Bands are [lowest score, stars] pairs, 0-5 stars.")})
+        rates = self.subsidy_fen_by_star if isinstance(self.subsidy_fen_by_star, dict) else {}
+        missing = {str(int(b[1])) for b in bands} - set(rates)
+        if missing or any(not isinstance(v, int) or v < 0 for v in rates.values()):
+            raise ValidationError(
+                {"subsidy_fen_by_star": _("A rate in fen (0 or more) for every star a band gives.")}
+            )
 
 
 class Evaluation(models.Model):

@@ -497,6 +497,43 @@ def _recorded(actor: Any, action: str, row: Any, canteen: Canteen, after: dict[s
 
 
 @transaction.atomic
+def kitchen_staff_add(*, actor: Any, canteen_id: int, row: StaffRow) -> KitchenStaff:
+    """A new worker in the kitchen, with a health certificate in force."""
+    canteen = _kitchen(actor, canteen_id)
+    name = required_text(row.name, "请填写姓名。", "Give the name.")[:40]
+    if row.health_cert_expires_on <= clock.today() or not row.health_cert_no.strip():
+        raise ValidationFailed(
+            "health_certificate_expired",
+            "请填写有效期内的健康证。",
+            "A health certificate in force is needed.",
+        )
+    staff, created = KitchenStaff.objects.update_or_create(
+        canteen=canteen,
+        name=name,
+        defaults={
+            "job": row.job.strip()[:20] or "厨师",
+            "health_cert_no": row.health_cert_no.strip()[:30],
+            "health_cert_expires_on": row.health_cert_expires_on,
+            "is_active": True,
+        },
+    )
+    _recorded(actor, "staff_add", staff, canteen, {"name": name, "returned": not created})
+    return staff
+
+
+@transaction.atomic
+def kitchen_staff_leave(*, actor: Any, staff_id: int) -> KitchenStaff:
+    staff = KitchenStaff.objects.select_for_update().filter(pk=staff_id).first()
+    if staff is None:
+        raise NotFound("从业人员", "staff member")
+    canteen = _kitchen(actor, staff.canteen_id)
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+    _recorded(actor, "staff_leave", staff, canteen, {"name": staff.name})
+    return staff
+
+
+@transaction.atomic
 def morning_check_record(
     *, actor: Any, canteen_id: int, staff_id: int, temperature: Decimal, symptoms: str = ""
 ) -> MorningCheck:

@@ -154,6 +154,27 @@ def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
             ),
             gettext("Goods received saved."),
         )
+    elif form == "staff":
+        run_and_report(
+            request,
+            lambda: services.kitchen_staff_add(
+                actor=user,
+                canteen_id=canteen.pk,
+                row=services.StaffRow(
+                    post.get("name", ""),
+                    post.get("job", ""),
+                    post.get("health_cert_no", ""),
+                    day_asked(post.get("health_cert_expires_on")),
+                ),
+            ),
+            gettext("Worker added."),
+        )
+    elif form == "leave":
+        run_and_report(
+            request,
+            lambda: services.kitchen_staff_leave(actor=user, staff_id=form_id(post.get("staff"))),
+            gettext("Marked as no longer working here."),
+        )
     elif form == "rectify":
         run_and_report(
             request,

@@ -32,8 +32,9 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     call_command("generate_demo", "--scale", "small", stdout=out)
     assert "3000 elders" in out.getvalue() and "password 'tongzhou-demo'" in out.getvalue()
     assert Elder.objects.count() == 3000
-    assert Canteen.objects.count() == 11
-    assert Terminal.objects.devices().count() == 21
+    # The 11 canteens, and the one the demo takes from application to selling.
+    assert Canteen.objects.count() == 12
+    assert Terminal.objects.devices().count() == 22  # its counter too
     from tongzhou.bookings.models import Booking, BookingPlan, WellnessAlert
 
     assert Canteen.objects.filter(delivers=True).count() == 3
@@ -56,7 +57,7 @@ def test_small_scale_builds_a_plausible_city(settings: Any, tmp_path: Path) -> N
     statement.refresh_from_db()
     assert statement.totals["sales"]["count"] > 20
     assert reconcile(statement.period).ok
-    assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 21
+    assert len((tmp_path / "demo-terminals.txt").read_text().splitlines()) == 22
     assert User.objects.filter(username__in=["admin", "city", "dinghai", "cashier1"]).count() == 4
     assert CategoryMembership.objects.exists()
     from tongzhou.canteens.models import Menu

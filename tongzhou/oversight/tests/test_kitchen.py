@@ -114,6 +114,38 @@ def test_a_kitchens_day_is_kept_and_what_is_missing_is_flagged(
     assert FoodSample.objects.get(pk=sample.pk).discarded_at is not None
 
 
+def test_the_kitchen_keeps_its_staff_and_policy_data_is_checked(kitchen: dict[str, Any]) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tongzhou.oversight.models import ConstructionSubsidy, StarPolicy
+    from tongzhou.oversight.services import StaffRow, kitchen_staff_add, kitchen_staff_leave
+
+    manager, canteen = kitchen["manager"], kitchen["canteen"]
+    lapsed = StaffRow("赵阿姨", "帮厨", "JK-9", dt.date(2026, 3, 1))
+    assert refused(
+        lambda: kitchen_staff_add(actor=manager, canteen_id=canteen.pk, row=lapsed)
+    ) == "health_certificate_expired"  # fmt: skip
+    new = kitchen_staff_add(
+        actor=manager,
+        canteen_id=canteen.pk,
+        row=StaffRow("赵阿姨", "", "JK-9", dt.date(2027, 3, 1)),
+    )
+    kitchen_staff_leave(actor=manager, staff_id=kitchen["cook"].pk)
+    names = [
+        person.name for person, _check in selectors.day_sheet(canteen, dt.date(2026, 3, 12)).staff
+    ]
+    assert names == ["王阿姨", "赵阿姨"] and new.job == "厨师"
+    with pytest.raises(ValidationError):
+        ConstructionSubsidy(kind="meal_point", valid_from=dt.date(2026, 1, 1), amount_fen=1,
+                            stages=[[0, 6000], [6, 3000]]).clean()  # fmt: skip
+    with pytest.raises(ValidationError):
+        StarPolicy(valid_from=dt.date(2026, 1, 1), weights={"taste": 10}, bands=[[0, 1]],
+                   subsidy_fen_by_star={"1": 0}).clean()  # fmt: skip
+    with pytest.raises(ValidationError):
+        StarPolicy(valid_from=dt.date(2026, 1, 1), weights={"ratings": 10}, bands=[[90, 5]],
+                   subsidy_fen_by_star={"4": 100}).clean()  # fmt: skip
+
+
 def test_records_stay_inside_their_canteen(
     kitchen: dict[str, Any], make_canteen: Callable[..., Canteen], make_user: Callable[..., Any]
 ) -> None:

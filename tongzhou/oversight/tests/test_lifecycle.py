@@ -228,3 +228,15 @@ def test_a_canteen_sells_only_while_open_and_licensed(counter: Any, make_member:
     assert "食品安全追溯" in stopped.json()["error"]["message_zh"]
     Canteen.objects.filter(pk=counter.canteen.pk).update(status="open")
     assert sale("k3").status_code == 201
+
+
+def test_the_nightly_command_releases_stages_as_the_city(people: dict[str, Any], now: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("release_construction_stages", "--user", people["city"].username, stdout=out)
+    assert out.getvalue().strip() == "0 stages released"
+    with pytest.raises(CommandError):
+        call_command("release_construction_stages", "--user", people["district"].username)

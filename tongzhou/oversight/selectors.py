@@ -582,3 +582,12 @@ def villages_for(actor: Any) -> list[Region]:
         .select_related("parent")
         .order_by("code")
     )
+
+
+def latest_evaluated(actor: Any) -> str | None:
+    return (
+        Evaluation.objects.filter(scope_for(actor).canteen_q("canteen__"))
+        .order_by("-computed_at")
+        .values_list("period_id", flat=True)
+        .first()
+    )

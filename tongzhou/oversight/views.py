@@ -586,14 +586,14 @@ AREA_COLUMNS = [
 
 
 def _period_asked(request: HttpRequest) -> str:
+    """The period asked for; else the latest one evaluated in the area; else the half-year
+    just ended."""
     asked = request.GET.get("period", "")
     try:
         periods.bounds(asked)
     except ValueError:
-        today = clock.today()
-        # The half-year just ended is what is evaluated by default.
-        previous = periods.previous(periods.period_of("half", today))
-        return previous
+        latest = selectors.latest_evaluated(request.user)
+        return latest or periods.previous(periods.period_of("half", clock.today()))
     return asked
 
 

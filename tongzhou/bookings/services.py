@@ -736,8 +736,13 @@ def bookings_move(
             plan.save(update_fields=["ends_on"])
         if why is not None:
             if not keeps_past:
-                plan.ends_on = plan.starts_on  # it never ran: ends where it starts
+                # It has not begun: it ends on its first day, and that day is paused, so it
+                # never gives a meal at the closed canteen.
+                plan.ends_on = plan.starts_on
                 plan.save(update_fields=["ends_on"])
+                BookingPause.objects.create(
+                    plan=plan, starts_on=plan.starts_on, ends_on=plan.starts_on, reason=why[:120]
+                )
             not_moved[plan.elder_id] = (plan.elder, why)
             continue
         if keeps_past:

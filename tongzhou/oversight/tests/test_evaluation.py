@@ -177,6 +177,10 @@ def test_an_exit_moves_the_bookings_and_leaves_the_purses(
         elder=courier_fed, canteen=closing, session="lunch", mode="delivery", weekdays="12345",
         starts_on=dt.date(2026, 3, 1), booked_by="test",
     )  # fmt: skip
+    later = BookingPlan.objects.create(
+        elder=courier_fed, canteen=closing, session="dinner", mode="eat_in", weekdays="12345",
+        starts_on=dt.date(2026, 3, 20), booked_by="test",
+    )  # fmt: skip
     one_off = Booking.objects.create(
         elder=regular, canteen=closing, date=dt.date(2026, 3, 21), session="lunch",
         mode="eat_in", booked_by="test",
@@ -192,9 +196,11 @@ def test_an_exit_moves_the_bookings_and_leaves_the_purses(
     )  # fmt: skip
     assert done.canteen.status == "closed" and done.canteen.status_reason == "运营方退出"
     assert [e.pk for e in done.moved.elders] == [regular.pk]
-    assert [(e.pk, why) for e, why in done.moved.not_moved] == [
-        (courier_fed.pk, "该食堂不提供送餐服务。")
-    ]
+    # The delivery cannot move (the canteen nearby does not deliver); a dinner plan not yet
+    # begun cannot either (it serves no dinner): it ends unbegun, its one day paused.
+    assert [e.pk for e, _why in done.moved.not_moved] == [courier_fed.pk]
+    later.refresh_from_db()
+    assert later.ends_on == later.starts_on and later.paused_on(later.starts_on)
     plan.refresh_from_db()
     assert plan.ends_on == dt.date(2026, 3, 15)
     follower = BookingPlan.objects.get(elder=regular, canteen=nearby)

@@ -5,7 +5,9 @@ its steps, a canteen's records and inspections, and a food-safety trace with its
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -91,27 +93,30 @@ def kitchen(request: HttpRequest) -> HttpResponse:
 
 
 def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
-    user, post, files = request.user, request.POST, request.FILES
-    form = post.get("form", "")
-    if form == "check":
-        temperature = _decimal(post.get("temperature"))
-        run_and_report(
-            request,
+    """Saves the one record the form on the page posted, and says how it went."""
+    user, post, files, pk = request.user, request.POST, request.FILES, canteen.pk
+    temperature = _decimal(post.get("temperature"))
+    staff_row = services.StaffRow(
+        post.get("name", ""),
+        post.get("job", ""),
+        post.get("health_cert_no", ""),
+        day_asked(post.get("health_cert_expires_on")),
+    )
+    forms: dict[str, tuple[Callable[[], Any], str]] = {
+        "check": (
             lambda: services.morning_check_record(
                 actor=user,
-                canteen_id=canteen.pk,
+                canteen_id=pk,
                 staff_id=form_id(post.get("staff")),
                 temperature=temperature if temperature is not None else Decimal(0),
                 symptoms=post.get("symptoms", ""),
             ),
             gettext("Morning check saved."),
-        )
-    elif form == "sample":
-        run_and_report(
-            request,
+        ),
+        "sample": (
             lambda: services.sample_record(
                 actor=user,
-                canteen_id=canteen.pk,
+                canteen_id=pk,
                 session=post.get("session", ""),
                 dish_id=form_id(post.get("dish")),
                 grams=form_id(post.get("grams")),
@@ -119,31 +124,25 @@ def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
                 taken_by=post.get("taken_by", ""),
             ),
             gettext("Sample saved: keep it 48 hours."),
-        )
-    elif form == "discard":
-        run_and_report(
-            request,
+        ),
+        "discard": (
             lambda: services.sample_discard(actor=user, sample_id=form_id(post.get("sample"))),
             gettext("Sample discarded."),
-        )
-    elif form == "hygiene":
-        run_and_report(
-            request,
+        ),
+        "hygiene": (
             lambda: services.hygiene_record(
                 actor=user,
-                canteen_id=canteen.pk,
+                canteen_id=pk,
                 kind=post.get("kind", ""),
                 reading=_decimal(post.get("reading")),
                 method=post.get("method", ""),
             ),
             gettext("Record saved."),
-        )
-    elif form == "purchase":
-        run_and_report(
-            request,
+        ),
+        "purchase": (
             lambda: services.purchase_record(
                 actor=user,
-                canteen_id=canteen.pk,
+                canteen_id=pk,
                 supplier=post.get("supplier", ""),
                 goods=post.get("goods", ""),
                 invoice_no=post.get("invoice_no", ""),
@@ -153,31 +152,16 @@ def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
                 note=post.get("note", ""),
             ),
             gettext("Goods received saved."),
-        )
-    elif form == "staff":
-        run_and_report(
-            request,
-            lambda: services.kitchen_staff_add(
-                actor=user,
-                canteen_id=canteen.pk,
-                row=services.StaffRow(
-                    post.get("name", ""),
-                    post.get("job", ""),
-                    post.get("health_cert_no", ""),
-                    day_asked(post.get("health_cert_expires_on")),
-                ),
-            ),
+        ),
+        "staff": (
+            lambda: services.kitchen_staff_add(actor=user, canteen_id=pk, row=staff_row),
             gettext("Worker added."),
-        )
-    elif form == "leave":
-        run_and_report(
-            request,
+        ),
+        "leave": (
             lambda: services.kitchen_staff_leave(actor=user, staff_id=form_id(post.get("staff"))),
             gettext("Marked as no longer working here."),
-        )
-    elif form == "rectify":
-        run_and_report(
-            request,
+        ),
+        "rectify": (
             lambda: services.finding_rectify(
                 actor=user,
                 finding_id=form_id(post.get("finding")),
@@ -185,17 +169,19 @@ def _kitchen_post(request: HttpRequest, canteen: Canteen) -> None:
                 photo=files.get("photo"),
             ),
             gettext("Rectification reported: the inspectors will confirm it."),
-        )
-    elif form == "answer":
-        run_and_report(
-            request,
+        ),
+        "answer": (
             lambda: services.complaint_answer(
                 actor=user,
                 complaint_id=form_id(post.get("complaint")),
                 answer=post.get("answer", ""),
             ),
             gettext("Answer saved."),
-        )
+        ),
+    }
+    chosen = forms.get(post.get("form", ""))
+    if chosen is not None:
+        run_and_report(request, *chosen)
 
 
 # --- the officials' pages --------------------------------------------------------------------

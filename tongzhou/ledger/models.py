@@ -123,6 +123,7 @@ class JournalKind(models.TextChoices):
     CORRECTION = "correction", _("correction")
     SERVICE = "service", _("care service")
     CONSTRUCTION = "construction", _("canteen construction subsidy")
+    OPERATING = "operating", _("canteen operating subsidy")
 
 
 class AppendOnly(models.QuerySet[Any]):

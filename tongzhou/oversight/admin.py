@@ -18,7 +18,8 @@ from tongzhou.oversight.models import ConstructionSubsidy, StarPolicy
 
 SUBSIDY_FIELDS = ("kind", "valid_from", "amount_fen", "stages", "city_share_bp", "source")
 STAR_FIELDS = (
-    "valid_from", "weights", "bands", "rectify_below", "subsidy_fen_by_star", "source",
+    "valid_from", "weights", "bands", "rectify_below", "subsidy_fen_by_star", "city_share_bp",
+    "source",
 )  # fmt: skip
 
 

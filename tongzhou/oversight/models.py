@@ -619,6 +619,7 @@ class StarPolicy(models.Model):
     bands = models.JSONField(_("star bands"))  # [[90, 5], [80, 4], [70, 3], [60, 2], [0, 1]]
     rectify_below = models.PositiveSmallIntegerField(_("rectification below score"), default=60)
     subsidy_fen_by_star = models.JSONField(_("operating subsidy per elder-day by stars (fen)"))
+    city_share_bp = models.PositiveIntegerField(_("city's share (basis points)"), default=5000)
     source = models.CharField(_("source"), max_length=200, blank=True)
 
     class Meta:
@@ -673,6 +674,14 @@ class Evaluation(models.Model):
         Finding, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     computed_at = models.DateTimeField(_("computed at"), default=clock.stamp)
+    # The operating subsidy posted to the ledger by the city; the figures are fixed from then.
+    journal = models.OneToOneField(
+        "ledger.Journal", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(_("subsidy released at"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("canteen evaluation")
@@ -681,6 +690,11 @@ class Evaluation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["canteen", "period_id"], name="evaluation_once"),
             models.CheckConstraint(condition=Q(stars__lte=5), name="evaluation_stars_0_to_5"),
+            models.CheckConstraint(
+                condition=Q(journal__isnull=True, released_at__isnull=True)
+                | Q(journal__isnull=False, released_at__isnull=False),
+                name="evaluation_released_is_posted",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     subsidy_fen=models.F("elder_days") * models.F("subsidy_fen_per_elder_day")

@@ -1116,7 +1116,14 @@ def evaluations_run(*, actor: Any, period_id: str) -> list[Evaluation]:
     )
     figures = selectors.evaluation_figures(canteens, start, min(end, today), today)
     done: list[Evaluation] = []
+    released = set(
+        Evaluation.objects.filter(period_id=period_id, journal__isnull=False).values_list(
+            "canteen_id", flat=True
+        )
+    )
     for canteen in canteens:
+        if canteen.pk in released:
+            continue  # its subsidy is paid: the figures it was paid on stand
         found = figures[canteen.pk]
         parts = _parts(found)
         total = stars.score(parts, policy.weights)
@@ -1165,6 +1172,60 @@ def evaluations_run(*, actor: Any, period_id: str) -> list[Evaluation]:
         scope_path=scope_for(actor).region_path or "",
     )
     return done
+
+
+@transaction.atomic
+def evaluation_subsidy_release(*, actor: Any, evaluation_id: int) -> Evaluation:
+    """The city pays an evaluated canteen its operating subsidy (elder-days × the rate of its
+    stars): owed to the canteen, from the city's and its district's funds by the policy's
+    shares, posted once; the evaluation's figures are fixed from then."""
+    require_cap(actor, Cap.CANTEEN_GOVERN, "拨付运营补贴", "release operating subsidies")
+    if level_of(actor) != RegionLevel.CITY:
+        raise PermissionDenied("拨付运营补贴", "release operating subsidies")
+    evaluation = (
+        Evaluation.objects.select_for_update(of=("self",))
+        .select_related("canteen__village", "policy")
+        .filter(scope_for(actor).canteen_q("canteen__"), pk=evaluation_id)
+        .first()
+    )
+    if evaluation is None:
+        raise NotFound("考评", "evaluation")
+    if evaluation.journal_id is not None:
+        raise Conflict(
+            "subsidy_released", "该期运营补贴已拨付。", "This subsidy is already released."
+        )
+    if not evaluation.subsidy_fen:
+        raise Conflict(
+            "subsidy_nothing", "该期没有应拨付的运营补贴。", "There is no subsidy to release."
+        )
+    canteen, amount = evaluation.canteen, evaluation.subsidy_fen
+    city_fen = amount * evaluation.policy.city_share_bp // 10000
+    district = Region.objects.get(code=canteen.village.code[:6])
+    city = Region.objects.get(level=RegionLevel.CITY)
+    lines = [(account_for(AccountKind.CANTEEN_RECEIVABLE, canteen_id=canteen.pk), amount)]
+    if city_fen:
+        lines.append((account_for(AccountKind.CITY_FUND, region_id=city.pk), -city_fen))
+    if amount - city_fen:
+        lines.append(
+            (account_for(AccountKind.DISTRICT_FUND, region_id=district.pk), -(amount - city_fen))
+        )
+    evaluation.journal = post(
+        kind=JournalKind.OPERATING,
+        business_date=clock.today(),
+        lines=lines,
+        memo=f"{canteen.name} {periods.label(evaluation.period_id)}运营补贴",
+    )
+    evaluation.released_at, evaluation.released_by = clock.now(), actor
+    evaluation.save(update_fields=["journal", "released_at", "released_by"])
+    audit_record(
+        actor=actor,
+        action="oversight.evaluation.release",
+        target=evaluation,
+        after={"subsidy_fen": amount, "city_fen": city_fen},
+        scope_path=canteen.village.path,
+        canteen_id=canteen.pk,
+    )
+    return evaluation
 
 
 @dataclass(frozen=True)

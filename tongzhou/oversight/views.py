@@ -591,11 +591,20 @@ def evaluations(request: HttpRequest) -> HttpResponseBase:
         raise Http404
     period_id = _period_asked(request)
     if request.method == "POST":
-        run_and_report(
-            request,
-            lambda: services.evaluations_run(actor=request.user, period_id=period_id),
-            gettext("Evaluated from the canteens' own data."),
-        )
+        if request.POST.get("release"):
+            run_and_report(
+                request,
+                lambda: services.evaluation_subsidy_release(
+                    actor=request.user, evaluation_id=form_id(request.POST.get("release"))
+                ),
+                gettext("The operating subsidy is released to the canteen."),
+            )
+        else:
+            run_and_report(
+                request,
+                lambda: services.evaluations_run(actor=request.user, period_id=period_id),
+                gettext("Evaluated from the canteens' own data."),
+            )
         return redirect(f"{request.path}?period={period_id}")
     rows = list(selectors.evaluations_of(request.user, period_id))
     areas = selectors.area_summaries(request.user, rows)
@@ -663,6 +672,7 @@ def evaluations(request: HttpRequest) -> HttpResponseBase:
                 str(clock.today().year - 1),
             ],
             "may_run": level_of(request.user) in ("city", "district"),
+            "may_release": level_of(request.user) == "city",
         },
     )
 

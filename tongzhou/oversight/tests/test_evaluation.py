@@ -27,6 +27,7 @@ from tongzhou.oversight.services import (
     canteen_exit,
     complaint_answer,
     complaint_make,
+    evaluation_subsidy_release,
     evaluations_run,
     inspection_record,
     meal_rate,
@@ -149,6 +150,28 @@ def test_a_half_year_is_evaluated_from_the_canteens_own_data(
     row = next(r for r in book.iter_rows(values_only=True) if r[0] == "昌国街道")
     # Open findings: the inspection's and the rectification the low score asked for.
     assert row[1:4] == (1, 2, 2) and row[8] == 2 and row[9] == 0
+    # Once the city releases a subsidy the figures it was paid on stand; the ledger balances.
+    better = Evaluation.objects.get()
+    Evaluation.objects.filter(pk=better.pk).update(
+        stars=3, subsidy_fen_per_elder_day=200, subsidy_fen=400
+    )
+    city = make_user(Role.CITY_BUREAU, region="330900")
+    assert refused(
+        lambda: evaluation_subsidy_release(actor=district, evaluation_id=better.pk)
+    ) == "permission_denied"  # fmt: skip
+    from tongzhou.ledger.models import Account, AccountKind, Entry
+    from tongzhou.ledger.services import ledger_check
+
+    owed = Account.objects.get(kind=AccountKind.CANTEEN_RECEIVABLE, canteen=canteen)
+    before = sum(e.amount_fen for e in Entry.objects.filter(account=owed))
+    released = evaluation_subsidy_release(actor=city, evaluation_id=better.pk)
+    assert sum(e.amount_fen for e in Entry.objects.filter(account=owed)) - before == 400
+    assert ledger_check() == [] and released.released_at is not None
+    assert refused(
+        lambda: evaluation_subsidy_release(actor=city, evaluation_id=better.pk)
+    ) == "subsidy_released"  # fmt: skip
+    evaluations_run(actor=district, period_id="2026S1")
+    assert Evaluation.objects.get().subsidy_fen == 400  # not recomputed
 
 
 @pytest.mark.django_db

@@ -381,6 +381,8 @@ STATEMENT_DUE_DAYS = 10  # a month's statement is submitted within 10 days of it
 
 def _elder_days(ids: list[int], start: dt.date, end: dt.date) -> dict[int, int]:
     """Distinct (elder, day) pairs served per canteen: what the operating subsidy pays for."""
+    if not ids:
+        return {}
     meal = Meal._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -113,6 +113,8 @@ def test_a_half_year_is_evaluated_from_the_canteens_own_data(
     assert refused(lambda: evaluations_run(actor=district, period_id="202603")) == (
         "evaluation_period_invalid"
     )
+    putuo = make_user(Role.DISTRICT_OFFICER, region="330903")
+    assert evaluations_run(actor=putuo, period_id="2026S1") == []  # no canteen there
     [evaluation] = evaluations_run(actor=district, period_id="2026S1")
     # Ratings 4.0 → 75; complaints 0 of 1 in time → 0; inspection 50; records 0 of 1 day;
     # no statement due yet: left out. (75×30 + 0×15 + 50×25 + 0×20) / 90 = 38.89.
